@@ -1,0 +1,30 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+)
+
+// checkCommand validates a configuration without starting the gateway.
+func checkCommand(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	path := configFlag(fs)
+	if !parseFlags(fs, args, stderr) {
+		return 2
+	}
+	if *path == "" {
+		fmt.Fprintln(stderr, "corsgate check: -c FILE is required")
+		return 2
+	}
+	cfg, t, ok := loadConfig(*path, stderr)
+	if !ok {
+		return 1
+	}
+	cors := "no security/cors block: CORS is off"
+	if t.Enabled() {
+		cors = "CORS policy valid"
+	}
+	fmt.Fprintf(stdout, "%s is valid: %d endpoint(s), %s\n", *path, len(cfg.Endpoints), cors)
+	return 0
+}

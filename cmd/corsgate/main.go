@@ -1,0 +1,53 @@
+// Command corsgate is a lura API gateway with the corsgate CORS plugin.
+//
+// It runs a KrakenD v3 JSON configuration unchanged, with CORS handled by
+// the security/cors namespace:
+//
+//	corsgate run -c FILE [-d] [-p PORT]   run the gateway
+//	corsgate check -c FILE                validate a configuration and exit
+//	corsgate version                      print the versions
+//
+// Exit status is 0 on success, 1 when the configuration is invalid or the
+// gateway cannot start, and 2 on a usage error.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `corsgate: a lura API gateway with the corsgate CORS plugin
+
+Usage:
+  corsgate run -c FILE [-d] [-p PORT]   run the gateway from a KrakenD v3 JSON config
+  corsgate check -c FILE                validate the config (JSON, lura and CORS) and exit
+  corsgate version                      print corsgate's and its libraries' versions
+
+Run 'corsgate COMMAND -h' for the flags of a command.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a command line and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return runCommand(args[1:], stdout, stderr)
+	case "check":
+		return checkCommand(args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		return versionCommand(stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "corsgate: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	luraconfig "github.com/luraproject/lura/v2/config"
+	"github.com/luraproject/lura/v2/logging"
+	"github.com/luraproject/lura/v2/proxy"
+	ginrouter "github.com/luraproject/lura/v2/router/gin"
+	"github.com/luraproject/lura/v2/transport/http/server"
+
+	"github.com/corsgate/corsgate/plugin"
+)
+
+// runCommand validates the configuration and runs the gateway until it
+// gets SIGINT or SIGTERM.
+func runCommand(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	path := configFlag(fs)
+	debugMode := fs.Bool("d", false, "debug: log at DEBUG level (CORS decisions included) and enable /__debug/")
+	port := fs.Int("p", 0, "listen on this port instead of the configuration's port")
+	if !parseFlags(fs, args, stderr) {
+		return 2
+	}
+	if *path == "" {
+		fmt.Fprintln(stderr, "corsgate run: -c FILE is required")
+		return 2
+	}
+	cfg, _, ok := loadConfig(*path, stderr)
+	if !ok {
+		return 1
+	}
+	if *port != 0 {
+		cfg.Port = *port
+	}
+	level := "INFO"
+	if *debugMode {
+		level = "DEBUG"
+		cfg.Debug = true
+	}
+	logger, err := logging.NewLogger(level, stdout, "[CORSGATE]")
+	if err != nil {
+		fmt.Fprintln(stderr, "corsgate run:", err)
+		return 1
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var serveErr error
+	runServer := plugin.NewRunServer(logger, server.RunServerWithLoggerFactory(logger))
+	recordErr := func(ctx context.Context, cfg luraconfig.ServiceConfig, h http.Handler) error {
+		serveErr = runServer(ctx, cfg, h)
+		return serveErr
+	}
+	factory := ginrouter.NewFactory(ginrouter.Config{
+		Engine:         ginrouter.NewEngine(cfg, ginrouter.EngineOptions{Logger: logger, Writer: stdout}),
+		Middlewares:    nil,
+		HandlerFactory: ginrouter.EndpointHandler,
+		ProxyFactory:   proxy.DefaultFactory(logger),
+		Logger:         logger,
+		RunServer:      recordErr,
+	})
+	factory.NewWithContext(ctx).Run(cfg)
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		fmt.Fprintln(stderr, "corsgate run:", serveErr)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+)
+
+// Version is corsgate's version, set at build time with
+// -ldflags "-X main.Version=v1.2.3".
+var Version = "dev"
+
+// versionCommand prints corsgate's version and those of the libraries that
+// shape its behaviour.
+func versionCommand(stdout io.Writer) int {
+	fmt.Fprintf(stdout, "corsgate %s (%s %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			switch dep.Path {
+			case "github.com/luraproject/lura/v2", "github.com/gin-gonic/gin":
+				fmt.Fprintf(stdout, "  %s %s\n", dep.Path, dep.Version)
+			}
+		}
+	}
+	return 0
+}

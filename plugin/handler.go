@@ -1,0 +1,153 @@
+package plugin
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/luraproject/lura/v2/logging"
+
+	"github.com/corsgate/corsgate/plugin/policy"
+)
+
+// LogPrefix starts every log line of the plugin.
+const LogPrefix = "[SERVICE: Gin][CORS]"
+
+// ReasonHeader carries the reason of a refusal when the policy has debug
+// on, so that it shows in the browser's network panel.
+const ReasonHeader = "X-Cors-Reason"
+
+// Handler is the CORS layer: an http.Handler that wraps the gateway's
+// router. It answers preflights itself and sets the CORS headers of every
+// other response just before the response's header is written, so that
+// its answer wins over any CORS header a backend sent.
+//
+// The Table it uses can be replaced at any time with Swap; each request is
+// served entirely with the Table it started with.
+type Handler struct {
+	next   http.Handler
+	table  atomic.Pointer[Table]
+	logger logging.Logger
+}
+
+// NewHandler wraps next with the CORS policies of t. logger receives the
+// debug lines of policies that have debug on; nil discards them.
+func NewHandler(next http.Handler, t *Table, logger logging.Logger) *Handler {
+	if logger == nil {
+		logger = logging.NoOp
+	}
+	h := &Handler{next: next, logger: logger}
+	h.table.Store(t)
+	return h
+}
+
+// Swap replaces the policies atomically and returns the previous ones.
+func (h *Handler) Swap(t *Table) *Table { return h.table.Swap(t) }
+
+// Table returns the policies in use.
+func (h *Handler) Table() *Table { return h.table.Load() }
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	preflight := policy.IsPreflight(r)
+	p := h.table.Load().Lookup(r, preflight)
+	if p == nil {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	if preflight {
+		d := p.Preflight(r.Header)
+		p.WritePreflight(w.Header(), r.Header, d)
+		if p.Debug() {
+			h.explain(w.Header(), r, p, d)
+		}
+		if d.Allowed() && p.Passthrough() {
+			h.next.ServeHTTP(w, r)
+			return
+		}
+		w.WriteHeader(p.SuccessStatus())
+		return
+	}
+
+	d := p.Actual(r.Method, r.Header)
+	cw := writerPool.Get().(*corsWriter)
+	cw.ResponseWriter, cw.policy, cw.req, cw.decision, cw.done = w, p, r.Header, d, false
+	if p.Debug() && d.Reason != policy.NoOrigin {
+		h.explain(nil, r, p, d)
+	}
+	h.next.ServeHTTP(cw, r)
+	cw.apply()
+	*cw = corsWriter{}
+	writerPool.Put(cw)
+}
+
+// explain logs a debug line and, for refusals, sets ReasonHeader on hdr
+// (when hdr is not nil).
+func (h *Handler) explain(hdr http.Header, r *http.Request, p *policy.Policy, d policy.Decision) {
+	text := p.Text(d)
+	h.logger.Debug(LogPrefix, r.Method, r.URL.Path, text)
+	if hdr != nil && !d.Allowed() {
+		hdr.Set(ReasonHeader, text)
+	}
+}
+
+var writerPool = sync.Pool{New: func() any { return new(corsWriter) }}
+
+// corsWriter sets the CORS headers of an actual response at the moment its
+// header is written. Only ServeHTTP uses it, and only until it returns, as
+// the net/http contract requires of every handler.
+type corsWriter struct {
+	http.ResponseWriter
+	policy   *policy.Policy
+	req      http.Header
+	decision policy.Decision
+	done     bool
+}
+
+func (w *corsWriter) apply() {
+	if w.done {
+		return
+	}
+	w.done = true
+	h := w.ResponseWriter.Header()
+	w.policy.WriteActual(h, w.req, w.decision)
+	if w.policy.Debug() && !w.decision.Allowed() && w.decision.Reason != policy.NoOrigin {
+		h.Set(ReasonHeader, w.policy.Text(w.decision))
+	}
+}
+
+// WriteHeader implements http.ResponseWriter.
+func (w *corsWriter) WriteHeader(code int) {
+	w.apply()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write implements http.ResponseWriter.
+func (w *corsWriter) Write(b []byte) (int, error) {
+	w.apply()
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush implements http.Flusher when the underlying writer does.
+func (w *corsWriter) Flush() {
+	w.apply()
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Hijack implements http.Hijacker when the underlying writer does, for
+// WebSocket upgrades through the gateway.
+func (w *corsWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.apply()
+	if hj, ok := w.ResponseWriter.(http.Hijacker); ok {
+		return hj.Hijack()
+	}
+	return nil, nil, errors.New("corsgate: the underlying ResponseWriter does not support Hijack")
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *corsWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,274 @@
+package origin
+
+import (
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"strings"
+)
+
+// MaxLength is the longest request origin that can match: a scheme, a
+// 253-byte host and a port fit comfortably. Longer origins never match.
+const MaxLength = 320
+
+// Matcher answers whether a request origin is allowed by a list of patterns.
+// It is immutable once built and safe for concurrent use.
+type Matcher struct {
+	any        bool
+	null       bool
+	exact      map[string]struct{} // "scheme://host[:port]", default port left out
+	anyPort    map[string]struct{} // "scheme://host"
+	sub        map[string]struct{} // "scheme://.parent[:port]"
+	subAnyPort map[string]struct{} // "scheme://.parent"
+	regexps    []*regexp.Regexp
+}
+
+// NewMatcher builds a Matcher from parsed patterns and anchored regular
+// expressions. Regular expressions are matched against the origin as the
+// browser sent it.
+func NewMatcher(patterns []Pattern, regexps []*regexp.Regexp) *Matcher {
+	m := &Matcher{
+		exact:      map[string]struct{}{},
+		anyPort:    map[string]struct{}{},
+		sub:        map[string]struct{}{},
+		subAnyPort: map[string]struct{}{},
+		regexps:    regexps,
+	}
+	for _, p := range patterns {
+		switch {
+		case p.Kind == Any:
+			m.any = true
+		case p.Kind == Null:
+			m.null = true
+		case p.Kind == Subdomain && p.Port == "*":
+			m.subAnyPort[p.Scheme+"://."+p.Host] = struct{}{}
+		case p.Kind == Subdomain:
+			m.sub[p.Scheme+"://."+p.Host+portSuffix(p.Port)] = struct{}{}
+		case p.Port == "*":
+			m.anyPort[p.Scheme+"://"+p.Host] = struct{}{}
+		default:
+			m.exact[p.Scheme+"://"+p.Host+portSuffix(p.Port)] = struct{}{}
+		}
+	}
+	return m
+}
+
+// AllowsAny reports whether the list contains "*".
+func (m *Matcher) AllowsAny() bool { return m.any }
+
+// Match reports whether the request origin is allowed. It does not
+// allocate. An origin that is not a well-formed serialised origin (for
+// example one with a path, user information, a trailing dot, non-ASCII
+// bytes or a port with leading zeros) never matches a listed pattern.
+func (m *Matcher) Match(o string) bool {
+	if m.any {
+		return true
+	}
+	if o == "null" {
+		return m.null
+	}
+	var buf [MaxLength]byte
+	n, schemeEnd, hostEnd, ok := normalize(&buf, o)
+	if ok {
+		if _, hit := m.exact[string(buf[:n])]; hit {
+			return true
+		}
+		if len(m.anyPort) > 0 {
+			if _, hit := m.anyPort[string(buf[:hostEnd])]; hit {
+				return true
+			}
+		}
+		if (len(m.sub) > 0 || len(m.subAnyPort) > 0) && buf[schemeEnd] != '[' {
+			if m.matchSubdomain(&buf, n, schemeEnd, hostEnd) {
+				return true
+			}
+		}
+	}
+	for _, re := range m.regexps {
+		if re.MatchString(o) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchSubdomain looks up every proper parent domain of the normalised
+// origin in buf: a.b.example.com tries .b.example.com, .example.com, .com.
+func (m *Matcher) matchSubdomain(buf *[MaxLength]byte, n, schemeEnd, hostEnd int) bool {
+	var key [MaxLength + 1]byte
+	copy(key[:], buf[:schemeEnd]) // "scheme://"
+	port := buf[hostEnd:n]        // ":port" or ""
+	for i := schemeEnd + 1; i < hostEnd; i++ {
+		if buf[i] != '.' {
+			continue
+		}
+		k := schemeEnd
+		k += copy(key[k:], buf[i:hostEnd])
+		if _, hit := m.subAnyPort[string(key[:k])]; hit {
+			return true
+		}
+		k += copy(key[k:], port)
+		if _, hit := m.sub[string(key[:k])]; hit {
+			return true
+		}
+	}
+	return false
+}
+
+// normalize writes the lower-case serialised origin o into buf, without the
+// scheme's default port. It returns the length written, the index where the
+// host starts, the index where the host ends, and false when o is not a
+// well-formed origin.
+func normalize(buf *[MaxLength]byte, o string) (n, hostStart, hostEnd int, ok bool) {
+	if len(o) > MaxLength || len(o) < 4 {
+		return 0, 0, 0, false
+	}
+	sep := strings.Index(o, "://")
+	if sep <= 0 || !validScheme(o[:sep]) {
+		return 0, 0, 0, false
+	}
+	for i := 0; i < sep; i++ {
+		buf[i] = lower(o[i])
+	}
+	scheme := buf[:sep]
+	n = copy(buf[sep:], "://") + sep
+	hostStart = n
+	hp := o[sep+3:]
+	if hp == "" {
+		return 0, 0, 0, false
+	}
+	var host, port string
+	if hp[0] == '[' {
+		end := strings.IndexByte(hp, ']')
+		if end < 3 {
+			return 0, 0, 0, false
+		}
+		host = hp[:end+1]
+		rest := hp[end+1:]
+		if rest != "" {
+			if rest[0] != ':' {
+				return 0, 0, 0, false
+			}
+			port = rest[1:]
+			if port == "" {
+				return 0, 0, 0, false
+			}
+		}
+		for i := 1; i < len(host)-1; i++ {
+			c := lower(host[i])
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c == ':' || c == '.') {
+				return 0, 0, 0, false
+			}
+		}
+	} else {
+		host = hp
+		if i := strings.LastIndexByte(hp, ':'); i >= 0 {
+			host, port = hp[:i], hp[i+1:]
+			if port == "" {
+				return 0, 0, 0, false
+			}
+		}
+		if !validHostName(host) {
+			return 0, 0, 0, false
+		}
+	}
+	for i := 0; i < len(host); i++ {
+		buf[n] = lower(host[i])
+		n++
+	}
+	hostEnd = n
+	if port != "" {
+		if !validPort(port) {
+			return 0, 0, 0, false
+		}
+		if def, known := defaultPortOf(scheme); !known || def != port {
+			buf[n] = ':'
+			n++
+			n += copy(buf[n:], port)
+		}
+	}
+	return n, hostStart, hostEnd, true
+}
+
+// defaultPortOf returns the default port of a lower-case scheme without
+// allocating.
+func defaultPortOf(scheme []byte) (string, bool) {
+	switch string(scheme) {
+	case "http", "ws":
+		return "80", true
+	case "https", "wss":
+		return "443", true
+	}
+	return "", false
+}
+
+// validHostName accepts DNS-like names of letters, digits, '-' and '_' in
+// non-empty labels; no trailing dot.
+func validHostName(h string) bool {
+	if h == "" {
+		return false
+	}
+	labelLen := 0
+	for i := 0; i < len(h); i++ {
+		c := lower(h[i])
+		switch {
+		case c == '.':
+			if labelLen == 0 {
+				return false
+			}
+			labelLen = 0
+		case isHostByte(c):
+			labelLen++
+		default:
+			return false
+		}
+	}
+	return labelLen > 0
+}
+
+func validPort(p string) bool {
+	if len(p) > 5 || p[0] == '0' {
+		return false
+	}
+	v := 0
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c < '0' || c > '9' {
+			return false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v >= 1 && v <= 65535
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// CompileRegexp compiles one allow_origins_regex entry. The expression must
+// be anchored at both ends (^...$) as a whole, so that it cannot match a
+// longer, attacker-controlled origin: "^a|b$" is refused because its second
+// branch is not anchored at the start.
+func CompileRegexp(expr string) (*regexp.Regexp, error) {
+	parsed, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a valid RE2 regular expression: %v", expr, err)
+	}
+	if !anchored(parsed) {
+		fixed := "^(?:" + strings.TrimSuffix(strings.TrimPrefix(expr, "^"), "$") + ")$"
+		return nil, fmt.Errorf("%q is not anchored at both ends, so it would also match longer origins such as https://example.com.evil.net; write %q", expr, fixed)
+	}
+	return regexp.MustCompile(expr), nil
+}
+
+// anchored reports whether re is ^...$ as a whole.
+func anchored(re *syntax.Regexp) bool {
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 {
+		return false
+	}
+	first, last := re.Sub[0], re.Sub[len(re.Sub)-1]
+	return first.Op == syntax.OpBeginText && last.Op == syntax.OpEndText
+}

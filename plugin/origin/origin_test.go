@@ -1,0 +1,188 @@
+package origin
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestParsePatternAccepts(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		kind Kind
+	}{
+		{"*", "*", Any},
+		{"null", "null", Null},
+		{"https://app.example.com", "https://app.example.com", Exact},
+		{"HTTPS://App.Example.COM", "https://app.example.com", Exact},
+		{"https://example.com:443", "https://example.com", Exact},
+		{"http://example.com:80", "http://example.com", Exact},
+		{"http://example.com:8080", "http://example.com:8080", Exact},
+		{"https://*.example.com", "https://*.example.com", Subdomain},
+		{"https://*.example.com:*", "https://*.example.com:*", Subdomain},
+		{"https://example.com:*", "https://example.com:*", Exact},
+		{"http://localhost:3000", "http://localhost:3000", Exact},
+		{"http://*.localhost", "http://*.localhost", Subdomain},
+		{"http://[::1]:8080", "http://[::1]:8080", Exact},
+		{"capacitor://localhost", "capacitor://localhost", Exact},
+		{"http://127.0.0.1:5173", "http://127.0.0.1:5173", Exact},
+	}
+	for _, tt := range tests {
+		p, err := ParsePattern(tt.in)
+		if err != nil {
+			t.Errorf("ParsePattern(%q): unexpected error %v", tt.in, err)
+			continue
+		}
+		if p.String() != tt.want || p.Kind != tt.kind {
+			t.Errorf("ParsePattern(%q) = %q kind %d, want %q kind %d", tt.in, p.String(), p.Kind, tt.want, tt.kind)
+		}
+	}
+}
+
+func TestParsePatternRefuses(t *testing.T) {
+	tests := []struct {
+		in         string
+		reason     string // a substring of the reason
+		suggestion string
+	}{
+		{"", "empty", ""},
+		{"https://example.com/", "ends with a slash", "https://example.com"},
+		{"https://example.com/app", "has a path", "https://example.com"},
+		{"https://example.com?x=1", "has a query", "https://example.com"},
+		{"https://example.com#top", "has a fragment", "https://example.com"},
+		{"https://user:pw@example.com", "user information", "https://example.com"},
+		{"example.com", "no scheme", "https://example.com"},
+		{"*.example.com", "no scheme", "https://*.example.com"},
+		{"https://*example.com", "would also match other domains", "https://*.example.com"},
+		{"https://example.*", "would also match other domains", "https://example.com"},
+		{"http*", "whole DNS labels", "*"},
+		{"https://*", "would also match other domains", "*"},
+		{"https://*.*.example.com", "would also match other domains", "https://*.example.com"},
+		{"https://ex*ample.com", "would also match other domains", ""},
+		{"https://*.com", "top-level domain", ""},
+		{"https://example.com:0", "not a number from 1 to 65535", ""},
+		{"https://example.com:99999", "not a number from 1 to 65535", ""},
+		{"https://example.com:", "empty", ""},
+		{"https://example.com.", "ends with a dot", ""},
+		{"https://exa mple.com", "not allowed in a host", ""},
+		{"https://bücher.example", "punycode", "https://xn--bcher-kva.example"},
+		{" https://example.com", "white space", "https://example.com"},
+		{"NULL", "lower case", "null"},
+		{"ht tp://example.com", "scheme", ""},
+		{"*://example.com", "scheme cannot be a wildcard", "https://example.com"},
+	}
+	for _, tt := range tests {
+		_, err := ParsePattern(tt.in)
+		var pe *PatternError
+		if !errors.As(err, &pe) {
+			t.Errorf("ParsePattern(%q): got %v, want a *PatternError", tt.in, err)
+			continue
+		}
+		if !strings.Contains(pe.Reason, tt.reason) {
+			t.Errorf("ParsePattern(%q) reason %q does not contain %q", tt.in, pe.Reason, tt.reason)
+		}
+		if pe.Suggestion != tt.suggestion {
+			t.Errorf("ParsePattern(%q) suggestion %q, want %q", tt.in, pe.Suggestion, tt.suggestion)
+		}
+	}
+}
+
+func mustMatcher(t testing.TB, patterns ...string) *Matcher {
+	t.Helper()
+	var ps []Pattern
+	var res []*regexp.Regexp
+	for _, s := range patterns {
+		if strings.HasPrefix(s, "^") {
+			re, err := CompileRegexp(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res = append(res, re)
+			continue
+		}
+		p, err := ParsePattern(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	return NewMatcher(ps, res)
+}
+
+func TestMatch(t *testing.T) {
+	tests := []struct {
+		patterns []string
+		origin   string
+		want     bool
+	}{
+		{[]string{"https://example.com"}, "https://example.com", true},
+		{[]string{"https://example.com"}, "HTTPS://EXAMPLE.COM", true},
+		{[]string{"https://example.com"}, "https://example.com:443", true},
+		{[]string{"https://example.com:443"}, "https://example.com", true},
+		{[]string{"https://example.com"}, "http://example.com", false},
+		{[]string{"https://example.com"}, "https://example.com:8443", false},
+		{[]string{"https://example.com"}, "https://example.com/", false},
+		{[]string{"https://example.com"}, "https://example.com.", false},
+		{[]string{"https://example.com"}, "https://user@example.com", false},
+		{[]string{"https://example.com"}, "https://example.com.evil.net", false},
+		{[]string{"https://example.com"}, "https://evil-example.com", false},
+		{[]string{"https://example.com"}, "https://example.com:0443", false},
+		{[]string{"https://example.com"}, "null", false},
+		{[]string{"https://example.com"}, "", false},
+		{[]string{"https://example.com"}, "https://exämple.com", false},
+		{[]string{"https://*.example.com"}, "https://a.example.com", true},
+		{[]string{"https://*.example.com"}, "https://a.b.example.com", true},
+		{[]string{"https://*.example.com"}, "https://A.Example.Com", true},
+		{[]string{"https://*.example.com"}, "https://example.com", false},
+		{[]string{"https://*.example.com"}, "https://evil-example.com", false},
+		{[]string{"https://*.example.com"}, "https://example.com.evil.net", false},
+		{[]string{"https://*.example.com"}, "https://a.example.com.evil.net", false},
+		{[]string{"https://*.example.com"}, "http://a.example.com", false},
+		{[]string{"https://*.example.com"}, "https://a.example.com:8443", false},
+		{[]string{"https://*.example.com"}, "https://.example.com", false},
+		{[]string{"https://*.example.com"}, "https://a..example.com", false},
+		{[]string{"https://*.example.com:*"}, "https://a.example.com:8443", true},
+		{[]string{"https://*.example.com:8443"}, "https://a.example.com:8443", true},
+		{[]string{"https://*.example.com:8443"}, "https://a.example.com", false},
+		{[]string{"https://example.com:*"}, "https://example.com:1234", true},
+		{[]string{"https://example.com:*"}, "https://example.com", true},
+		{[]string{"https://example.com:*"}, "https://a.example.com:1234", false},
+		{[]string{"http://[::1]:8080"}, "http://[::1]:8080", true},
+		{[]string{"null"}, "null", true},
+		{[]string{"null"}, "NULL", false},
+		{[]string{"*"}, "https://anything.example", true},
+		{[]string{`^https://[a-z]+\.example\.com$`}, "https://app.example.com", true},
+		{[]string{`^https://[a-z]+\.example\.com$`}, "https://app.example.com.evil.net", false},
+	}
+	for _, tt := range tests {
+		m := mustMatcher(t, tt.patterns...)
+		if got := m.Match(tt.origin); got != tt.want {
+			t.Errorf("%v.Match(%q) = %v, want %v", tt.patterns, tt.origin, got, tt.want)
+		}
+	}
+}
+
+func TestCompileRegexp(t *testing.T) {
+	for _, bad := range []string{`https://example\.com`, `^https://example\.com`, `https://example\.com$`, `^https://a\.com|https://b\.com$`} {
+		if _, err := CompileRegexp(bad); err == nil || !strings.Contains(err.Error(), "anchored") {
+			t.Errorf("CompileRegexp(%q) = %v, want an anchoring error", bad, err)
+		}
+	}
+	if _, err := CompileRegexp(`^(`); err == nil || !strings.Contains(err.Error(), "RE2") {
+		t.Errorf("CompileRegexp(invalid) = %v, want a syntax error", err)
+	}
+	if _, err := CompileRegexp(`^https://(?:a|b)\.example\.com$`); err != nil {
+		t.Errorf("anchored alternation refused: %v", err)
+	}
+}
+
+func TestMatchDoesNotAllocate(t *testing.T) {
+	m := mustMatcher(t, "https://a.example.com", "https://*.example.org", "https://x.example.net:*")
+	for _, o := range []string{"https://a.example.com", "https://b.c.example.org", "https://x.example.net:81", "https://nope.example"} {
+		if n := testing.AllocsPerRun(100, func() { m.Match(o) }); n != 0 {
+			t.Errorf("Match(%q) allocates %v times per call", o, n)
+		}
+	}
+}

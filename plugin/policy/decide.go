@@ -1,0 +1,212 @@
+package policy
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Reason says why a request was or was not given CORS headers.
+type Reason uint8
+
+// The reasons of a Decision.
+const (
+	// Allowed: the request gets CORS headers.
+	Allowed Reason = iota
+	// NoOrigin: the request has no Origin header, so it is not a CORS request.
+	NoOrigin
+	// OriginDenied: the Origin is not in allow_origins.
+	OriginDenied
+	// OriginMalformed: the request has several Origin header lines.
+	OriginMalformed
+	// MethodDenied: the (requested) method is not in allow_methods.
+	MethodDenied
+	// HeaderDenied: a requested header is not in allow_headers.
+	HeaderDenied
+	// HeaderMalformed: Access-Control-Request-Headers holds something that
+	// is not a header name.
+	HeaderMalformed
+)
+
+// Decision is the outcome of checking one request against a Policy.
+type Decision struct {
+	// Preflight is true for a CORS preflight request.
+	Preflight bool
+	// Reason is why the request is allowed or refused.
+	Reason Reason
+	// Detail is the offending origin, method or header name, as sent.
+	Detail string
+}
+
+// Allowed reports whether the request gets CORS headers.
+func (d Decision) Allowed() bool { return d.Reason == Allowed }
+
+// Canonical header names read and written on the per-request path.
+const (
+	hOrigin        = "Origin"
+	hVary          = "Vary"
+	hReqMethod     = "Access-Control-Request-Method"
+	hReqHeaders    = "Access-Control-Request-Headers"
+	hReqPrivateNet = "Access-Control-Request-Private-Network"
+	hAllowOrigin   = "Access-Control-Allow-Origin"
+	hAllowCreds    = "Access-Control-Allow-Credentials"
+	hAllowMethods  = "Access-Control-Allow-Methods"
+	hAllowHeaders  = "Access-Control-Allow-Headers"
+	hExpose        = "Access-Control-Expose-Headers"
+	hMaxAge        = "Access-Control-Max-Age"
+	hAllowPrivNet  = "Access-Control-Allow-Private-Network"
+)
+
+// IsPreflight reports whether r is a CORS preflight request: an OPTIONS
+// request with an Origin and a non-empty Access-Control-Request-Method.
+// An OPTIONS request without them is an ordinary request for the router
+// (for example for auto_options).
+func IsPreflight(r *http.Request) bool {
+	if r.Method != http.MethodOptions {
+		return false
+	}
+	m := r.Header[hReqMethod]
+	return len(m) > 0 && m[0] != "" && len(r.Header[hOrigin]) > 0
+}
+
+// Preflight checks a preflight request's Origin, requested method and
+// requested headers, in that order, and returns the first failure.
+func (p *Policy) Preflight(h http.Header) Decision {
+	d := p.checkOrigin(h)
+	d.Preflight = true
+	if d.Reason != Allowed {
+		return d
+	}
+	m := h[hReqMethod]
+	if len(m) != 1 || !p.allowsMethod(m[0]) {
+		d.Reason, d.Detail = MethodDenied, strings.Join(m, ", ")
+		if len(m) == 1 {
+			d.Detail = m[0]
+		}
+		return d
+	}
+	if name, reason := p.checkRequestHeaders(h[hReqHeaders]); reason != Allowed {
+		d.Reason, d.Detail = reason, name
+	}
+	return d
+}
+
+// Actual checks an actual (non-preflight) request's Origin and method.
+// As in KrakenD CE, the method must be in allow_methods for the response
+// to get CORS headers.
+func (p *Policy) Actual(method string, h http.Header) Decision {
+	d := p.checkOrigin(h)
+	if d.Reason == Allowed && !p.allowsMethod(method) {
+		d.Reason, d.Detail = MethodDenied, method
+	}
+	return d
+}
+
+func (p *Policy) checkOrigin(h http.Header) Decision {
+	o := h[hOrigin]
+	switch {
+	case len(o) == 0:
+		return Decision{Reason: NoOrigin}
+	case len(o) > 1:
+		return Decision{Reason: OriginMalformed, Detail: o[0]}
+	case !p.origins.Match(o[0]) && !p.anyOrigin:
+		return Decision{Reason: OriginDenied, Detail: o[0]}
+	}
+	return Decision{Reason: Allowed}
+}
+
+func (p *Policy) allowsMethod(m string) bool {
+	if m == http.MethodOptions {
+		return true
+	}
+	for _, a := range p.methods {
+		if a == m {
+			return true
+		}
+	}
+	return false
+}
+
+// lookupBufLen bounds the stack buffer used to lower-case a header name
+// for the set lookup; longer allowed names fall back to strings.ToLower.
+const lookupBufLen = 128
+
+// checkRequestHeaders walks every name in every Access-Control-Request-
+// Headers line, in any case and order, with optional white space, and
+// returns the first name that is malformed or not allowed.
+func (p *Policy) checkRequestHeaders(lines []string) (string, Reason) {
+	for _, line := range lines {
+		for line != "" {
+			var name string
+			if i := strings.IndexByte(line, ','); i >= 0 {
+				name, line = line[:i], line[i+1:]
+			} else {
+				name, line = line, ""
+			}
+			name = trimOWS(name)
+			if name == "" {
+				continue
+			}
+			if !isToken(name) {
+				return name, HeaderMalformed
+			}
+			if !p.anyHeader && !p.allowsHeader(name) {
+				return name, HeaderDenied
+			}
+		}
+	}
+	return "", Allowed
+}
+
+func (p *Policy) allowsHeader(name string) bool {
+	if len(name) > p.maxNameLen {
+		return false
+	}
+	if len(name) > lookupBufLen {
+		_, ok := p.headers[strings.ToLower(name)]
+		return ok
+	}
+	var buf [lookupBufLen]byte
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	_, ok := p.headers[string(buf[:len(name)])]
+	return ok
+}
+
+func trimOWS(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// isToken reports whether s is an RFC 9110 token.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !tokenByte[s[i]] {
+			return false
+		}
+	}
+	return s != ""
+}
+
+var tokenByte = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()

@@ -1,0 +1,39 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// maxDetail bounds how much of a request value a reason quotes.
+const maxDetail = 80
+
+// Text describes the decision for a person, naming the setting to change.
+// It allocates, so it is only called when the policy has debug on.
+func (p *Policy) Text(d Decision) string {
+	kind := "request"
+	if d.Preflight {
+		kind = "preflight"
+	}
+	detail := d.Detail
+	if len(detail) > maxDetail {
+		detail = detail[:maxDetail] + "..."
+	}
+	switch d.Reason {
+	case Allowed:
+		return kind + " allowed"
+	case NoOrigin:
+		return "no Origin header: not a CORS request"
+	case OriginDenied:
+		return fmt.Sprintf("%s refused: origin %q is not in allow_origins; add it there", kind, detail)
+	case OriginMalformed:
+		return kind + " refused: the request has several Origin headers; a browser sends one"
+	case MethodDenied:
+		return fmt.Sprintf("%s refused: method %q is not in allow_methods %v; add it there", kind, detail, p.methods)
+	case HeaderDenied:
+		return fmt.Sprintf("%s refused: header %q is not in allow_headers; add it there", kind, strings.ToLower(detail))
+	case HeaderMalformed:
+		return fmt.Sprintf("%s refused: %q in Access-Control-Request-Headers is not a header name", kind, detail)
+	}
+	return kind + " refused"
+}

@@ -1,0 +1,160 @@
+package policy
+
+import (
+	"net/http"
+	"strings"
+)
+
+// corsResponseHeaders are the headers a CORS layer answers with. Whatever a
+// backend put there is replaced by the gateway's answer.
+var corsResponseHeaders = [...]string{
+	hAllowOrigin, hAllowCreds, hAllowMethods, hAllowHeaders, hExpose, hMaxAge, hAllowPrivNet,
+}
+
+// ClearCORS removes every CORS response header from h.
+func ClearCORS(h http.Header) {
+	for _, k := range corsResponseHeaders {
+		delete(h, k)
+	}
+}
+
+// WritePreflight writes the answer to a preflight into h: Vary always, and
+// the Access-Control-Allow-* headers when d allows the request. req is the
+// request's header.
+func (p *Policy) WritePreflight(h, req http.Header, d Decision) {
+	ClearCORS(h)
+	mergeVary(h, p.valVaryPreflight, p.varyPreflight)
+	if !d.Allowed() {
+		return
+	}
+	h[hAllowOrigin] = p.allowOriginValue(req)
+	h[hAllowMethods] = req[hReqMethod][:1:1]
+	if acrh := req[hReqHeaders]; len(acrh) > 0 {
+		h[hAllowHeaders] = acrh[:len(acrh):len(acrh)]
+	}
+	if p.credentials {
+		h[hAllowCreds] = p.valTrue
+	}
+	if p.valMaxAge != nil {
+		h[hMaxAge] = p.valMaxAge
+	}
+	if p.privateNetwork {
+		if v := req[hReqPrivateNet]; len(v) == 1 && v[0] == "true" {
+			h[hAllowPrivNet] = p.valTrue
+		}
+	}
+}
+
+// WriteActual writes the CORS headers of an actual response into h, which
+// may already hold headers from a backend: the gateway's answer replaces
+// any CORS header the backend sent, and Vary gets Origin exactly once.
+func (p *Policy) WriteActual(h, req http.Header, d Decision) {
+	ClearCORS(h)
+	mergeVary(h, p.valVaryActual, p.valVaryActual)
+	if !d.Allowed() {
+		return
+	}
+	h[hAllowOrigin] = p.allowOriginValue(req)
+	if p.credentials {
+		h[hAllowCreds] = p.valTrue
+	}
+	if p.valExpose != nil {
+		h[hExpose] = p.valExpose
+	}
+}
+
+func (p *Policy) allowOriginValue(req http.Header) []string {
+	if p.anyOrigin && !p.credentials {
+		return p.valAny
+	}
+	return req[hOrigin][:1:1]
+}
+
+// maxVaryTokens bounds the Vary tokens checked without allocating; a longer
+// Vary is rebuilt.
+const maxVaryTokens = 16
+
+// mergeVary makes sure that every token of add appears exactly once in h's
+// Vary, keeping the tokens already there. val is add joined into one value,
+// used as-is when h has no Vary. Only a Vary that lacks a token or repeats
+// one is rebuilt (and that allocates).
+func mergeVary(h http.Header, val, add []string) {
+	cur := h[hVary]
+	if len(cur) == 0 {
+		h[hVary] = val
+		return
+	}
+	var seen [maxVaryTokens]string
+	n, ok := 0, true
+	for _, line := range cur {
+		for line != "" && ok {
+			var tok string
+			if i := strings.IndexByte(line, ','); i >= 0 {
+				tok, line = line[:i], line[i+1:]
+			} else {
+				tok, line = line, ""
+			}
+			tok = trimOWS(tok)
+			if tok == "" {
+				continue
+			}
+			if tok == "*" {
+				return // Vary: * already covers everything
+			}
+			for _, s := range seen[:n] {
+				if strings.EqualFold(s, tok) {
+					ok = false
+				}
+			}
+			if n == maxVaryTokens {
+				ok = false
+				break
+			}
+			seen[n] = tok
+			n++
+		}
+	}
+	if ok {
+		missing := false
+		for _, a := range add {
+			found := false
+			for _, s := range seen[:n] {
+				if strings.EqualFold(s, a) {
+					found = true
+					break
+				}
+			}
+			missing = missing || !found
+		}
+		if !missing {
+			return
+		}
+	}
+	h[hVary] = rebuildVary(cur, add)
+}
+
+// rebuildVary joins the distinct tokens of cur and then add into one value.
+func rebuildVary(cur, add []string) []string {
+	var toks []string
+	has := func(t string) bool {
+		for _, s := range toks {
+			if strings.EqualFold(s, t) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, line := range cur {
+		for _, t := range strings.Split(line, ",") {
+			if t = trimOWS(t); t != "" && !has(t) {
+				toks = append(toks, t)
+			}
+		}
+	}
+	for _, t := range add {
+		if !has(t) {
+			toks = append(toks, t)
+		}
+	}
+	return value(strings.Join(toks, ", "))
+}

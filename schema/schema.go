@@ -1,0 +1,403 @@
+// Package schema holds the JSON Schema (draft 2020-12) of the security/cors
+// namespace and validates configuration values against it.
+//
+// The schema file, cors.schema.json, is embedded and also served as a
+// document for editors and other tools. Validation reports every problem
+// as an Error that names the JSON path of the bad value, the value itself,
+// and what would be accepted instead. The same value checkers that back
+// the schema's custom formats (CheckOrigin, CheckMethod, CheckHeaderName,
+// CheckDuration) are used by the policy compiler, so a Go program that
+// builds a policy without JSON gets the same answers.
+package schema
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// CORSSchema is the JSON Schema of the security/cors namespace.
+//
+//go:embed cors.schema.json
+var CORSSchema []byte
+
+// SchemaURL is the $id of CORSSchema.
+const SchemaURL = "https://corsgate.dev/schema/cors.schema.json"
+
+// Error is one problem found in a configuration value.
+type Error struct {
+	// Path is the JSON path of the value, such as
+	// extra_config["security/cors"].max_age.
+	Path string
+	// Value is the offending value as JSON, or "" when a key is missing.
+	Value string
+	// Message says what is wrong and what would be accepted.
+	Message string
+}
+
+// Error implements error.
+func (e Error) Error() string { return e.Path + ": " + e.Message }
+
+// Errors is a list of problems, reported together.
+type Errors []Error
+
+// Error implements error: one problem per line.
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+var (
+	compileOnce sync.Once
+	compiled    map[string]*jsonschema.Schema
+	rawSchema   any
+	compileErr  error
+)
+
+// Definitions that can be validated on their own, by name.
+const (
+	// ServicePolicy is the security/cors block at the service level.
+	ServicePolicy = "servicePolicy"
+)
+
+func load() {
+	rawSchema, compileErr = jsonschema.UnmarshalJSON(bytes.NewReader(CORSSchema))
+	if compileErr != nil {
+		return
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	for _, f := range formats {
+		c.RegisterFormat(f)
+	}
+	if compileErr = c.AddResource(SchemaURL, rawSchema); compileErr != nil {
+		return
+	}
+	compiled = map[string]*jsonschema.Schema{}
+	for _, def := range []string{ServicePolicy} {
+		s, err := c.Compile(SchemaURL + "#/$defs/" + def)
+		if err != nil {
+			compileErr = err
+			return
+		}
+		compiled[def] = s
+	}
+}
+
+// Validate checks value (as decoded by encoding/json: maps, slices,
+// float64, string, bool, nil) against the named definition. base is the
+// JSON path of value in the whole configuration, used to prefix every
+// Error.Path. It returns nil when the value is valid.
+func Validate(def string, value any, base string) Errors {
+	compileOnce.Do(load)
+	if compileErr != nil {
+		// The schema is embedded and tested; this cannot happen in a release.
+		return Errors{{Path: base, Message: "internal error: the embedded schema does not compile: " + compileErr.Error()}}
+	}
+	s, ok := compiled[def]
+	if !ok {
+		return Errors{{Path: base, Message: "internal error: no schema definition " + strconv.Quote(def)}}
+	}
+	err := s.Validate(value)
+	if err == nil {
+		return nil
+	}
+	verr, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return Errors{{Path: base, Message: err.Error()}}
+	}
+	return translate(verr, value, base)
+}
+
+var printer = message.NewPrinter(language.English)
+
+// translate turns the leaves of a validation error tree into Errors.
+func translate(root *jsonschema.ValidationError, value any, base string) Errors {
+	var leaves []*jsonschema.ValidationError
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			leaves = append(leaves, e)
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(root)
+
+	// A format error says more than a pattern error about the same value.
+	hasFormat := map[string]bool{}
+	for _, l := range leaves {
+		if _, ok := l.ErrorKind.(*kind.Format); ok {
+			hasFormat[strings.Join(l.InstanceLocation, "/")] = true
+		}
+	}
+	seen := map[string]bool{}
+	var out Errors
+	for _, l := range leaves {
+		loc := strings.Join(l.InstanceLocation, "/")
+		if _, ok := l.ErrorKind.(*kind.Pattern); ok && hasFormat[loc] {
+			continue
+		}
+		for _, e := range describe(l, value, base) {
+			key := e.Path + "\x00" + e.Message
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, e)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// describe renders one leaf error.
+func describe(l *jsonschema.ValidationError, value any, base string) []Error {
+	path, v, found := locate(base, value, l.InstanceLocation)
+	val := ""
+	if found {
+		val = jsonText(v)
+	}
+	hint := hintFor(l.SchemaURL)
+	withHint := func(msg string) string {
+		if hint == "" {
+			return msg
+		}
+		return msg + "; " + hint
+	}
+	switch k := l.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		known := propertiesAt(l.SchemaURL)
+		var errs []Error
+		for _, p := range k.Properties {
+			msg := fmt.Sprintf("unknown key %q", p)
+			if s := closest(p, known); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			msg += " Known keys: " + strings.Join(known, ", ")
+			child, cv, _ := locate(base, value, append(append([]string{}, l.InstanceLocation...), p))
+			errs = append(errs, Error{Path: child, Value: jsonText(cv), Message: msg})
+		}
+		return errs
+	case *kind.Type:
+		return []Error{{Path: path, Value: val, Message: withHint(fmt.Sprintf("%s is %s, not %s", val, article(k.Got), wantTypes(k.Want)))}}
+	case *kind.Format:
+		msg := fmt.Sprint(k.Err)
+		return []Error{{Path: path, Value: val, Message: msg}}
+	case *kind.Required:
+		var errs []Error
+		for _, m := range k.Missing {
+			child := appendPath(path, m, false)
+			errs = append(errs, Error{Path: child, Message: withHint(fmt.Sprintf("%q is missing", m))})
+		}
+		return errs
+	case *kind.Minimum:
+		return []Error{{Path: path, Value: val, Message: withHint(fmt.Sprintf("%s is below the minimum %s", val, k.Want.RatString()))}}
+	case *kind.Maximum:
+		return []Error{{Path: path, Value: val, Message: withHint(fmt.Sprintf("%s is above the maximum %s", val, k.Want.RatString()))}}
+	case *kind.MinItems:
+		return []Error{{Path: path, Value: val, Message: withHint("the list is empty")}}
+	case *kind.UniqueItems:
+		return []Error{{Path: path, Value: val, Message: fmt.Sprintf("items %d and %d are both %s; remove the duplicate", k.Duplicates[0], k.Duplicates[1], itemText(v, k.Duplicates[0]))}}
+	case *kind.Pattern, *kind.Not, *kind.Enum, *kind.Const:
+		if hint != "" {
+			return []Error{{Path: path, Value: val, Message: fmt.Sprintf("%s is not accepted: %s", val, hint)}}
+		}
+	}
+	return []Error{{Path: path, Value: val, Message: withHint(l.ErrorKind.LocalizedString(printer))}}
+}
+
+func wantTypes(want []string) string {
+	out := make([]string, len(want))
+	for i, w := range want {
+		out[i] = article(w)
+	}
+	return strings.Join(out, " or ")
+}
+
+func article(typ string) string {
+	switch typ {
+	case "integer", "array", "object":
+		return "an " + typ
+	case "null":
+		return "null"
+	}
+	return "a " + typ
+}
+
+// locate renders the JSON path of an instance location below base and
+// returns the value found there.
+func locate(base string, value any, loc []string) (string, any, bool) {
+	path := base
+	cur, found := value, true
+	for _, tok := range loc {
+		switch c := cur.(type) {
+		case []any:
+			i, err := strconv.Atoi(tok)
+			path = appendPath(path, tok, true)
+			if err == nil && i >= 0 && i < len(c) {
+				cur = c[i]
+			} else {
+				cur, found = nil, false
+			}
+		case map[string]any:
+			path = appendPath(path, tok, false)
+			cur, found = c[tok]
+		default:
+			path = appendPath(path, tok, false)
+			cur, found = nil, false
+		}
+	}
+	return path, cur, found
+}
+
+// appendPath adds one token to a JSON path: [3] for an index, .key for a
+// plain key, ["key/with/slashes"] otherwise.
+func appendPath(path, tok string, index bool) string {
+	if index {
+		return path + "[" + tok + "]"
+	}
+	plain := tok != ""
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			plain = false
+			break
+		}
+	}
+	if !plain {
+		return path + "[" + strconv.Quote(tok) + "]"
+	}
+	if path == "" {
+		return tok
+	}
+	return path + "." + tok
+}
+
+// Path joins a JSON path and a key, with the same notation as the paths in
+// Error: Path(`extra_config`, "security/cors") is extra_config["security/cors"].
+func Path(base, key string) string { return appendPath(base, key, false) }
+
+// Index appends an array index to a JSON path.
+func Index(base string, i int) string { return appendPath(base, strconv.Itoa(i), true) }
+
+func itemText(list any, i int) string {
+	if l, ok := list.([]any); ok && i >= 0 && i < len(l) {
+		return jsonText(l[i])
+	}
+	return "the same"
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// schemaNode returns the raw schema node at the fragment of a schema URL.
+func schemaNode(url string) any {
+	_, frag, _ := strings.Cut(url, "#")
+	node := rawSchema
+	for _, tok := range strings.Split(strings.TrimPrefix(frag, "/"), "/") {
+		if tok == "" {
+			continue
+		}
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch n := node.(type) {
+		case map[string]any:
+			node = n[tok]
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(n) {
+				return nil
+			}
+			node = n[i]
+		default:
+			return nil
+		}
+	}
+	return node
+}
+
+// hintFor finds the x-hint annotation nearest to a schema location, looking
+// at the node and then its ancestors.
+func hintFor(url string) string {
+	base, frag, _ := strings.Cut(url, "#")
+	toks := strings.Split(strings.TrimPrefix(frag, "/"), "/")
+	for n := len(toks); n >= 0; n-- {
+		node, ok := schemaNode(base + "#/" + strings.Join(toks[:n], "/")).(map[string]any)
+		if !ok {
+			continue
+		}
+		if h, ok := node["x-hint"].(string); ok {
+			return h
+		}
+		if _, isDef := node["$defs"]; isDef {
+			break
+		}
+	}
+	return ""
+}
+
+// propertiesAt lists the keys declared by the object schema at url.
+func propertiesAt(url string) []string {
+	node, _ := schemaNode(url).(map[string]any)
+	props, _ := node["properties"].(map[string]any)
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		if !strings.HasPrefix(k, "@") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// closest returns the candidate nearest to s by edit distance, if it is
+// near enough to be a plausible typo.
+func closest(s string, candidates []string) string {
+	best, bestD := "", len(s)/2+2
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
