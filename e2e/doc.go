@@ -34,6 +34,15 @@
 //
 //	go test -race -count=1 ./e2e/
 //
+// Optional environment variables:
+//
+//   - CORSGATE_BIN: use this prebuilt binary instead of building one.
+//   - CORSGATE_E2E_RACE=1: build the gateway with -race; a data race
+//     reported in any gateway's output fails the test that started it
+//     (slower: about 45s more on two cores).
+//   - CORSGATE_E2E_SCREENSHOT_DIR: also copy the browser screenshot
+//     (corsgate-e2e-page.png) there; it is always written to a temp dir.
+//
 // The browser tests need Chromium. They look for CHROMIUM_PATH, then for
 // chromium, chromium-browser and google-chrome in PATH, and fail (they are
 // never skipped) when none is found; "make test" installs it with

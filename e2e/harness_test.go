@@ -30,6 +30,11 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
+	if bin := os.Getenv("CORSGATE_BIN"); bin != "" {
+		// A prebuilt binary, for debugging the tests themselves.
+		binPath = bin
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "corsgate-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: creating temp dir:", err)
@@ -326,6 +331,7 @@ func (b *backend) LastHeaders() http.Header {
 //	GET /users/{id}       JSON object
 //	POST /users           JSON object
 //	GET /cors-backend     answers with its own CORS headers, X-Exposed and X-Hidden
+//	GET /data             X-Exposed and X-Hidden, echoes X-Api-Key in the body
 //	GET /fail             500
 func newBackend(t testing.TB) *backend {
 	t.Helper()
@@ -354,14 +360,16 @@ func newBackend(t testing.TB) *backend {
 		h.Set("X-Hidden", "no")
 		writeJSONBody(w, http.StatusOK, obj{"ok": true, "api_key": r.Header.Get("X-Api-Key")})
 	})
+	mux.HandleFunc("GET /data", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Exposed", "yes")
+		w.Header().Set("X-Hidden", "no")
+		writeJSONBody(w, http.StatusOK, obj{"api_key": r.Header.Get("X-Api-Key")})
+	})
 	mux.HandleFunc("GET /fail", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONBody(w, http.StatusInternalServerError, obj{"error": "boom"})
 	})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("backend listen: %v", err)
-	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// httptest servers listen on 127.0.0.1.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.hits.Add(1)
 		if r.Method == http.MethodOptions {
 			b.options.Add(1)
@@ -371,9 +379,6 @@ func newBackend(t testing.TB) *backend {
 		b.mu.Unlock()
 		mux.ServeHTTP(w, r)
 	}))
-	srv.Listener.Close()
-	srv.Listener = l
-	srv.Start()
 	t.Cleanup(srv.Close)
 	b.URL = srv.URL
 	return b

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	luraconfig "github.com/luraproject/lura/v2/config"
+	"github.com/luraproject/lura/v2/core"
 	"github.com/luraproject/lura/v2/logging"
 	"github.com/luraproject/lura/v2/proxy"
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
@@ -51,6 +52,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "corsgate run:", err)
 		return 1
 	}
+
+	core.KrakendHeaderValue = "Version " + Version + " (corsgate)"
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

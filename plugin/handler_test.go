@@ -1,0 +1,271 @@
+package plugin
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	luraconfig "github.com/luraproject/lura/v2/config"
+	"github.com/luraproject/lura/v2/logging"
+)
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+func table(t testing.TB, cors map[string]any) *Table {
+	t.Helper()
+	tb, err := Build(luraconfig.ServiceConfig{ExtraConfig: luraconfig.ExtraConfig{Namespace: cors}})
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	return tb
+}
+
+var spaPolicy = map[string]any{
+	"allow_origins":     []any{"https://app.example.com"},
+	"allow_methods":     []any{"GET", "POST", "PUT"},
+	"allow_headers":     []any{"Content-Type", "X-Api-Key"},
+	"expose_headers":    []any{"X-Request-Id"},
+	"allow_credentials": true,
+	"max_age":           "1h",
+}
+
+// engine is a gin router like lura's: one endpoint whose "backend" also
+// answers CORS, as a no-op endpoint forwards it, and auto_options.
+func engine(hits *int, mu *sync.Mutex) *gin.Engine {
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	count := func() {
+		if mu != nil {
+			mu.Lock()
+			*hits++
+			mu.Unlock()
+		}
+	}
+	e.GET("/users/:id", func(c *gin.Context) {
+		count()
+		h := c.Writer.Header()
+		h.Add("Access-Control-Allow-Origin", "*")
+		h.Add("Vary", "Origin")
+		h.Add("Vary", "Accept-Encoding")
+		h.Add("X-Request-Id", "42")
+		c.String(http.StatusOK, "user "+c.Param("id"))
+	})
+	e.GET("/fail", func(c *gin.Context) { count(); c.Status(http.StatusInternalServerError) })
+	e.OPTIONS("/users/:id", func(c *gin.Context) { c.Header("Allow", "GET") })
+	return e
+}
+
+func do(h http.Handler, method, target string, kv ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, target, nil)
+	for i := 0; i < len(kv); i += 2 {
+		r.Header.Add(kv[i], kv[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestHandler(t *testing.T) {
+	hits := 0
+	var mu sync.Mutex
+	h := NewHandler(engine(&hits, &mu), table(t, spaPolicy), nil)
+
+	t.Run("preflight answered before routing", func(t *testing.T) {
+		hits = 0
+		w := do(h, "OPTIONS", "/users/7", "Origin", "https://app.example.com", "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "x-api-key")
+		if w.Code != 204 || w.Header().Get("Access-Control-Allow-Origin") != "https://app.example.com" || w.Header().Get("Access-Control-Allow-Methods") != "PUT" || w.Header().Get("Access-Control-Max-Age") != "3600" {
+			t.Errorf("got %d %v", w.Code, w.Header())
+		}
+		if w.Header().Get("Allow") != "" || hits != 0 {
+			t.Errorf("the preflight reached the router: Allow=%q hits=%d", w.Header().Get("Allow"), hits)
+		}
+	})
+	t.Run("preflight to a path no route serves", func(t *testing.T) {
+		w := do(h, "OPTIONS", "/nowhere", "Origin", "https://app.example.com", "Access-Control-Request-Method", "GET")
+		if w.Code != 204 || w.Header().Get("Access-Control-Allow-Origin") == "" {
+			t.Errorf("got %d %v", w.Code, w.Header())
+		}
+	})
+	t.Run("bare OPTIONS goes to the router", func(t *testing.T) {
+		w := do(h, "OPTIONS", "/users/7")
+		if w.Code != 200 || w.Header().Get("Allow") != "GET" || w.Header().Get("Vary") != "Origin" {
+			t.Errorf("got %d %v", w.Code, w.Header())
+		}
+	})
+	t.Run("double CORS: the gateway's answer wins", func(t *testing.T) {
+		w := do(h, "GET", "/users/7", "Origin", "https://app.example.com")
+		if got := w.Header().Values("Access-Control-Allow-Origin"); len(got) != 1 || got[0] != "https://app.example.com" {
+			t.Errorf("Access-Control-Allow-Origin = %q", got)
+		}
+		if got := w.Header().Values("Vary"); len(got) != 2 || got[0] != "Origin" || got[1] != "Accept-Encoding" {
+			t.Errorf("Vary = %q", got)
+		}
+		if w.Body.String() != "user 7" || w.Header().Get("Access-Control-Expose-Headers") != "X-Request-Id" {
+			t.Errorf("body %q headers %v", w.Body, w.Header())
+		}
+	})
+	t.Run("refused origin: backend CORS stripped", func(t *testing.T) {
+		w := do(h, "GET", "/users/7", "Origin", "https://evil.example")
+		if got := w.Header().Values("Access-Control-Allow-Origin"); len(got) != 0 {
+			t.Errorf("Access-Control-Allow-Origin = %q", got)
+		}
+		if w.Code != 200 || w.Header().Get(ReasonHeader) != "" {
+			t.Errorf("got %d %v", w.Code, w.Header())
+		}
+	})
+	for _, tc := range []struct{ path, method string }{{"/missing", "GET"}, {"/users/7", "DELETE"}, {"/fail", "GET"}} {
+		t.Run("CORS on gateway error "+tc.method+" "+tc.path, func(t *testing.T) {
+			w := do(h, tc.method, tc.path, "Origin", "https://app.example.com")
+			if w.Code < 400 || (tc.method == "GET" && w.Header().Get("Access-Control-Allow-Origin") != "https://app.example.com") {
+				t.Errorf("got %d %v", w.Code, w.Header())
+			}
+			if w.Header().Get("Vary") != "Origin" {
+				t.Errorf("Vary = %q", w.Header().Values("Vary"))
+			}
+		})
+	}
+}
+
+func TestHandlerPassthrough(t *testing.T) {
+	cors := map[string]any{"options_passthrough": true, "options_success_status": 200}
+	h := NewHandler(engine(new(int), nil), table(t, cors), nil)
+	w := do(h, "OPTIONS", "/users/7", "Origin", "https://a.example", "Access-Control-Request-Method", "GET")
+	if w.Code != 200 || w.Header().Get("Allow") != "GET" || w.Header().Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("got %d %v", w.Code, w.Header())
+	}
+}
+
+func TestHandlerDebug(t *testing.T) {
+	var buf bytes.Buffer
+	logger, err := logging.NewLogger("DEBUG", &buf, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cors := map[string]any{"allow_origins": []any{"https://app.example.com"}, "allow_headers": []any{"Content-Type"}, "debug": true}
+	h := NewHandler(engine(new(int), nil), table(t, cors), logger)
+
+	w := do(h, "OPTIONS", "/users/7", "Origin", "https://app.example.com", "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "X-Api-Key")
+	if w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("refused preflight got CORS headers: %v", w.Header())
+	}
+	wantReason := `header "x-api-key" is not in allow_headers`
+	if !strings.Contains(w.Header().Get(ReasonHeader), wantReason) {
+		t.Errorf("%s = %q", ReasonHeader, w.Header().Get(ReasonHeader))
+	}
+	w = do(h, "GET", "/users/7", "Origin", "https://evil.example")
+	if !strings.Contains(w.Header().Get(ReasonHeader), `origin "https://evil.example" is not in allow_origins`) {
+		t.Errorf("%s = %q", ReasonHeader, w.Header().Get(ReasonHeader))
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], LogPrefix+" OPTIONS /users/7 preflight refused: "+wantReason) || !strings.Contains(lines[1], "GET /users/7 request refused") {
+		t.Errorf("debug log:\n%s", buf.String())
+	}
+
+	// Without debug, nothing about the policy leaks.
+	cors["debug"] = false
+	h = NewHandler(engine(new(int), nil), table(t, cors), logger)
+	buf.Reset()
+	w = do(h, "GET", "/users/7", "Origin", "https://evil.example")
+	if w.Header().Get(ReasonHeader) != "" || buf.Len() != 0 {
+		t.Errorf("debug off leaked: header %q log %q", w.Header().Get(ReasonHeader), buf.String())
+	}
+}
+
+// TestHandlerConcurrentSwap serves requests from many goroutines whose
+// handlers add to Vary and to the CORS headers, while the policies are
+// swapped. Run with -race: no data race, and every response is answered
+// entirely by one of the two policies.
+func TestHandlerConcurrentSwap(t *testing.T) {
+	a := table(t, map[string]any{"allow_origins": []any{"https://a.example.com"}, "expose_headers": []any{"X-A"}})
+	b := table(t, map[string]any{"allow_origins": []any{"https://b.example.com"}, "expose_headers": []any{"X-B"}})
+	e := gin.New()
+	e.GET("/x", func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Add("Vary", "Accept-Encoding")
+		h.Add("Access-Control-Expose-Headers", "X-Backend")
+		c.Status(http.StatusOK)
+	})
+	h := NewHandler(e, a, nil)
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if i%2 == 0 {
+				h.Swap(b)
+			} else {
+				h.Swap(a)
+			}
+		}
+	}()
+	errs := make(chan string, 100)
+	var clients sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		clients.Add(1)
+		go func(g int) {
+			defer clients.Done()
+			for i := 0; i < 200; i++ {
+				origin := "https://a.example.com"
+				if (g+i)%2 == 1 {
+					origin = "https://b.example.com"
+				}
+				w := do(h, "GET", "/x", "Origin", origin)
+				w.Header().Add("Vary", "Cookie") // a later writer appends
+				acao, expose := w.Header().Get("Access-Control-Allow-Origin"), w.Header().Values("Access-Control-Expose-Headers")
+				switch {
+				case acao == "" && len(expose) == 0:
+				case acao == "https://a.example.com" && len(expose) == 1 && expose[0] == "X-A":
+				case acao == "https://b.example.com" && len(expose) == 1 && expose[0] == "X-B":
+				default:
+					select {
+					case errs <- origin + ": " + acao + " " + strings.Join(expose, "|"):
+					default:
+					}
+				}
+				if v := w.Header().Values("Vary"); len(v) != 2 || v[0] != "Accept-Encoding, Origin" {
+					select {
+					case errs <- "Vary " + strings.Join(v, "|"):
+					default:
+					}
+				}
+			}
+		}(g)
+	}
+	clients.Wait()
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+func TestBuildErrorsNamePaths(t *testing.T) {
+	_, err := Build(luraconfig.ServiceConfig{ExtraConfig: luraconfig.ExtraConfig{
+		Namespace: map[string]any{"max_age": 12.0, "allow_origin": []any{}},
+		"router":  map[string]any{"auto_options": "yes"},
+	}})
+	if err == nil {
+		t.Fatal("Build accepted a bad configuration")
+	}
+	for _, want := range []string{
+		`extra_config["security/cors"].allow_origin: unknown key "allow_origin"; did you mean "allow_origins"?`,
+		`extra_config["security/cors"].max_age: 12 is a number, not a string`,
+		`extra_config.router.auto_options: "yes" is not a boolean`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
