@@ -3,8 +3,10 @@ package plugin
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -53,35 +55,76 @@ func (h *Handler) Table() *Table { return h.table.Load() }
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	preflight := policy.IsPreflight(r)
-	p := h.table.Load().Lookup(r, preflight)
+	p, route := h.table.Load().Lookup(r, preflight)
 	if p == nil {
 		h.next.ServeHTTP(w, r)
 		return
 	}
 	if preflight {
-		d := p.Preflight(r.Header)
-		p.WritePreflight(w.Header(), r.Header, d)
-		if p.Debug() {
-			h.explain(w.Header(), r, p, d)
-		}
-		if d.Allowed() && p.Passthrough() {
-			h.next.ServeHTTP(w, r)
-			return
-		}
-		w.WriteHeader(p.SuccessStatus())
+		h.preflight(w, r, p)
 		return
 	}
 
 	d := p.Actual(r.Method, r.Header)
-	cw := writerPool.Get().(*corsWriter)
-	cw.ResponseWriter, cw.policy, cw.req, cw.decision, cw.done = w, p, r.Header, d, false
 	if p.Debug() && d.Reason != policy.NoOrigin {
 		h.explain(nil, r, p, d)
+	}
+	if p.Terminate() && !d.Allowed() && d.Reason != policy.NoOrigin {
+		p.WriteActual(w.Header(), r.Header[hOrigin], d)
+		h.terminate(w, p, d)
+		return
+	}
+	cw := writerPool.Get().(*corsWriter)
+	*cw = corsWriter{ResponseWriter: w, handler: h, policy: p, route: route, origin: r.Header[hOrigin], decision: d}
+	if p.StripRequestHeaders() {
+		stripCORSRequestHeaders(r.Header)
 	}
 	h.next.ServeHTTP(cw, r)
 	cw.apply()
 	*cw = corsWriter{}
 	writerPool.Put(cw)
+}
+
+const hOrigin = "Origin"
+
+// preflight answers a preflight request.
+func (h *Handler) preflight(w http.ResponseWriter, r *http.Request, p *policy.Policy) {
+	d := p.Preflight(r.Header)
+	p.WritePreflight(w.Header(), r.Header, d)
+	if p.Debug() {
+		h.explain(w.Header(), r, p, d)
+	}
+	switch {
+	case d.Allowed() && p.Passthrough():
+		h.next.ServeHTTP(w, r)
+	case !d.Allowed() && p.Terminate():
+		h.terminate(w, p, d)
+	default:
+		w.WriteHeader(p.SuccessStatus())
+	}
+}
+
+// terminate answers a refused CORS request with unmatched_status; with
+// debug on, the body names the reason.
+func (h *Handler) terminate(w http.ResponseWriter, p *policy.Policy, d policy.Decision) {
+	if !p.Debug() {
+		w.WriteHeader(p.UnmatchedStatus())
+		return
+	}
+	w.Header().Set(ReasonHeader, p.Text(d))
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(p.UnmatchedStatus())
+	io.WriteString(w, p.Text(d)+"\n")
+}
+
+// stripCORSRequestHeaders keeps the CORS request headers from the
+// endpoint's backends (strip_cors_request_headers).
+func stripCORSRequestHeaders(h http.Header) {
+	for k := range h {
+		if k == hOrigin || strings.HasPrefix(k, "Access-Control-Request-") || strings.HasPrefix(k, "Sec-Fetch-") {
+			delete(h, k)
+		}
+	}
 }
 
 // explain logs a debug line and, for refusals, sets ReasonHeader on hdr
@@ -94,6 +137,18 @@ func (h *Handler) explain(hdr http.Header, r *http.Request, p *policy.Policy, d 
 	}
 }
 
+// noteBackendCORS logs, once per endpoint and only with debug on, that the
+// endpoint's backend answered CORS itself (double CORS validation).
+func (h *Handler) noteBackendCORS(rt *Route, hdr http.Header) {
+	if rt == nil || !rt.Policy.Debug() || len(hdr["Access-Control-Allow-Origin"]) == 0 {
+		return
+	}
+	if rt.backendCORSLogged.CompareAndSwap(false, true) {
+		h.logger.Debug(LogPrefix, "the backend of", rt.Endpoint.Name(), "("+strings.Join(rt.Endpoint.Backends, ", ")+") also answers CORS:",
+			"the gateway replaces its Access-Control-* headers with its own; to stop forwarding Origin to it, set strip_cors_request_headers: true on the endpoint, or turn CORS off in the backend")
+	}
+}
+
 var writerPool = sync.Pool{New: func() any { return new(corsWriter) }}
 
 // corsWriter sets the CORS headers of an actual response at the moment its
@@ -101,8 +156,10 @@ var writerPool = sync.Pool{New: func() any { return new(corsWriter) }}
 // the net/http contract requires of every handler.
 type corsWriter struct {
 	http.ResponseWriter
+	handler  *Handler
 	policy   *policy.Policy
-	req      http.Header
+	route    *Route
+	origin   []string
 	decision policy.Decision
 	done     bool
 }
@@ -113,7 +170,8 @@ func (w *corsWriter) apply() {
 	}
 	w.done = true
 	h := w.ResponseWriter.Header()
-	w.policy.WriteActual(h, w.req, w.decision)
+	w.handler.noteBackendCORS(w.route, h)
+	w.policy.WriteActual(h, w.origin, w.decision)
 	if w.policy.Debug() && !w.decision.Allowed() && w.decision.Reason != policy.NoOrigin {
 		h.Set(ReasonHeader, w.policy.Text(w.decision))
 	}

@@ -22,59 +22,10 @@ import (
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
 
 	"github.com/corsgate/corsgate/plugin/config"
-	"github.com/corsgate/corsgate/plugin/policy"
 )
 
 // Namespace is the extra_config key the plugin reads.
 const Namespace = config.Namespace
-
-// Table is the set of compiled policies of one gateway configuration. It is
-// immutable; a new configuration gives a new Table.
-type Table struct {
-	service *policy.Policy
-	gateway *config.Gateway
-}
-
-// Build reads, validates and compiles the CORS settings of a parsed lura
-// configuration. The error, when not nil, is a schema.Errors listing every
-// problem with its JSON path.
-func Build(cfg luraconfig.ServiceConfig) (*Table, error) {
-	g, err := config.FromService(cfg)
-	if err != nil {
-		return nil, err
-	}
-	t := &Table{gateway: g}
-	if g.Service != nil {
-		p, err := policy.Compile(*g.Service, g.ServicePath)
-		if err != nil {
-			return nil, err
-		}
-		t.service = p
-	}
-	return t, nil
-}
-
-// Validate reports every problem in the CORS settings of cfg, or nil.
-func Validate(cfg luraconfig.ServiceConfig) error {
-	_, err := Build(cfg)
-	return err
-}
-
-// Enabled reports whether any CORS policy is configured.
-func (t *Table) Enabled() bool { return t != nil && t.service != nil }
-
-// Service returns the service-level policy, or nil when CORS is off.
-func (t *Table) Service() *policy.Policy { return t.service }
-
-// Lookup returns the policy that applies to r, or nil when CORS does not
-// apply. preflight tells whether r is a preflight, whose policy is the one
-// of the method it asks for.
-func (t *Table) Lookup(r *http.Request, preflight bool) *policy.Policy {
-	if t == nil {
-		return nil
-	}
-	return t.service
-}
 
 // NewRunServer wraps a lura gin RunServerFunc so that the server it starts
 // serves the gateway's router behind the CORS Handler. It builds the
@@ -93,12 +44,9 @@ func NewRunServer(logger logging.Logger, next ginrouter.RunServerFunc) ginrouter
 			return fmt.Errorf("invalid CORS configuration:\n%w", err)
 		}
 		if !t.Enabled() {
-			logger.Info(LogPrefix, "no", Namespace, "block in the service extra_config: CORS is off")
-			return next(ctx, cfg, h)
-		}
-		logger.Info(LogPrefix, "enabled for all requests")
-		if t.service.Debug() {
-			logger.Info(LogPrefix, "debug is on: one DEBUG line per CORS decision, and refusals carry", ReasonHeader)
+			logger.Info(LogPrefix, "no", Namespace, "block in the configuration: CORS is off")
+		} else {
+			logStartup(logger, t)
 		}
 		return next(ctx, cfg, NewHandler(h, t, logger))
 	}
@@ -109,3 +57,33 @@ func NewRunServer(logger logging.Logger, next ginrouter.RunServerFunc) ginrouter
 // lura's gin router. Call it on the parsed configuration before the router
 // runs.
 func PrepareConfig(cfg *luraconfig.ServiceConfig) { config.NormalizeRouter(cfg) }
+
+// logStartup says at start-up what the CORS layer will do, and warns about
+// the unsafe opt-in.
+func logStartup(logger logging.Logger, t *Table) {
+	own, exempt := 0, 0
+	for _, r := range t.Routes() {
+		switch {
+		case r.Own && r.Policy == nil:
+			exempt++
+		case r.Own:
+			own++
+		}
+	}
+	logger.Info(LogPrefix, fmt.Sprintf("enabled: service policy %v, %d endpoint(s) with their own policy, %d exempt", t.service != nil, own, exempt))
+	debug := t.service != nil && t.service.Debug()
+	if t.service != nil && t.service.ReflectsAnyOriginWithCredentials() {
+		logger.Warning(LogPrefix, "allow_any_origin_with_credentials_unsafe is on at the service level: every website can send credentialed requests and read the answers")
+	}
+	for _, r := range t.Routes() {
+		if r.Own && r.Policy != nil {
+			debug = debug || r.Policy.Debug()
+			if r.Policy.ReflectsAnyOriginWithCredentials() {
+				logger.Warning(LogPrefix, "allow_any_origin_with_credentials_unsafe is on for", r.Endpoint.Name()+": every website can send credentialed requests to it and read the answers")
+			}
+		}
+	}
+	if debug {
+		logger.Info(LogPrefix, "debug is on: one DEBUG line per CORS decision, and refusals carry", ReasonHeader)
+	}
+}

@@ -17,6 +17,8 @@ var formats = []*jsonschema.Format{
 	{Name: "cors-origin", Validate: stringFormat(CheckOrigin)},
 	{Name: "http-method", Validate: stringFormat(CheckMethod)},
 	{Name: "http-header-name", Validate: stringFormat(CheckHeaderName)},
+	{Name: "http-expose-header", Validate: stringFormat(CheckExposeHeader)},
+	{Name: "anchored-regexp", Validate: stringFormat(CheckOriginRegexp)},
 	{Name: "go-duration", Validate: stringFormat(func(s string) error { _, err := CheckDuration(s); return err })},
 }
 
@@ -91,4 +93,23 @@ func CheckDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a whole number of seconds, and Access-Control-Max-Age counts seconds; use %q", s, d.Truncate(time.Second).String())
 	}
 	return d, nil
+}
+
+// CheckExposeHeader reports whether s is a valid expose_headers entry: a
+// header name, "*", or a prefix ending in "*" such as "X-Object-Meta-*".
+func CheckExposeHeader(s string) error {
+	if len(s) > 1 && strings.HasSuffix(s, "*") {
+		if err := CheckHeaderName(strings.TrimSuffix(s, "*")); err != nil {
+			return fmt.Errorf("%q is not a header name prefix: %v", s, err)
+		}
+		return nil
+	}
+	return CheckHeaderName(s)
+}
+
+// CheckOriginRegexp reports whether s is a valid allow_origins_regex
+// entry: an RE2 expression anchored at both ends.
+func CheckOriginRegexp(s string) error {
+	_, err := origin.CompileRegexp(s)
+	return err
 }

@@ -43,10 +43,18 @@ type Error struct {
 	Value string
 	// Message says what is wrong and what would be accepted.
 	Message string
+	// Endpoint names the endpoint the value belongs to, such as
+	// "GET /users/{id}", or is empty for service-level values.
+	Endpoint string
 }
 
 // Error implements error.
-func (e Error) Error() string { return e.Path + ": " + e.Message }
+func (e Error) Error() string {
+	if e.Endpoint != "" {
+		return e.Path + " (endpoint " + strconv.Quote(e.Endpoint) + "): " + e.Message
+	}
+	return e.Path + ": " + e.Message
+}
 
 // Errors is a list of problems, reported together.
 type Errors []Error
@@ -71,6 +79,8 @@ var (
 const (
 	// ServicePolicy is the security/cors block at the service level.
 	ServicePolicy = "servicePolicy"
+	// EndpointPolicy is the security/cors block of one endpoint.
+	EndpointPolicy = "endpointPolicy"
 )
 
 func load() {
@@ -88,7 +98,7 @@ func load() {
 		return
 	}
 	compiled = map[string]*jsonschema.Schema{}
-	for _, def := range []string{ServicePolicy} {
+	for _, def := range []string{ServicePolicy, EndpointPolicy} {
 		s, err := c.Compile(SchemaURL + "#/$defs/" + def)
 		if err != nil {
 			compileErr = err
@@ -162,7 +172,7 @@ func translate(root *jsonschema.ValidationError, value any, base string) Errors 
 			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	sort.SliceStable(out, func(i, j int) bool { return pathLess(out[i].Path, out[j].Path) })
 	return out
 }
 
@@ -400,4 +410,36 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// pathLess orders JSON paths as a person reads them: indexes by number,
+// so that [2] comes before [10].
+func pathLess(a, b string) bool {
+	for a != "" && b != "" {
+		if isDigit(a[0]) && isDigit(b[0]) {
+			na, ra := leadingNumber(a)
+			nb, rb := leadingNumber(b)
+			if na != nb {
+				return na < nb
+			}
+			a, b = ra, rb
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func leadingNumber(s string) (int, string) {
+	n, i := 0, 0
+	for i < len(s) && isDigit(s[i]) {
+		n = n*10 + int(s[i]-'0')
+		i++
+	}
+	return n, s[i:]
 }

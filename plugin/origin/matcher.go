@@ -21,6 +21,7 @@ type Matcher struct {
 	sub        map[string]struct{} // "scheme://.parent[:port]"
 	subAnyPort map[string]struct{} // "scheme://.parent"
 	regexps    []*regexp.Regexp
+	patterns   []Pattern // as given, for Explain
 }
 
 // NewMatcher builds a Matcher from parsed patterns and anchored regular
@@ -33,6 +34,7 @@ func NewMatcher(patterns []Pattern, regexps []*regexp.Regexp) *Matcher {
 		sub:        map[string]struct{}{},
 		subAnyPort: map[string]struct{}{},
 		regexps:    regexps,
+		patterns:   patterns,
 	}
 	for _, p := range patterns {
 		switch {
@@ -51,6 +53,23 @@ func NewMatcher(patterns []Pattern, regexps []*regexp.Regexp) *Matcher {
 		}
 	}
 	return m
+}
+
+// Explain returns the allow_origins entry or allow_origins_regex
+// expression that lets o in, or "" when none does. It is meant for
+// diagnostics and allocates.
+func (m *Matcher) Explain(o string) string {
+	for _, p := range m.patterns {
+		if NewMatcher([]Pattern{p}, nil).Match(o) {
+			return p.Raw
+		}
+	}
+	for _, re := range m.regexps {
+		if re.MatchString(o) {
+			return re.String()
+		}
+	}
+	return ""
 }
 
 // AllowsAny reports whether the list contains "*".

@@ -106,7 +106,7 @@ func compare(t *testing.T, name string, r *http.Request, ours *Policy, theirs ht
 		ours.WritePreflight(got.Header(), r.Header, ours.Preflight(r.Header))
 		status = ours.SuccessStatus()
 	} else {
-		ours.WriteActual(got.Header(), r.Header, ours.Actual(r.Method, r.Header))
+		ours.WriteActual(got.Header(), r.Header["Origin"], ours.Actual(r.Method, r.Header))
 	}
 	if status != want.Code || !reflect.DeepEqual(got.Header(), want.Header()) {
 		t.Errorf("%s: %s %s (%s): corsgate %d %v, KrakenD CE %d %v", name, r.Method, r.URL, strings.TrimSpace(headerLine(r.Header)), status, got.Header(), want.Code, want.Header())

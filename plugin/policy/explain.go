@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -37,3 +38,30 @@ func (p *Policy) Text(d Decision) string {
 	}
 	return kind + " refused"
 }
+
+// OriginRule returns the allow_origins entry or allow_origins_regex
+// expression that allows o ("*" when every origin is allowed), or "" when
+// o is refused. For diagnostics; it allocates.
+func (p *Policy) OriginRule(o string) string {
+	if p.anyOrigin {
+		if p.credentials {
+			return "* (reflected: allow_any_origin_with_credentials_unsafe)"
+		}
+		return "*"
+	}
+	if o == "" {
+		return ""
+	}
+	return p.origins.Explain(o)
+}
+
+// AllowsMethod reports whether a preflight may ask for method m.
+func (p *Policy) AllowsMethod(m string) bool { return p.allowsMethod(m) }
+
+// AllowsHeader reports whether a preflight may ask for header name.
+func (p *Policy) AllowsHeader(name string) bool {
+	return p.anyHeader || (isToken(name) && p.allowsHeader(name))
+}
+
+// Methods lists allow_methods as compiled (defaults applied).
+func (p *Policy) Methods() []string { return slices.Clone(p.methods) }

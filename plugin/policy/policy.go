@@ -10,7 +10,10 @@
 package policy
 
 import (
+	"fmt"
 	"net/http"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +27,7 @@ import (
 var (
 	DefaultMethods              = []string{http.MethodGet, http.MethodHead, http.MethodPost}
 	DefaultOptionsSuccessStatus = http.StatusNoContent
+	DefaultUnmatchedStatus      = http.StatusForbidden
 )
 
 // Policy is a compiled CORS policy.
@@ -38,10 +42,18 @@ type Policy struct {
 	headers    map[string]struct{} // lower-case names
 	maxNameLen int
 
-	privateNetwork bool
-	passthrough    bool
-	successStatus  int
-	debug          bool
+	unsafeReflect bool // allow_any_origin_with_credentials_unsafe
+
+	privateNetwork  bool
+	passthrough     bool
+	successStatus   int
+	terminate       bool
+	unmatchedStatus int
+	debug           bool
+
+	exposePrefixes []string // prefixes of "X-Object-Meta-*" entries
+	exposeStatic   []string // the other entries, canonical
+	stripRequest   bool     // strip_cors_request_headers
 
 	// Header values, computed once. Every slice has len == cap, so that a
 	// later handler appending to one gets a copy instead of writing into
@@ -73,37 +85,63 @@ func Compile(c config.CORS, base string) (*Policy, error) {
 
 	// Origins.
 	var patterns []origin.Pattern
-	wildcard := ""
-	for i, s := range c.AllowOrigins {
-		pat, err := origin.ParsePattern(s)
+	wildcard, null := "", false
+	seen := map[string]int{}
+	for i, o := range c.AllowOrigins {
+		pat, err := origin.ParsePattern(o)
 		if err != nil {
 			add("allow_origins", i, err)
 			continue
 		}
-		if pat.IsWildcard() && wildcard == "" {
-			wildcard = s
+		if j, dup := seen[pat.String()]; dup {
+			add("allow_origins", i, fmt.Errorf("%q is the same origin as item %d; remove the duplicate", o, j))
+			continue
 		}
+		seen[pat.String()] = i
+		if pat.IsWildcard() && wildcard == "" {
+			wildcard = o
+		}
+		null = null || pat.Kind == origin.Null
 		patterns = append(patterns, pat)
 	}
-	p.origins = origin.NewMatcher(patterns, nil)
-	p.anyOrigin = len(c.AllowOrigins) == 0 || p.origins.AllowsAny()
+	var regexps []*regexp.Regexp
+	for i, expr := range c.AllowOriginsRegex {
+		re, err := origin.CompileRegexp(expr)
+		if err != nil {
+			add("allow_origins_regex", i, err)
+			continue
+		}
+		regexps = append(regexps, re)
+	}
+	p.origins = origin.NewMatcher(patterns, regexps)
+	p.anyOrigin = (len(c.AllowOrigins) == 0 && len(c.AllowOriginsRegex) == 0) || p.origins.AllowsAny()
 	p.credentials = isTrue(c.AllowCredentials)
-	if p.credentials {
+	p.unsafeReflect = isTrue(c.AllowAnyOriginWithCredentialsUnsafe)
+	switch {
+	case p.unsafeReflect && !p.credentials:
+		errs = append(errs, schema.Error{Path: schema.Path(base, "allow_any_origin_with_credentials_unsafe"), Message: errUnsafeAlone.Error()})
+	case p.credentials && !p.unsafeReflect:
 		switch {
-		case len(c.AllowOrigins) == 0:
-			errs = append(errs, schema.Error{Path: schema.Path(base, "allow_origins"), Message: "allow_credentials: true needs allow_origins to list exact origins; an absent or empty allow_origins means every origin, which browsers refuse together with credentials"})
+		case p.anyOrigin && wildcard == "":
+			errs = append(errs, schema.Error{Path: schema.Path(base, "allow_origins"), Message: errCredentialsAny.Error()})
 		case wildcard != "":
-			errs = append(errs, schema.Error{Path: schema.Path(base, "allow_origins"), Message: strconv.Quote(wildcard) + " cannot be combined with allow_credentials: true; browsers refuse \"*\" with credentials, and a wildcard pattern would echo origins you never listed together with credentials. List each origin exactly"})
+			errs = append(errs, schema.Error{Path: schema.Path(base, "allow_origins"), Message: strconv.Quote(wildcard) + " " + errCredentialsWildcard.Error()})
+		case null:
+			errs = append(errs, schema.Error{Path: schema.Path(base, "allow_origins"), Message: errCredentialsNull.Error()})
 		}
 	}
 
 	// Methods.
 	p.methods = DefaultMethods
-	if c.AllowMethods != nil && len(c.AllowMethods) > 0 {
+	if len(c.AllowMethods) > 0 {
 		p.methods = nil
 		for i, m := range c.AllowMethods {
 			if err := schema.CheckMethod(m); err != nil {
 				add("allow_methods", i, err)
+				continue
+			}
+			if slices.Contains(p.methods, m) {
+				add("allow_methods", i, fmt.Errorf("%q is listed twice; remove the duplicate", m))
 				continue
 			}
 			p.methods = append(p.methods, m)
@@ -130,8 +168,12 @@ func Compile(c config.CORS, base string) (*Policy, error) {
 	// Exposed headers.
 	var expose []string
 	for i, h := range c.ExposeHeaders {
-		if err := schema.CheckHeaderName(h); err != nil {
+		if err := schema.CheckExposeHeader(h); err != nil {
 			add("expose_headers", i, err)
+			continue
+		}
+		if len(h) > 1 && strings.HasSuffix(h, "*") {
+			p.exposePrefixes = append(p.exposePrefixes, strings.TrimSuffix(h, "*"))
 			continue
 		}
 		if h == "*" {
@@ -147,6 +189,8 @@ func Compile(c config.CORS, base string) (*Policy, error) {
 	if len(expose) > 0 {
 		p.valExpose = value(strings.Join(expose, ", "))
 	}
+	p.exposeStatic = expose
+	p.stripRequest = isTrue(c.StripCORSRequestHeaders)
 
 	// Max age.
 	if c.MaxAge != nil {
@@ -166,6 +210,16 @@ func Compile(c config.CORS, base string) (*Policy, error) {
 			p.successStatus = s
 		}
 	}
+	p.unmatchedStatus = DefaultUnmatchedStatus
+	if c.UnmatchedStatus != nil {
+		s := *c.UnmatchedStatus
+		if s < 200 || s > 599 {
+			add("unmatched_status", -1, constError(strconv.Itoa(s)+" is not an HTTP status from 200 to 599; use 403 (the default), 401 or 200"))
+		} else {
+			p.unmatchedStatus = s
+		}
+	}
+	p.terminate = isTrue(c.TerminateUnmatchedRequest)
 	p.privateNetwork = isTrue(c.AllowPrivateNetwork)
 	p.passthrough = isTrue(c.OptionsPassthrough)
 	p.debug = isTrue(c.Debug)
@@ -189,6 +243,13 @@ type constError string
 
 func (e constError) Error() string { return string(e) }
 
+const (
+	errUnsafeAlone         = constError("allow_any_origin_with_credentials_unsafe: true only matters with allow_credentials: true; remove it, or set allow_credentials: true if you really mean to let any site send credentials")
+	errCredentialsAny      = constError("allow_credentials: true needs allow_origins to list exact origins; an absent or empty allow_origins, or \"*\", means every origin, which browsers refuse together with credentials. List each origin exactly (for example \"https://app.example.com\"), or set allow_credentials to false (allow_any_origin_with_credentials_unsafe: true forces it, unsafely)")
+	errCredentialsWildcard = constError("cannot be combined with allow_credentials: true: a wildcard pattern would make the gateway echo origins you never listed together with credentials, which lets any matching site act as the signed-in user. List each origin exactly, use allow_origins_regex with an anchored expression that names exactly the hosts you trust, or set allow_credentials to false")
+	errCredentialsNull     = constError("\"null\" cannot be combined with allow_credentials: true: sandboxed iframes, file: pages and cross-origin redirects all send Origin: null, so any site could then act as the signed-in user. Remove \"null\"")
+)
+
 const errExposeStar = constError(`with allow_credentials: true browsers read "*" in Access-Control-Expose-Headers as a header literally named *; list the header names instead`)
 
 func errStatus(s int) error {
@@ -210,6 +271,22 @@ func (p *Policy) Passthrough() bool { return p.passthrough }
 
 // SuccessStatus is the status of a preflight answered by the gateway.
 func (p *Policy) SuccessStatus() int { return p.successStatus }
+
+// Terminate reports whether refused CORS requests are answered by the
+// gateway (terminate_unmatched_request).
+func (p *Policy) Terminate() bool { return p.terminate }
+
+// UnmatchedStatus is the status of a refused request when Terminate.
+func (p *Policy) UnmatchedStatus() int { return p.unmatchedStatus }
+
+// ReflectsAnyOriginWithCredentials reports whether the policy was forced,
+// with allow_any_origin_with_credentials_unsafe, to echo every origin
+// together with credentials.
+func (p *Policy) ReflectsAnyOriginWithCredentials() bool { return p.unsafeReflect && p.credentials }
+
+// StripRequestHeaders reports whether the CORS request headers are kept
+// from the endpoint's backends (strip_cors_request_headers).
+func (p *Policy) StripRequestHeaders() bool { return p.stripRequest }
 
 // Credentials reports whether the policy allows credentials.
 func (p *Policy) Credentials() bool { return p.credentials }

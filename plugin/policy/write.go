@@ -2,6 +2,7 @@ package policy
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -48,26 +49,57 @@ func (p *Policy) WritePreflight(h, req http.Header, d Decision) {
 // WriteActual writes the CORS headers of an actual response into h, which
 // may already hold headers from a backend: the gateway's answer replaces
 // any CORS header the backend sent, and Vary gets Origin exactly once.
-func (p *Policy) WriteActual(h, req http.Header, d Decision) {
+// origin is the request's Origin header (its values).
+func (p *Policy) WriteActual(h http.Header, origin []string, d Decision) {
 	ClearCORS(h)
 	mergeVary(h, p.valVaryActual, p.valVaryActual)
 	if !d.Allowed() {
 		return
 	}
-	h[hAllowOrigin] = p.allowOriginValue(req)
+	h[hAllowOrigin] = p.allowOrigin(origin)
 	if p.credentials {
 		h[hAllowCreds] = p.valTrue
 	}
-	if p.valExpose != nil {
+	if len(p.exposePrefixes) > 0 {
+		if v := p.exposeWithPrefixes(h); v != nil {
+			h[hExpose] = v
+		}
+	} else if p.valExpose != nil {
 		h[hExpose] = p.valExpose
 	}
 }
 
+// exposeWithPrefixes lists the configured names plus every header of the
+// response whose name starts with a configured prefix, such as
+// X-Object-Meta-*. It allocates.
+func (p *Policy) exposeWithPrefixes(h http.Header) []string {
+	names := slices.Clone(p.exposeStatic)
+	var found []string
+	for k := range h {
+		for _, pre := range p.exposePrefixes {
+			if len(k) > len(pre) && strings.EqualFold(k[:len(pre)], pre) {
+				found = append(found, k)
+				break
+			}
+		}
+	}
+	slices.Sort(found)
+	names = append(names, found...)
+	if len(names) == 0 {
+		return nil
+	}
+	return value(strings.Join(names, ", "))
+}
+
 func (p *Policy) allowOriginValue(req http.Header) []string {
+	return p.allowOrigin(req[hOrigin])
+}
+
+func (p *Policy) allowOrigin(origin []string) []string {
 	if p.anyOrigin && !p.credentials {
 		return p.valAny
 	}
-	return req[hOrigin][:1:1]
+	return origin[:1:1]
 }
 
 // maxVaryTokens bounds the Vary tokens checked without allocating; a longer
