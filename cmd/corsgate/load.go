@@ -22,6 +22,10 @@ func loadConfig(path string, stderr io.Writer) (luraconfig.ServiceConfig, *plugi
 		return cfg, nil, false
 	}
 	plugin.PrepareConfig(&cfg)
+	applyAliases(&cfg)
+	if paths := unsupportedNamespaces(cfg); len(paths) > 0 {
+		fmt.Fprint(stderr, namespaceWarning(paths))
+	}
 	t, err := plugin.Build(cfg)
 	if err != nil {
 		var errs schema.Errors

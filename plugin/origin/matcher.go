@@ -86,6 +86,11 @@ func (m *Matcher) Match(o string) bool {
 	if o == "null" {
 		return m.null
 	}
+	// Browsers send serialised origins, which are already in the form the
+	// exact set holds: try that before normalising.
+	if _, hit := m.exact[o]; hit {
+		return true
+	}
 	var buf [MaxLength]byte
 	n, schemeEnd, hostEnd, ok := normalize(&buf, o)
 	if ok {

@@ -6,16 +6,16 @@ import (
 	"strings"
 )
 
-// corsResponseHeaders are the headers a CORS layer answers with. Whatever a
+// corsPrefix starts the name of every CORS response header. Whatever a
 // backend put there is replaced by the gateway's answer.
-var corsResponseHeaders = [...]string{
-	hAllowOrigin, hAllowCreds, hAllowMethods, hAllowHeaders, hExpose, hMaxAge, hAllowPrivNet,
-}
+const corsPrefix = "Access-Control-"
 
-// ClearCORS removes every CORS response header from h.
+// ClearCORS removes every CORS response header (Access-Control-*) from h.
 func ClearCORS(h http.Header) {
-	for _, k := range corsResponseHeaders {
-		delete(h, k)
+	for k := range h {
+		if len(k) > len(corsPrefix) && k[:len(corsPrefix)] == corsPrefix {
+			delete(h, k)
+		}
 	}
 }
 
