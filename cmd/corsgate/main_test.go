@@ -79,9 +79,9 @@ func TestExplain(t *testing.T) {
 			Matched  bool
 			Endpoint string
 		}
-		Policy  struct{ Source string }
-		Origin  struct{ Allowed bool }
-		Verdict struct{ Preflight, Actual, Reason string }
+		Policy             struct{ Source string }
+		Origin             struct{ Allowed bool }
+		Verdict            struct{ Preflight, Actual, Reason string }
 		Preflight_response struct {
 			Status  int
 			Headers map[string]string
