@@ -135,6 +135,9 @@ func Validate(def string, value any, base string) Errors {
 
 var printer = message.NewPrinter(language.English)
 
+// endpointOnly are keys valid in endpointPolicy but not in servicePolicy.
+var endpointOnly = map[string]bool{"disable": true, "strip_cors_request_headers": true}
+
 // translate turns the leaves of a validation error tree into Errors.
 func translate(root *jsonschema.ValidationError, value any, base string) Errors {
 	var leaves []*jsonschema.ValidationError
@@ -196,7 +199,9 @@ func describe(l *jsonschema.ValidationError, value any, base string) []Error {
 		var errs []Error
 		for _, p := range k.Properties {
 			msg := fmt.Sprintf("unknown key %q", p)
-			if s := closest(p, known); s != "" {
+			if endpointOnly[p] {
+				msg = fmt.Sprintf("%q only exists in an endpoint's own security/cors block (endpoints[i].extra_config); move it there.", p)
+			} else if s := closest(p, known); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			msg += " Known keys: " + strings.Join(known, ", ")

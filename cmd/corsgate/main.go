@@ -5,6 +5,10 @@
 //
 //	corsgate run -c FILE [-d] [-p PORT]   run the gateway
 //	corsgate check -c FILE                validate a configuration and exit
+//	corsgate explain -c FILE --origin O --method M --path P [--header H]... [--credentials]
+//	                                      say what the gateway does with a request, and why
+//	corsgate playground [--listen ADDR] [--target URL]
+//	                                      serve a CORS test page for a gateway
 //	corsgate version                      print the versions
 //
 // Exit status is 0 on success, 1 when the configuration is invalid or the
@@ -22,6 +26,11 @@ const usage = `corsgate: a lura API gateway with the corsgate CORS plugin
 Usage:
   corsgate run -c FILE [-d] [-p PORT]   run the gateway from a KrakenD v3 JSON config
   corsgate check -c FILE                validate the config (JSON, lura and CORS) and exit
+  corsgate explain -c FILE --origin O --method M --path P [--header H]... [--credentials]
+                                        print, as JSON, what the gateway does with that request and why
+  corsgate playground [--listen 127.0.0.1:8099] [--target http://localhost:8080]
+                                        serve a CORS test page (its own origin) that runs
+                                        fetch() against the gateway and shows its explanations
   corsgate version                      print corsgate's and its libraries' versions
 
 Run 'corsgate COMMAND -h' for the flags of a command.
@@ -42,6 +51,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCommand(args[1:], stdout, stderr)
 	case "check":
 		return checkCommand(args[1:], stdout, stderr)
+	case "explain":
+		return explainCommand(args[1:], stdout, stderr)
+	case "playground":
+		return playgroundCommand(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		return versionCommand(stdout)
 	case "help", "-h", "--help":

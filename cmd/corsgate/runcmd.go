@@ -18,6 +18,7 @@ import (
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
 	"github.com/luraproject/lura/v2/transport/http/server"
 
+	corsdebug "github.com/corsgate/corsgate/debug"
 	"github.com/corsgate/corsgate/plugin"
 )
 
@@ -26,7 +27,7 @@ import (
 func runCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	path := configFlag(fs)
-	debugMode := fs.Bool("d", false, "debug: log at DEBUG level (CORS decisions included) and enable /__debug/")
+	debugMode := fs.Bool("d", false, "debug: log at DEBUG level (CORS decisions included) and enable /__debug/ and /__debug/cors")
 	port := fs.Int("p", 0, "listen on this port instead of the configuration's port")
 	if !parseFlags(fs, args, stderr) {
 		return 2
@@ -59,7 +60,19 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	var serveErr error
-	runServer := plugin.NewRunServer(logger, server.RunServerWithLoggerFactory(logger))
+	serve := server.RunServerWithLoggerFactory(logger)
+	// With debug on, /__debug/cors (the fake CORS backend) is mounted
+	// outside the CORS layer, so that it answers like a backend with its
+	// own CORS layer; NewRunServer calls this with the CORS handler as h.
+	runServer := plugin.NewRunServer(logger, func(ctx context.Context, cfg luraconfig.ServiceConfig, h http.Handler) error {
+		if cfg.Debug {
+			if ch, ok := h.(*plugin.Handler); ok {
+				h = corsdebug.Explain(h, ch.Table)
+			}
+			h = corsdebug.Wrap(h, logger)
+		}
+		return serve(ctx, cfg, h)
+	})
 	recordErr := func(ctx context.Context, cfg luraconfig.ServiceConfig, h http.Handler) error {
 		serveErr = runServer(ctx, cfg, h)
 		return serveErr

@@ -120,6 +120,8 @@ func Compile(c config.CORS, base string) (*Policy, error) {
 	switch {
 	case p.unsafeReflect && !p.credentials:
 		errs = append(errs, schema.Error{Path: schema.Path(base, "allow_any_origin_with_credentials_unsafe"), Message: errUnsafeAlone.Error()})
+	case p.unsafeReflect && !p.anyOrigin:
+		errs = append(errs, schema.Error{Path: schema.Path(base, "allow_any_origin_with_credentials_unsafe"), Message: errUnsafeListed.Error()})
 	case p.credentials && !p.unsafeReflect:
 		switch {
 		case p.anyOrigin && wildcard == "":
@@ -245,6 +247,7 @@ func (e constError) Error() string { return string(e) }
 
 const (
 	errUnsafeAlone         = constError("allow_any_origin_with_credentials_unsafe: true only matters with allow_credentials: true; remove it, or set allow_credentials: true if you really mean to let any site send credentials")
+	errUnsafeListed        = constError("allow_any_origin_with_credentials_unsafe: true has no effect when allow_origins or allow_origins_regex list origins: only the listed origins get credentials. Remove it (safer), or remove the lists if you really mean every origin")
 	errCredentialsAny      = constError("allow_credentials: true needs allow_origins to list exact origins; an absent or empty allow_origins, or \"*\", means every origin, which browsers refuse together with credentials. List each origin exactly (for example \"https://app.example.com\"), or set allow_credentials to false (allow_any_origin_with_credentials_unsafe: true forces it, unsafely)")
 	errCredentialsWildcard = constError("cannot be combined with allow_credentials: true: a wildcard pattern would make the gateway echo origins you never listed together with credentials, which lets any matching site act as the signed-in user. List each origin exactly, use allow_origins_regex with an anchored expression that names exactly the hosts you trust, or set allow_credentials to false")
 	errCredentialsNull     = constError("\"null\" cannot be combined with allow_credentials: true: sandboxed iframes, file: pages and cross-origin redirects all send Origin: null, so any site could then act as the signed-in user. Remove \"null\"")
@@ -282,7 +285,9 @@ func (p *Policy) UnmatchedStatus() int { return p.unmatchedStatus }
 // ReflectsAnyOriginWithCredentials reports whether the policy was forced,
 // with allow_any_origin_with_credentials_unsafe, to echo every origin
 // together with credentials.
-func (p *Policy) ReflectsAnyOriginWithCredentials() bool { return p.unsafeReflect && p.credentials }
+func (p *Policy) ReflectsAnyOriginWithCredentials() bool {
+	return p.unsafeReflect && p.credentials && p.anyOrigin
+}
 
 // StripRequestHeaders reports whether the CORS request headers are kept
 // from the endpoint's backends (strip_cors_request_headers).
