@@ -10,11 +10,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -31,47 +29,11 @@ type scopedBrowser struct {
 // pageURL. Everything is stopped when the test ends.
 func newScopedBrowser(t *testing.T, pageURL string) *scopedBrowser {
 	t.Helper()
-	chromium := findChromium(t)
-	// Not t.TempDir: Chromium's helper processes may still be writing to
-	// the profile for a moment after the browser exits, which would make
-	// the TempDir cleanup fail the test.
-	profile, err := os.MkdirTemp("", "corsgate-e2e-chromium-")
-	if err != nil {
-		t.Fatalf("creating the Chromium profile dir: %v", err)
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1024, 768),
-	)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() {
-		_ = chromedp.Cancel(ctx) // closes the browser and waits for it
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-		for i := 0; i < 20; i++ {
-			if os.RemoveAll(profile) == nil {
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		t.Logf("could not remove the Chromium profile %s", profile)
-	})
+	ctx := startChromium(t, 1024, 768)
 	b := &scopedBrowser{ctx: ctx, reqs: &browserRequests{byID: map[network.RequestID]string{}}}
 	chromedp.ListenTarget(ctx, b.reqs.handle)
 	if err := chromedp.Run(ctx, network.Enable(), chromedp.Navigate(pageURL+"/")); err != nil {
-		t.Fatalf("starting Chromium (%s) and opening the page: %v", chromium, err)
+		t.Fatalf("opening the page: %v", err)
 	}
 	return b
 }

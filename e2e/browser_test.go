@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -164,8 +163,6 @@ func (b *browserRequests) waitCORSErrors(n int, parts ...string) bool {
 }
 
 func TestBrowserCORS(t *testing.T) {
-	chromium := findChromium(t)
-	profile := t.TempDir()
 	shotDir := t.TempDir()
 
 	be := newBackend(t)
@@ -191,31 +188,13 @@ func TestBrowserCORS(t *testing.T) {
 	// different host, so a different origin.
 	gw := "http://localhost:" + strconv.Itoa(g.Port)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1024, 768),
-	)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	defer cancelCtx()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
+	ctx := startChromium(t, 1024, 768)
 
 	reqs := &browserRequests{byID: map[network.RequestID]string{}}
 	chromedp.ListenTarget(ctx, reqs.handle)
 
 	if err := chromedp.Run(ctx, network.Enable(), chromedp.Navigate(page.URL+"/")); err != nil {
-		t.Fatalf("starting Chromium (%s) and opening the page: %v", chromium, err)
+		t.Fatalf("opening the page: %v", err)
 	}
 
 	run := func(t *testing.T, name, url, initJS string) fetchResult {

@@ -144,50 +144,8 @@ const readPageJS = `(() => {
   };
 })()`
 
-// newBrowser starts headless Chromium like TestBrowserCORS does.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	chromium := findChromium(t)
-	// Not t.TempDir: Chromium's helper processes may still write to the
-	// profile for a moment after the browser is stopped, which would fail
-	// the test in TempDir's cleanup.
-	profile, err := os.MkdirTemp("", "corsgate-playground-chromium-")
-	if err != nil {
-		t.Fatalf("creating the Chromium profile dir: %v", err)
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 900),
-	)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-		for i := 0; i < 20; i++ {
-			if os.RemoveAll(profile) == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Logf("could not remove the Chromium profile %s", profile)
-	})
-	if err := chromedp.Run(ctx); err != nil {
-		t.Fatalf("starting Chromium (%s): %v", chromium, err)
-	}
-	return ctx
-}
+// newBrowser starts headless Chromium for the playground's page.
+func newBrowser(t *testing.T) context.Context { return startChromium(t, 1280, 900) }
 
 // submitForm fills the playground's form, sends it, waits for the page to
 // show outcome number run, and returns what the page shows.

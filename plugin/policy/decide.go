@@ -137,12 +137,7 @@ func (p *Policy) checkRequestHeaders(lines []string) (string, Reason) {
 	for _, line := range lines {
 		for line != "" {
 			var name string
-			if i := strings.IndexByte(line, ','); i >= 0 {
-				name, line = line[:i], line[i+1:]
-			} else {
-				name, line = line, ""
-			}
-			name = trimOWS(name)
+			name, line = nextElement(line)
 			if name == "" {
 				continue
 			}
@@ -175,6 +170,15 @@ func (p *Policy) allowsHeader(name string) bool {
 	}
 	_, ok := p.headers[string(buf[:len(name)])]
 	return ok
+}
+
+// nextElement splits the first element off a comma-separated header list
+// and trims its optional white space.
+func nextElement(list string) (elem, rest string) {
+	if i := strings.IndexByte(list, ','); i >= 0 {
+		return trimOWS(list[:i]), list[i+1:]
+	}
+	return trimOWS(list), ""
 }
 
 func trimOWS(s string) string {

@@ -121,12 +121,7 @@ func mergeVary(h http.Header, val, add []string) {
 	for _, line := range cur {
 		for line != "" && ok {
 			var tok string
-			if i := strings.IndexByte(line, ','); i >= 0 {
-				tok, line = line[:i], line[i+1:]
-			} else {
-				tok, line = line, ""
-			}
-			tok = trimOWS(tok)
+			tok, line = nextElement(line)
 			if tok == "" {
 				continue
 			}
