@@ -68,32 +68,37 @@ func Build(cfg luraconfig.ServiceConfig) (*Table, error) {
 
 	served := map[string][]string{}
 	for _, e := range g.Endpoints {
-		if !slices.Contains(served[e.Path], e.Method) {
-			served[e.Path] = append(served[e.Path], e.Method)
+		shape := pathShape(e.Path)
+		if !slices.Contains(served[shape], e.Method) {
+			served[shape] = append(served[shape], e.Method)
 		}
 	}
 	for _, e := range g.Endpoints {
-		r := &Route{Endpoint: e, Policy: t.service, Served: served[e.Path]}
+		r := &Route{Endpoint: e, Policy: t.service, Served: served[pathShape(e.Path)]}
 		if e.CORS != nil {
 			r.Own = true
 			if e.CORS.Disable != nil && *e.CORS.Disable {
 				r.Policy = nil
 			} else {
 				merged := config.Merge(g.Service, e.CORS)
-				if merged.AllowMethods == nil {
+				if len(merged.AllowMethods) == 0 {
 					merged.AllowMethods = r.Served
 				} else if !slices.Contains(merged.AllowMethods, e.Method) {
+					where := "set in the endpoint block; add it there"
+					if inherited(schema.Path(e.CORSPath, "allow_methods"), e) {
+						where = fmt.Sprintf("inherited from %s; set \"allow_methods\" in the endpoint block, for example %s", g.ServicePath, jsonList(r.Served))
+					}
 					errs = append(errs, schema.Error{
 						Path:     schema.Path(e.CORSPath, "allow_methods"),
 						Endpoint: e.Name(),
-						Message: fmt.Sprintf("the endpoint's own method %s is not in allow_methods %s (inherited from %s), so every preflight for it would be refused; set \"allow_methods\" in the endpoint block, for example %s",
-							e.Method, jsonList(merged.AllowMethods), g.ServicePath, jsonList(r.Served)),
+						Message: fmt.Sprintf("the endpoint's own method %s is not in allow_methods %s (%s), so every preflight for it would be refused",
+							e.Method, jsonList(merged.AllowMethods), where),
 					})
 				}
 				p, err := policy.Compile(merged, e.CORSPath)
 				for _, pe := range asErrors(err) {
 					pe.Endpoint = e.Name()
-					if inherited(pe.Path, e) {
+					if g.Service != nil && inherited(pe.Path, e) && slices.Contains(g.Service.Keys(), errorKey(pe.Path, e)) {
 						pe.Message += " (the key is inherited from the service-level block, " + g.ServicePath + ")"
 					}
 					errs = append(errs, pe)
@@ -121,19 +126,46 @@ func asErrors(err error) schema.Errors {
 	return schema.Errors{{Message: err.Error()}}
 }
 
-// inherited reports whether the key an error path names comes from the
-// service block rather than the endpoint's own.
-func inherited(path string, e config.Endpoint) bool {
+// errorKey is the security/cors key an error path below e's block names.
+func errorKey(path string, e config.Endpoint) string {
 	key := strings.TrimPrefix(path, e.CORSPath+".")
 	if i := strings.IndexAny(key, ".["); i >= 0 {
 		key = key[:i]
 	}
-	return !slices.Contains(e.CORS.Keys(), key)
+	return key
+}
+
+// inherited reports whether the key an error path names is not set in the
+// endpoint's own block.
+func inherited(path string, e config.Endpoint) bool {
+	return !slices.Contains(e.CORS.Keys(), errorKey(path, e))
+}
+
+// pathShape is a route with its parameter names left out, so that
+// /users/:id and /users/:uid, which gin serves as one path, compare equal.
+func pathShape(route string) string {
+	segs := strings.Split(route, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, ":") {
+			segs[i] = ":"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+// nextSegment splits a route or request path after its leading slash, keeping
+// an empty last segment for a trailing slash ("/" has one empty segment).
+func nextSegment(path string) (seg, rest string, more bool) {
+	seg, rest, more = strings.Cut(path, "/")
+	return seg, rest, more
 }
 
 func (t *Table) insert(path, method string, r *Route) {
 	n := t.root
-	for _, seg := range strings.Split(strings.Trim(path, "/"), "/") {
+	rest, more := strings.TrimPrefix(path, "/"), true
+	for more {
+		var seg string
+		seg, rest, more = nextSegment(rest)
 		if strings.HasPrefix(seg, ":") || strings.HasPrefix(seg, "*") {
 			if n.param == nil {
 				n.param = &node{}
@@ -159,40 +191,36 @@ func (t *Table) insert(path, method string, r *Route) {
 	}
 }
 
-// match finds the node of a request path, preferring static segments and
-// backtracking to :param ones. It does not allocate.
-func (n *node) match(path string) *node {
-	if path == "" {
-		if n.methods != nil {
-			return n
-		}
-		return nil
-	}
-	seg, rest := path, ""
-	if i := strings.IndexByte(path, '/'); i >= 0 {
-		seg, rest = path[:i], path[i+1:]
-	}
+// match finds the route serving method on a request path (without its
+// leading slash), preferring static segments and backtracking to :param
+// ones when the static branch has no such route, as gin does. It does not
+// allocate.
+func (n *node) match(path, method string) *Route {
+	seg, rest, more := nextSegment(path)
 	if child, ok := n.static[seg]; ok {
-		if m := child.match(rest); m != nil {
-			return m
+		if r := child.next(rest, more, method); r != nil {
+			return r
 		}
 	}
 	if n.param != nil && seg != "" {
-		return n.param.match(rest)
+		return n.param.next(rest, more, method)
 	}
 	return nil
 }
 
-// Route returns the endpoint that serves method on path, or nil.
-func (t *Table) Route(method, path string) *Route {
-	if t == nil {
-		return nil
-	}
-	p := strings.TrimPrefix(path, "/")
-	if n := t.root.match(p); n != nil {
+func (n *node) next(rest string, more bool, method string) *Route {
+	if !more {
 		return n.methods[method]
 	}
-	return nil
+	return n.match(rest, method)
+}
+
+// Route returns the endpoint that serves method on path, or nil.
+func (t *Table) Route(method, path string) *Route {
+	if t == nil || !strings.HasPrefix(path, "/") {
+		return nil
+	}
+	return t.root.match(path[1:], method)
 }
 
 // Lookup returns the policy that applies to r and the endpoint it was

@@ -143,7 +143,10 @@ func translate(root *jsonschema.ValidationError, value any, base string) Errors 
 	var leaves []*jsonschema.ValidationError
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
+		// An anyOf that carries its own hint is one problem, however many
+		// branches failed.
+		_, isAnyOf := e.ErrorKind.(*kind.AnyOf)
+		if len(e.Causes) == 0 || (isAnyOf && hintFor(e.SchemaURL) != "") {
 			leaves = append(leaves, e)
 			return
 		}
@@ -229,6 +232,18 @@ func describe(l *jsonschema.ValidationError, value any, base string) []Error {
 		return []Error{{Path: path, Value: val, Message: withHint("the list is empty")}}
 	case *kind.UniqueItems:
 		return []Error{{Path: path, Value: val, Message: fmt.Sprintf("items %d and %d are both %s; remove the duplicate", k.Duplicates[0], k.Duplicates[1], itemText(v, k.Duplicates[0]))}}
+	case *kind.AnyOf:
+		// x-at names the key the problem is best reported at.
+		if node, ok := schemaNode(l.SchemaURL).(map[string]any); ok {
+			if at, ok := node["x-at"].(string); ok {
+				p, v, found := locate(base, value, append(append([]string{}, l.InstanceLocation...), at))
+				path, val = p, ""
+				if found {
+					val = jsonText(v)
+				}
+			}
+		}
+		return []Error{{Path: path, Value: val, Message: hint}}
 	case *kind.Pattern, *kind.Not, *kind.Enum, *kind.Const:
 		if hint != "" {
 			return []Error{{Path: path, Value: val, Message: fmt.Sprintf("%s is not accepted: %s", val, hint)}}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/corsgate/corsgate/plugin/config"
+	"github.com/corsgate/corsgate/schema"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -302,6 +303,17 @@ func TestCompileRefuses(t *testing.T) {
 		{"expose star with credentials", config.CORS{AllowCredentials: ptr(true), AllowOrigins: []string{"https://a.example.com"}, ExposeHeaders: []string{"*"}}, "cors.expose_headers[0]"},
 		{"bad max_age", config.CORS{MaxAge: ptr("12 hours")}, "cors.max_age"},
 		{"bad status", config.CORS{OptionsSuccessStatus: ptr(404)}, "cors.options_success_status"},
+		{"credentials with null", config.CORS{AllowCredentials: ptr(true), AllowOrigins: []string{"https://a.example.com", "null"}}, "cors.allow_origins"},
+		{"credentials with empty origins", config.CORS{AllowCredentials: ptr(true), AllowOrigins: []string{}}, "cors.allow_origins"},
+		{"duplicate origin", config.CORS{AllowOrigins: []string{"https://a.example.com", "https://b.example.com", "https://a.example.com"}}, "cors.allow_origins[2]"},
+		{"duplicate origin in another spelling", config.CORS{AllowOrigins: []string{"https://a.example.com", "HTTPS://A.example.com:443"}}, "cors.allow_origins[1]"},
+		{"duplicate method", config.CORS{AllowMethods: []string{"GET", "PUT", "GET"}}, "cors.allow_methods[2]"},
+		{"unanchored regex", config.CORS{AllowOriginsRegex: []string{"https://a[.]example[.]com"}}, "cors.allow_origins_regex[0]"},
+		{"regex anchoring one branch each", config.CORS{AllowOriginsRegex: []string{"^a$", "^https://a|b$"}}, "cors.allow_origins_regex[1]"},
+		{"unsafe without credentials", config.CORS{AllowAnyOriginWithCredentialsUnsafe: ptr(true)}, "cors.allow_any_origin_with_credentials_unsafe"},
+		{"unmatched status too low", config.CORS{UnmatchedStatus: ptr(199)}, "cors.unmatched_status"},
+		{"unmatched status too high", config.CORS{UnmatchedStatus: ptr(600)}, "cors.unmatched_status"},
+		{"bad expose prefix", config.CORS{ExposeHeaders: []string{"X Meta-*"}}, "cors.expose_headers[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,6 +322,155 @@ func TestCompileRefuses(t *testing.T) {
 				t.Errorf("Compile error = %v, want one at %s", err, tt.path)
 			}
 		})
+	}
+}
+
+func TestCompileRefusalMessages(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  config.CORS
+		want string
+	}{
+		{"duplicate origin names the first", config.CORS{AllowOrigins: []string{"https://a.example.com", "https://A.example.com"}}, `cors.allow_origins[1]: "https://A.example.com" is the same origin as item 0; remove the duplicate`},
+		{"duplicate method", config.CORS{AllowMethods: []string{"GET", "GET"}}, `cors.allow_methods[1]: "GET" is listed twice; remove the duplicate`},
+		{"null with credentials", config.CORS{AllowCredentials: ptr(true), AllowOrigins: []string{"null"}}, `Remove "null"`},
+		{"unanchored regex suggests the fix", config.CORS{AllowOriginsRegex: []string{"^a|b$"}}, `write "^(?:a|b)$"`},
+		{"credentials without origins names the opt-in", config.CORS{AllowCredentials: ptr(true)}, `allow_any_origin_with_credentials_unsafe: true forces it, unsafely`},
+		{"unmatched status", config.CORS{UnmatchedStatus: ptr(700)}, `cors.unmatched_status: 700 is not an HTTP status from 200 to 599`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Compile(tt.cfg, "cors")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Compile error = %v\nwant it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// Every problem is reported, items in index order.
+func TestCompileReportsEveryProblem(t *testing.T) {
+	_, err := Compile(config.CORS{
+		AllowOrigins:    []string{"https://a.example.com/", "https://b.example.com", "https://b.example.com"},
+		AllowMethods:    []string{"get"},
+		UnmatchedStatus: ptr(100),
+	}, "cors")
+	errs, ok := err.(schema.Errors)
+	if !ok {
+		t.Fatalf("error = %T %v, want schema.Errors", err, err)
+	}
+	var paths []string
+	for _, e := range errs {
+		paths = append(paths, e.Path)
+	}
+	want := []string{"cors.allow_origins[0]", "cors.allow_origins[2]", "cors.allow_methods[0]", "cors.unmatched_status"}
+	if !reflect.DeepEqual(paths, want) {
+		t.Errorf("paths = %q, want %q", paths, want)
+	}
+}
+
+func TestCompileNewKeys(t *testing.T) {
+	p := mustCompile(t, config.CORS{
+		AllowOrigins:              []string{"https://app.example.com"},
+		TerminateUnmatchedRequest: ptr(true),
+		UnmatchedStatus:           ptr(401),
+		StripCORSRequestHeaders:   ptr(true),
+		AllowCredentials:          ptr(true),
+	})
+	if !p.Terminate() || p.UnmatchedStatus() != 401 || !p.StripRequestHeaders() || !p.Credentials() || p.ReflectsAnyOriginWithCredentials() {
+		t.Errorf("Terminate %v, UnmatchedStatus %d, StripRequestHeaders %v, Credentials %v, ReflectsAnyOriginWithCredentials %v",
+			p.Terminate(), p.UnmatchedStatus(), p.StripRequestHeaders(), p.Credentials(), p.ReflectsAnyOriginWithCredentials())
+	}
+	d := mustCompile(t, config.CORS{})
+	if d.Terminate() || d.UnmatchedStatus() != DefaultUnmatchedStatus || d.StripRequestHeaders() {
+		t.Errorf("defaults: Terminate %v, UnmatchedStatus %d, StripRequestHeaders %v", d.Terminate(), d.UnmatchedStatus(), d.StripRequestHeaders())
+	}
+}
+
+func TestOriginsRegex(t *testing.T) {
+	p := mustCompile(t, config.CORS{
+		AllowOriginsRegex: []string{`^https://pr-[0-9]+\.preview\.example\.com$`},
+		AllowCredentials:  ptr(true),
+	})
+	tests := []struct {
+		origin string
+		reason Reason
+	}{
+		{"https://pr-7.preview.example.com", Allowed},
+		{"https://pr-123.preview.example.com", Allowed},
+		{"https://pr-7.preview.example.com.evil.net", OriginDenied},
+		{"https://xpr-7.preview.example.com", OriginDenied},
+		{"https://pr-7Xpreview.example.com", OriginDenied},
+		{"null", OriginDenied},
+	}
+	for _, tt := range tests {
+		req := header("Origin", tt.origin)
+		d := p.Actual("GET", req)
+		if d.Reason != tt.reason {
+			t.Errorf("Actual from %s = %+v, want reason %d", tt.origin, d, tt.reason)
+			continue
+		}
+		h := http.Header{}
+		p.WriteActual(h, req["Origin"], d)
+		want := http.Header{"Vary": {"Origin"}}
+		if tt.reason == Allowed {
+			want["Access-Control-Allow-Origin"] = []string{tt.origin}
+			want["Access-Control-Allow-Credentials"] = []string{"true"}
+		}
+		if !reflect.DeepEqual(h, want) {
+			t.Errorf("WriteActual from %s:\n got %v\nwant %v", tt.origin, h, want)
+		}
+	}
+}
+
+func TestUnsafeReflectsAnyOrigin(t *testing.T) {
+	p := mustCompile(t, config.CORS{AllowCredentials: ptr(true), AllowAnyOriginWithCredentialsUnsafe: ptr(true)})
+	if !p.ReflectsAnyOriginWithCredentials() {
+		t.Fatal("ReflectsAnyOriginWithCredentials = false")
+	}
+	req := header("Origin", "https://whatever.example", "Access-Control-Request-Method", "GET")
+	h := http.Header{}
+	p.WriteActual(h, req["Origin"], p.Actual("GET", req))
+	want := http.Header{
+		"Access-Control-Allow-Origin":      {"https://whatever.example"},
+		"Access-Control-Allow-Credentials": {"true"},
+		"Vary":                             {"Origin"},
+	}
+	if !reflect.DeepEqual(h, want) {
+		t.Errorf("actual:\n got %v\nwant %v", h, want)
+	}
+	h = http.Header{}
+	p.WritePreflight(h, req, p.Preflight(req))
+	if h.Get("Access-Control-Allow-Origin") != "https://whatever.example" || h.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Errorf("preflight: %v", h)
+	}
+	// Without credentials there is nothing unsafe: any origin gets "*".
+	safe := mustCompile(t, config.CORS{})
+	if safe.ReflectsAnyOriginWithCredentials() {
+		t.Error("the default policy reports the unsafe opt-in")
+	}
+}
+
+func TestExposePrefixes(t *testing.T) {
+	p := mustCompile(t, config.CORS{ExposeHeaders: []string{"x-request-id", "X-Object-Meta-*", "X-Amz-Meta-*"}})
+	req := header("Origin", "https://a.example")
+	h := http.Header{
+		"X-Object-Meta-Size":  {"1"},
+		"X-Amz-Meta-Owner":    {"me"},
+		"X-Object-Meta-Color": {"blue"},
+		"X-Object-Meta-":      {"the prefix alone is not a name under it"},
+		"X-Other":             {"x"},
+	}
+	p.WriteActual(h, req["Origin"], p.Actual("GET", req))
+	if got := h["Access-Control-Expose-Headers"]; !reflect.DeepEqual(got, []string{"X-Request-Id, X-Amz-Meta-Owner, X-Object-Meta-Color, X-Object-Meta-Size"}) {
+		t.Errorf("Access-Control-Expose-Headers = %q", got)
+	}
+	// Only prefixes, and no header under them: no Access-Control-Expose-Headers.
+	only := mustCompile(t, config.CORS{ExposeHeaders: []string{"X-Object-Meta-*"}})
+	h = http.Header{"Content-Type": {"text/plain"}}
+	only.WriteActual(h, req["Origin"], only.Actual("GET", req))
+	if v, ok := h["Access-Control-Expose-Headers"]; ok {
+		t.Errorf("Access-Control-Expose-Headers = %q, want none", v)
 	}
 }
 
