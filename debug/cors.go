@@ -194,7 +194,8 @@ func verdict(rep Report, forwarded []string) string {
 		return subject + ", so this backend answered with its own Access-Control-Allow-Origin: " +
 			"if the gateway also applies CORS, a browser would see two values (double CORS validation). " +
 			"corsgate replaces the backend's CORS headers with its own; to stop forwarding them, " +
-			"list in the endpoint's input_headers only the headers the backend needs instead of \"*\" (leave Origin out), " +
+			"set \"strip_cors_request_headers\": true in the endpoint's security/cors block, " +
+			"or list in the endpoint's input_headers only the headers the backend needs instead of \"*\" (leave Origin out), " +
 			"or switch off the backend's own CORS layer. CORS request headers received: " + list
 	case len(forwarded) > 0:
 		subject := "the gateway forwarded " + list + " but not Origin"

@@ -218,6 +218,13 @@ func (t *Table) Explain(in ExplainInput) Explanation {
 			if in.Origin == "" {
 				ex.Verdict.Reason = "no Origin: not a cross-origin request"
 			}
+			if !ex.Endpoint.Matched {
+				status := "404 Not Found"
+				if len(ex.Endpoint.Served) > 0 {
+					status = "405 Method Not Allowed"
+				}
+				ex.Verdict.Reason += ", but no endpoint serves " + in.Method + " " + in.Path + ": the gateway answers " + status + " (with CORS headers, so the page can read the status)"
+			}
 		}
 	}
 	return ex

@@ -73,6 +73,12 @@ func TestExplain(t *testing.T) {
 	if ex := tb.Explain(ExplainInput{Origin: "https://app.example.com", Method: "DELETE", Path: "/users/1"}); !strings.Contains(ex.Endpoint.Note, "served for GET but not for DELETE") {
 		t.Errorf("note %q", ex.Endpoint.Note)
 	}
+	if ex := tb.Explain(ExplainInput{Origin: "https://app.example.com", Method: "PUT", Path: "/users/1"}); ex.Verdict.Actual != "allowed" || !strings.Contains(ex.Verdict.Reason, "the gateway answers 405 Method Not Allowed") {
+		t.Errorf("PUT on a GET-only path: %+v", ex.Verdict)
+	}
+	if ex := tb.Explain(ExplainInput{Origin: "https://app.example.com", Path: "/nowhere"}); !strings.Contains(ex.Verdict.Reason, "the gateway answers 404 Not Found") {
+		t.Errorf("unknown path: %+v", ex.Verdict)
+	}
 
 	none := explainGateway(t, nil, endpoint("GET", "/a", nil))
 	if ex := none.Explain(ExplainInput{Origin: "https://x.example", Path: "/a"}); ex.Policy.Source != "none" || ex.Verdict.Actual != "refused" {

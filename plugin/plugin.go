@@ -52,6 +52,22 @@ func NewRunServer(logger logging.Logger, next ginrouter.RunServerFunc) ginrouter
 	}
 }
 
+// Warnings lists what is valid but risky in the configuration: the unsafe
+// any-origin-with-credentials opt-in. corsgate run logs them at start-up
+// and corsgate check prints them.
+func (t *Table) Warnings() []string {
+	var out []string
+	if t.service != nil && t.service.ReflectsAnyOriginWithCredentials() {
+		out = append(out, "allow_any_origin_with_credentials_unsafe is on at the service level: every website can send credentialed requests and read the answers")
+	}
+	for _, r := range t.Routes() {
+		if r.Own && r.Policy != nil && r.Policy.ReflectsAnyOriginWithCredentials() {
+			out = append(out, "allow_any_origin_with_credentials_unsafe is on for "+r.Endpoint.Name()+": every website can send credentialed requests to it and read the answers")
+		}
+	}
+	return out
+}
+
 // PrepareConfig applies KrakenD's alias for the router namespace, so that
 // extra_config.router (auto_options and the other router settings) reaches
 // lura's gin router. Call it on the parsed configuration before the router
@@ -71,19 +87,14 @@ func logStartup(logger logging.Logger, t *Table) {
 		}
 	}
 	logger.Info(LogPrefix, fmt.Sprintf("enabled: service policy %v, %d endpoint(s) with their own policy, %d exempt", t.service != nil, own, exempt))
-	debug := t.service != nil && t.service.Debug()
-	if t.service != nil && t.service.ReflectsAnyOriginWithCredentials() {
-		logger.Warning(LogPrefix, "allow_any_origin_with_credentials_unsafe is on at the service level: every website can send credentialed requests and read the answers")
+	for _, w := range t.Warnings() {
+		logger.Warning(LogPrefix, w)
 	}
+	debug := t.service != nil && t.service.Debug()
 	for _, r := range t.Routes() {
-		if r.Own && r.Policy != nil {
-			debug = debug || r.Policy.Debug()
-			if r.Policy.ReflectsAnyOriginWithCredentials() {
-				logger.Warning(LogPrefix, "allow_any_origin_with_credentials_unsafe is on for", r.Endpoint.Name()+": every website can send credentialed requests to it and read the answers")
-			}
-		}
+		debug = debug || (r.Own && r.Policy != nil && r.Policy.Debug())
 	}
 	if debug {
-		logger.Info(LogPrefix, "debug is on: one DEBUG line per CORS decision, and refusals carry", ReasonHeader)
+		logger.Info(LogPrefix, "debug is on: refusals carry", ReasonHeader+", and each CORS decision is logged at DEBUG level (corsgate run -d shows them)")
 	}
 }

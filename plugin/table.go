@@ -95,7 +95,7 @@ func Build(cfg luraconfig.ServiceConfig) (*Table, error) {
 							e.Method, jsonList(merged.AllowMethods), where),
 					})
 				}
-				p, err := policy.Compile(merged, e.CORSPath)
+				p, err := policy.CompileScoped(merged, e.CORSPath, e.Name())
 				for _, pe := range asErrors(err) {
 					pe.Endpoint = e.Name()
 					if g.Service != nil && inherited(pe.Path, e) && slices.Contains(g.Service.Keys(), errorKey(pe.Path, e)) {

@@ -117,7 +117,7 @@ var refused = []refusedCase{
 	{name: "origin star as TLD", json: `{"allow_origins": ["https://example.*"]}`, path: base + ".allow_origins[0]", value: `"https://example.*"`,
 		fix: `would also match other domains; did you mean "https://example.com"?`},
 	{name: "origin scheme prefix star", json: `{"allow_origins": ["http*"]}`, path: base + ".allow_origins[0]", value: `"http*"`,
-		fix: `a * may only stand for whole DNS labels (https://*.example.com) or the port (https://example.com:*); did you mean "*"?`},
+		fix: `a * may only stand for whole DNS labels (https://*.example.com) or the port (https://example.com:*); list each origin, or write "*" alone for every origin (never with credentials)`},
 	{name: "origin two stars", json: `{"allow_origins": ["https://*.*.example.com"]}`, path: base + ".allow_origins[0]", value: `"https://*.*.example.com"`,
 		fix: `did you mean "https://*.example.com"?`},
 	{name: "origin second item bad", json: `{"allow_origins": ["https://ok.example.com", "https://bad.example.com/"]}`, path: base + ".allow_origins[1]", value: `"https://bad.example.com/"`,

@@ -10,8 +10,8 @@ import (
 func checkCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	path := configFlag(fs)
-	if !parseFlags(fs, args, stderr) {
-		return 2
+	if code := parseFlags(fs, args, stderr); code >= 0 {
+		return code
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "corsgate check: -c FILE is required")
@@ -20,6 +20,9 @@ func checkCommand(args []string, stdout, stderr io.Writer) int {
 	cfg, t, ok := loadConfig(*path, stderr)
 	if !ok {
 		return 1
+	}
+	for _, w := range t.Warnings() {
+		fmt.Fprintln(stderr, "corsgate: warning:", w)
 	}
 	cors := "no security/cors block: CORS is off"
 	if t.Enabled() {

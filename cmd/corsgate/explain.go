@@ -28,8 +28,8 @@ func explainCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&in.Path, "path", "/", "the request's path on the gateway, such as /users/42")
 	fs.Var(&headers, "header", "a request header the page sets (repeatable; a comma-separated list works too)")
 	fs.BoolVar(&in.Credentials, "credentials", false, "the page sends credentials (fetch credentials: 'include')")
-	if !parseFlags(fs, args, stderr) {
-		return 2
+	if code := parseFlags(fs, args, stderr); code >= 0 {
+		return code
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "corsgate explain: -c FILE is required")

@@ -49,16 +49,21 @@ func configFlag(fs *flag.FlagSet) *string {
 	return p
 }
 
-// parseFlags parses args, and reports a usage error to stderr.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
+// parseFlags parses args, and reports a usage error to stderr. It returns
+// -1 when the command should go on, or the exit status otherwise: 0 after
+// -h, 2 after a usage error.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	if err := fs.Parse(args); err != nil {
-		return false
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "corsgate %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
 		fs.Usage()
-		return false
+		return 2
 	}
-	return true
+	return -1
 }

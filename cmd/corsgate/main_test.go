@@ -125,3 +125,32 @@ func TestUsage(t *testing.T) {
 		t.Errorf("version: %d %q", code, out)
 	}
 }
+
+func TestCheckWarnsAboutTheUnsafeOptIn(t *testing.T) {
+	cfg := `{"version": 3, "extra_config": {"security/cors": {"allow_credentials": true, "allow_any_origin_with_credentials_unsafe": true}},
+	  "endpoints": [{"endpoint": "/a", "backend": [{"host": ["http://127.0.0.1:9000"], "url_pattern": "/a"}]}]}`
+	code, out, errOut := runCLI("check", "-c", writeConfig(t, cfg))
+	if code != 0 || !strings.Contains(out, "is valid") || !strings.Contains(errOut, "warning: allow_any_origin_with_credentials_unsafe is on at the service level") {
+		t.Errorf("code %d\nout %q\nerr %q", code, out, errOut)
+	}
+}
+
+func TestRouterErrorReportedOnce(t *testing.T) {
+	cfg := `{"version": 3, "extra_config": {"router": {"auto_options": "yes"}},
+	  "endpoints": [{"endpoint": "/a", "backend": [{"host": ["http://127.0.0.1:9000"], "url_pattern": "/a"}]}]}`
+	code, _, errOut := runCLI("check", "-c", writeConfig(t, cfg))
+	if code != 1 || strings.Count(errOut, "auto_options") != 1 || !strings.Contains(errOut, `extra_config.router.auto_options: "yes" is not a boolean`) {
+		t.Errorf("code %d, err %q", code, errOut)
+	}
+}
+
+func TestHelpExitsZero(t *testing.T) {
+	for _, cmd := range []string{"run", "check", "explain", "playground"} {
+		if code, _, errOut := runCLI(cmd, "-h"); code != 0 || !strings.Contains(errOut, "-c") && cmd != "playground" {
+			t.Errorf("%s -h: code %d, err %q", cmd, code, errOut)
+		}
+	}
+	if code, _, _ := runCLI("check", "--no-such-flag"); code != 2 {
+		t.Errorf("bad flag: code %d, want 2", code)
+	}
+}

@@ -22,8 +22,8 @@ func playgroundCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("playground", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8099", "address of the playground page; its origin must be in the gateway's allow_origins")
 	target := fs.String("target", "http://localhost:8080", "URL of the gateway the page sends its requests to")
-	if !parseFlags(fs, args, stderr) {
-		return 2
+	if code := parseFlags(fs, args, stderr); code >= 0 {
+		return code
 	}
 	h, err := playground.New(*target, nil)
 	if err != nil {

@@ -29,8 +29,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	path := configFlag(fs)
 	debugMode := fs.Bool("d", false, "debug: log at DEBUG level (CORS decisions included) and enable /__debug/ and /__debug/cors")
 	port := fs.Int("p", 0, "listen on this port instead of the configuration's port")
-	if !parseFlags(fs, args, stderr) {
-		return 2
+	if code := parseFlags(fs, args, stderr); code >= 0 {
+		return code
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "corsgate run: -c FILE is required")

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	luraconfig "github.com/luraproject/lura/v2/config"
@@ -280,6 +281,9 @@ func autoOptions(extra luraconfig.ExtraConfig) (bool, schema.Errors) {
 		if !ok {
 			continue
 		}
+		if ns == ginrouter.Namespace && sameValue(block, extra[RouterNamespace]) {
+			continue // NormalizeRouter's copy of the router block
+		}
 		path := schema.Path(ExtraConfigPath, ns)
 		m, ok := block.(map[string]any)
 		if !ok {
@@ -299,6 +303,13 @@ func autoOptions(extra luraconfig.ExtraConfig) (bool, schema.Errors) {
 		on = on || b
 	}
 	return on, errs
+}
+
+// sameValue reports whether a and b are the same map (not merely equal).
+func sameValue(a, b any) bool {
+	ma, okA := a.(map[string]any)
+	mb, okB := b.(map[string]any)
+	return okA && okB && reflect.ValueOf(ma).UnsafePointer() == reflect.ValueOf(mb).UnsafePointer()
 }
 
 // NormalizeRouter makes lura's gin router see extra_config.router under its

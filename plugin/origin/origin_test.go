@@ -57,7 +57,7 @@ func TestParsePatternRefuses(t *testing.T) {
 		{"*.example.com", "no scheme", "https://*.example.com"},
 		{"https://*example.com", "would also match other domains", "https://*.example.com"},
 		{"https://example.*", "would also match other domains", "https://example.com"},
-		{"http*", "whole DNS labels", "*"},
+		{"http*", "whole DNS labels", ""},
 		{"https://*", "would also match other domains", "*"},
 		{"https://*.*.example.com", "would also match other domains", "https://*.example.com"},
 		{"https://ex*ample.com", "would also match other domains", ""},

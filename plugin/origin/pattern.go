@@ -135,7 +135,7 @@ func ParsePattern(raw string) (Pattern, error) {
 	if !ok {
 		s := strings.TrimPrefix(strings.TrimPrefix(raw, "//"), "*://")
 		if strings.HasSuffix(raw, "*") && !strings.Contains(raw, "/") {
-			return fail("a * may only stand for whole DNS labels (https://*.example.com) or the port (https://example.com:*)", "*")
+			return fail("a * may only stand for whole DNS labels (https://*.example.com) or the port (https://example.com:*); list each origin, or write \"*\" alone for every origin (never with credentials)", "")
 		}
 		return fail("it has no scheme; an origin is scheme://host[:port]", "https://"+strings.TrimSuffix(s, "/"))
 	}

@@ -26,13 +26,13 @@ func (p *Policy) Text(d Decision) string {
 	case NoOrigin:
 		return "no Origin header: not a CORS request"
 	case OriginDenied:
-		return fmt.Sprintf("%s refused: origin %q is not in allow_origins; add it there", kind, detail)
+		return fmt.Sprintf("%s refused: origin %q is not in allow_origins of %s; add it there", kind, detail, p.scope)
 	case OriginMalformed:
 		return kind + " refused: the request has several Origin headers; a browser sends one"
 	case MethodDenied:
-		return fmt.Sprintf("%s refused: method %q is not in allow_methods %v; add it there", kind, detail, p.methods)
+		return fmt.Sprintf("%s refused: method %q is not in allow_methods %v of %s; add it there", kind, detail, p.methods, p.scope)
 	case HeaderDenied:
-		return fmt.Sprintf("%s refused: header %q is not in allow_headers; add it there", kind, strings.ToLower(detail))
+		return fmt.Sprintf("%s refused: header %q is not in allow_headers of %s; add it there", kind, strings.ToLower(detail), p.scope)
 	case HeaderMalformed:
 		return fmt.Sprintf("%s refused: %q in Access-Control-Request-Headers is not a header name", kind, detail)
 	}

@@ -67,12 +67,19 @@ type Policy struct {
 	varyPreflight    []string // the tokens of valVaryPreflight
 
 	source config.CORS
+	scope  string // how reasons name the policy
 }
 
 // Compile validates c and builds a Policy, applying the defaults for absent
 // keys. Problems are returned as schema.Errors whose paths name the keys
-// below base.
+// below base. Reasons name the policy "the service-level policy".
 func Compile(c config.CORS, base string) (*Policy, error) {
+	return CompileScoped(c, base, "the service-level policy")
+}
+
+// CompileScoped is Compile for a policy that reasons name scope, such as
+// the endpoint "GET /users/{id}".
+func CompileScoped(c config.CORS, base, scope string) (*Policy, error) {
 	var errs schema.Errors
 	add := func(key string, i int, err error) {
 		path := schema.Path(base, key)
@@ -81,7 +88,7 @@ func Compile(c config.CORS, base string) (*Policy, error) {
 		}
 		errs = append(errs, schema.Error{Path: path, Message: err.Error()})
 	}
-	p := &Policy{source: c, successStatus: DefaultOptionsSuccessStatus}
+	p := &Policy{source: c, scope: scope, successStatus: DefaultOptionsSuccessStatus}
 
 	// Origins.
 	var patterns []origin.Pattern
