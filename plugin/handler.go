@@ -54,28 +54,33 @@ func (h *Handler) Table() *Table { return h.table.Load() }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	preflight := policy.IsPreflight(r)
-	p, route := h.table.Load().Lookup(r, preflight)
+	if r.Method == http.MethodOptions {
+		if pr := policy.ReadPreflight(r.Header); pr.IsPreflight() {
+			if p, _ := h.table.Load().Resolve(pr.Method[0], r.URL.Path); p != nil {
+				h.preflight(w, r, p, &pr)
+				return
+			}
+			h.next.ServeHTTP(w, r)
+			return
+		}
+	}
+	p, route := h.table.Load().Resolve(r.Method, r.URL.Path)
 	if p == nil {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	if preflight {
-		h.preflight(w, r, p)
-		return
-	}
-
-	d := p.Actual(r.Method, r.Header)
+	origin := r.Header[hOrigin]
+	d := p.CheckActual(r.Method, origin)
 	if p.Debug() && d.Reason != policy.NoOrigin {
 		h.explain(nil, r, p, d)
 	}
 	if p.Terminate() && !d.Allowed() && d.Reason != policy.NoOrigin {
-		p.WriteActual(w.Header(), r.Header[hOrigin], d)
+		p.WriteActual(w.Header(), origin, d)
 		h.terminate(w, p, d)
 		return
 	}
 	cw := writerPool.Get().(*corsWriter)
-	*cw = corsWriter{ResponseWriter: w, handler: h, policy: p, route: route, origin: r.Header[hOrigin], decision: d}
+	*cw = corsWriter{ResponseWriter: w, handler: h, policy: p, route: route, origin: origin, decision: d}
 	if p.StripRequestHeaders() {
 		stripCORSRequestHeaders(r.Header)
 	}
@@ -88,9 +93,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 const hOrigin = "Origin"
 
 // preflight answers a preflight request.
-func (h *Handler) preflight(w http.ResponseWriter, r *http.Request, p *policy.Policy) {
-	d := p.Preflight(r.Header)
-	p.WritePreflight(w.Header(), r.Header, d)
+func (h *Handler) preflight(w http.ResponseWriter, r *http.Request, p *policy.Policy, pr *policy.PreflightRequest) {
+	d := p.CheckPreflight(pr)
+	p.AnswerPreflight(w.Header(), pr, d)
 	if p.Debug() {
 		h.explain(w.Header(), r, p, d)
 	}

@@ -23,6 +23,9 @@ type Table struct {
 	gateway *config.Gateway
 	root    *node
 	routes  []*Route
+	// resolve is false when every route uses the service policy and no
+	// debug line needs the route: Lookup then skips the route tree.
+	resolve bool
 }
 
 // Route is one endpoint as the CORS layer sees it.
@@ -111,6 +114,10 @@ func Build(cfg luraconfig.ServiceConfig) (*Table, error) {
 	}
 	if len(errs) > 0 {
 		return nil, errs
+	}
+	t.resolve = t.service != nil && t.service.Debug()
+	for _, r := range t.routes {
+		t.resolve = t.resolve || r.Own
 	}
 	return t, nil
 }
@@ -228,14 +235,23 @@ func (t *Table) Route(method, path string) *Route {
 // the service-level policy, as in KrakenD CE). A nil policy means CORS
 // does not apply. A preflight is resolved with the method it asks for.
 func (t *Table) Lookup(r *http.Request, preflight bool) (*policy.Policy, *Route) {
-	if t == nil {
-		return nil, nil
-	}
 	method := r.Method
 	if preflight {
 		method = r.Header["Access-Control-Request-Method"][0]
 	}
-	if rt := t.Route(method, r.URL.Path); rt != nil {
+	return t.Resolve(method, r.URL.Path)
+}
+
+// Resolve is Lookup for a request's method (the method a preflight asks
+// for) and path.
+func (t *Table) Resolve(method, path string) (*policy.Policy, *Route) {
+	if t == nil {
+		return nil, nil
+	}
+	if !t.resolve {
+		return t.service, nil
+	}
+	if rt := t.Route(method, path); rt != nil {
 		return rt.Policy, rt
 	}
 	return t.service, nil

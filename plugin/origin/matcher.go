@@ -91,6 +91,11 @@ func (m *Matcher) Match(o string) bool {
 	if _, hit := m.exact[o]; hit {
 		return true
 	}
+	if len(m.anyPort) == 0 && len(m.sub) == 0 && len(m.subAnyPort) == 0 && isSerialized(o) {
+		// o is already in normal form and missed the exact set: only a
+		// regular expression can still match.
+		return m.matchRegexps(o)
+	}
 	var buf [MaxLength]byte
 	n, schemeEnd, hostEnd, ok := normalize(&buf, o)
 	if ok {
@@ -108,12 +113,33 @@ func (m *Matcher) Match(o string) bool {
 			}
 		}
 	}
+	return m.matchRegexps(o)
+}
+
+func (m *Matcher) matchRegexps(o string) bool {
 	for _, re := range m.regexps {
 		if re.MatchString(o) {
 			return true
 		}
 	}
 	return false
+}
+
+// isSerialized reports, cheaply, whether normalising o would leave it
+// unchanged: no upper-case letter and no explicit port (the only colon is
+// the one after the scheme).
+func isSerialized(o string) bool {
+	colons := 0
+	for i := 0; i < len(o); i++ {
+		c := o[i]
+		if c >= 'A' && c <= 'Z' {
+			return false
+		}
+		if c == ':' {
+			colons++
+		}
+	}
+	return colons == 1
 }
 
 // matchSubdomain looks up every proper parent domain of the normalised

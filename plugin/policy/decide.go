@@ -64,19 +64,42 @@ func IsPreflight(r *http.Request) bool {
 	if r.Method != http.MethodOptions {
 		return false
 	}
-	m := r.Header[hReqMethod]
-	return len(m) > 0 && m[0] != "" && len(r.Header[hOrigin]) > 0
+	pr := ReadPreflight(r.Header)
+	return pr.IsPreflight()
+}
+
+// PreflightRequest holds the request headers a preflight is decided on,
+// read from the header map once.
+type PreflightRequest struct {
+	Origin, Method, Headers, PrivateNetwork []string
+}
+
+// ReadPreflight reads the CORS request headers of h.
+func ReadPreflight(h http.Header) PreflightRequest {
+	return PreflightRequest{Origin: h[hOrigin], Method: h[hReqMethod], Headers: h[hReqHeaders], PrivateNetwork: h[hReqPrivateNet]}
+}
+
+// IsPreflight reports whether an OPTIONS request with these headers is a
+// CORS preflight: it has an Origin and a non-empty requested method.
+func (r *PreflightRequest) IsPreflight() bool {
+	return len(r.Method) > 0 && r.Method[0] != "" && len(r.Origin) > 0
 }
 
 // Preflight checks a preflight request's Origin, requested method and
 // requested headers, in that order, and returns the first failure.
 func (p *Policy) Preflight(h http.Header) Decision {
-	d := p.checkOrigin(h)
+	r := ReadPreflight(h)
+	return p.CheckPreflight(&r)
+}
+
+// CheckPreflight is Preflight for headers already read.
+func (p *Policy) CheckPreflight(r *PreflightRequest) Decision {
+	d := p.checkOrigin(r.Origin)
 	d.Preflight = true
 	if d.Reason != Allowed {
 		return d
 	}
-	m := h[hReqMethod]
+	m := r.Method
 	if len(m) != 1 || !p.allowsMethod(m[0]) {
 		d.Reason, d.Detail = MethodDenied, strings.Join(m, ", ")
 		if len(m) == 1 {
@@ -84,7 +107,7 @@ func (p *Policy) Preflight(h http.Header) Decision {
 		}
 		return d
 	}
-	if name, reason := p.checkRequestHeaders(h[hReqHeaders]); reason != Allowed {
+	if name, reason := p.checkRequestHeaders(r.Headers); reason != Allowed {
 		d.Reason, d.Detail = reason, name
 	}
 	return d
@@ -94,15 +117,19 @@ func (p *Policy) Preflight(h http.Header) Decision {
 // As in KrakenD CE, the method must be in allow_methods for the response
 // to get CORS headers.
 func (p *Policy) Actual(method string, h http.Header) Decision {
-	d := p.checkOrigin(h)
+	return p.CheckActual(method, h[hOrigin])
+}
+
+// CheckActual is Actual for an Origin header already read.
+func (p *Policy) CheckActual(method string, origin []string) Decision {
+	d := p.checkOrigin(origin)
 	if d.Reason == Allowed && !p.allowsMethod(method) {
 		d.Reason, d.Detail = MethodDenied, method
 	}
 	return d
 }
 
-func (p *Policy) checkOrigin(h http.Header) Decision {
-	o := h[hOrigin]
+func (p *Policy) checkOrigin(o []string) Decision {
 	switch {
 	case len(o) == 0:
 		return Decision{Reason: NoOrigin}
@@ -133,7 +160,12 @@ const lookupBufLen = 128
 // checkRequestHeaders walks every name in every Access-Control-Request-
 // Headers line, in any case and order, with optional white space, and
 // returns the first name that is malformed or not allowed.
+//
+// Browsers send the names lower case and sorted, so they are first matched
+// by walking the sorted allowed names alongside them; a name that walk
+// misses (other case, other order) is looked up in the set.
 func (p *Policy) checkRequestHeaders(lines []string) (string, Reason) {
+	j := 0 // position in p.sortedHeaders
 	for _, line := range lines {
 		for line != "" {
 			var name string
@@ -141,15 +173,43 @@ func (p *Policy) checkRequestHeaders(lines []string) (string, Reason) {
 			if name == "" {
 				continue
 			}
-			if !isToken(name) {
+			lowerOnly, ok := tokenCase(name)
+			if !ok {
 				return name, HeaderMalformed
 			}
-			if !p.anyHeader && !p.allowsHeader(name) {
+			if p.anyHeader {
+				continue
+			}
+			if lowerOnly {
+				for j < len(p.sortedHeaders) && p.sortedHeaders[j] < name {
+					j++
+				}
+				if j < len(p.sortedHeaders) && p.sortedHeaders[j] == name {
+					continue
+				}
+			}
+			if !p.allowsHeader(name) {
 				return name, HeaderDenied
 			}
 		}
 	}
 	return "", Allowed
+}
+
+// tokenCase reports whether s has no upper-case letter, and whether it is
+// an RFC 9110 token, in one pass.
+func tokenCase(s string) (lowerOnly, ok bool) {
+	lowerOnly = true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !tokenByte[c] {
+			return false, false
+		}
+		if c >= 'A' && c <= 'Z' {
+			lowerOnly = false
+		}
+	}
+	return lowerOnly, s != ""
 }
 
 func (p *Policy) allowsHeader(name string) bool {

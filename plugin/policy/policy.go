@@ -38,9 +38,10 @@ type Policy struct {
 
 	methods []string
 
-	anyHeader  bool
-	headers    map[string]struct{} // lower-case names
-	maxNameLen int
+	anyHeader     bool
+	headers       map[string]struct{} // lower-case names
+	sortedHeaders []string            // the same names, sorted
+	maxNameLen    int
 
 	unsafeReflect bool // allow_any_origin_with_credentials_unsafe
 
@@ -173,6 +174,11 @@ func CompileScoped(c config.CORS, base, scope string) (*Policy, error) {
 		p.headers[l] = struct{}{}
 		p.maxNameLen = max(p.maxNameLen, len(l))
 	}
+
+	for h := range p.headers {
+		p.sortedHeaders = append(p.sortedHeaders, h)
+	}
+	slices.Sort(p.sortedHeaders)
 
 	// Exposed headers.
 	var expose []string

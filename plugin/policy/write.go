@@ -23,14 +23,20 @@ func ClearCORS(h http.Header) {
 // the Access-Control-Allow-* headers when d allows the request. req is the
 // request's header.
 func (p *Policy) WritePreflight(h, req http.Header, d Decision) {
+	r := ReadPreflight(req)
+	p.AnswerPreflight(h, &r, d)
+}
+
+// AnswerPreflight is WritePreflight for request headers already read.
+func (p *Policy) AnswerPreflight(h http.Header, req *PreflightRequest, d Decision) {
 	ClearCORS(h)
 	mergeVary(h, p.valVaryPreflight, p.varyPreflight)
 	if !d.Allowed() {
 		return
 	}
-	h[hAllowOrigin] = p.allowOriginValue(req)
-	h[hAllowMethods] = req[hReqMethod][:1:1]
-	if acrh := req[hReqHeaders]; len(acrh) > 0 {
+	h[hAllowOrigin] = p.allowOrigin(req.Origin)
+	h[hAllowMethods] = req.Method[:1:1]
+	if acrh := req.Headers; len(acrh) > 0 {
 		h[hAllowHeaders] = acrh[:len(acrh):len(acrh)]
 	}
 	if p.credentials {
@@ -40,7 +46,7 @@ func (p *Policy) WritePreflight(h, req http.Header, d Decision) {
 		h[hMaxAge] = p.valMaxAge
 	}
 	if p.privateNetwork {
-		if v := req[hReqPrivateNet]; len(v) == 1 && v[0] == "true" {
+		if v := req.PrivateNetwork; len(v) == 1 && v[0] == "true" {
 			h[hAllowPrivNet] = p.valTrue
 		}
 	}
@@ -89,10 +95,6 @@ func (p *Policy) exposeWithPrefixes(h http.Header) []string {
 		return nil
 	}
 	return value(strings.Join(names, ", "))
-}
-
-func (p *Policy) allowOriginValue(req http.Header) []string {
-	return p.allowOrigin(req[hOrigin])
 }
 
 func (p *Policy) allowOrigin(origin []string) []string {
