@@ -1,13 +1,26 @@
 # corsgate: two commands do everything on a fresh machine.
 #   make run    build, start the demo backend and the gateway with config.example.json
-#   make test   install what the tests need, vet, unit tests (-race), e2e and browser tests
+#   make test   install what the tests need, vet, unit tests (-race), e2e and browser tests,
+#               and every fuzz target for 3s
+# Evidence (see BENCHMARKS.md):
+#   make bench       benchmarks against the peer CORS layers (bench/, about 5 minutes)
+#   make load        wrk against the real binaries (about 4 minutes)
+#   make fuzz        every fuzz target for FUZZTIME (30s) each, one at a time
 SHELL := /bin/bash
 GO ?= go
 BIN := bin
 PORT ?= 8080
-FUZZTIME ?= 3s
+FUZZTIME ?= 30s
+# benchstat, pinned: the version `go install ...@latest` resolved to.
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+# package:FuzzName, run one at a time by make fuzz.
+FUZZ_TARGETS := \
+	./plugin/origin:FuzzParsePattern \
+	./plugin/origin:FuzzMatch \
+	./plugin/policy:FuzzPreflightHeaders \
+	./plugin/policy:FuzzCompileJSON
 
-.PHONY: all build run test vet unit e2e deps-browser bench check clean
+.PHONY: all build run test vet unit e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check clean
 
 all: build
 
@@ -43,15 +56,48 @@ vet:
 	$(GO) vet ./...
 
 unit:
-	$(GO) test -race -count=1 ./plugin/... ./schema/... ./cmd/...
+	$(GO) test -race -count=1 ./plugin/... ./schema/... ./debug/... ./cmd/...
 
 e2e: deps-browser
 	$(GO) test -race -count=1 ./e2e/...
 
-test: vet unit e2e
+test: vet unit e2e fuzz-short
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./plugin/ | tee bench.out
+# bench: the peer comparison (bench/bench.sh); writes bench/results/ and
+# BENCHMARKS.md. RUNS and BENCHTIME tune it.
+bench: deps-bench
+	cd bench && GO=$(GO) ./bench.sh
+
+deps-bench:
+	@gobin=$$($(GO) env GOBIN); gobin=$${gobin:-$$($(GO) env GOPATH)/bin}; \
+	if command -v benchstat >/dev/null 2>&1 || [ -x "$$gobin/benchstat" ]; then :; else \
+		echo "installing benchstat $(BENCHSTAT_VERSION)"; \
+		$(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION); \
+	fi
+
+# load: wrk against corsgate run (CORS on and off) and a KrakenD CE-style
+# gateway (bench/load.sh); adds the Load section of BENCHMARKS.md.
+load: deps-load
+	cd bench && GO=$(GO) ./load.sh
+
+deps-load:
+	@if command -v wrk >/dev/null 2>&1; then :; else \
+		echo "installing wrk (apt-get)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
+	fi
+
+# fuzz: each target for FUZZTIME, one at a time (go test -fuzz takes one
+# target per run). New crashers land in the package's testdata/fuzz/.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz: $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 clean:
 	rm -rf $(BIN) bench.out

@@ -173,6 +173,7 @@ func noopEndpoint(method, path, backendURL, urlPattern string) obj {
 type gateway struct {
 	URL  string // http://127.0.0.1:PORT
 	Port int
+	PID  int // the gateway process, for /proc/PID/status
 	logs *syncBuffer
 	done chan struct{}
 	err  error // exit error, valid once done is closed
@@ -222,6 +223,7 @@ func tryStartGateway(t testing.TB, port int, debug bool, cfg obj) (*gateway, boo
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting gateway: %v", err)
 	}
+	g.PID = cmd.Process.Pid
 	go func() {
 		g.err = cmd.Wait()
 		close(g.done)

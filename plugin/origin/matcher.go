@@ -142,6 +142,14 @@ func isSerialized(o string) bool {
 	return colons == 1
 }
 
+// WellFormed reports whether o is a serialised origin a browser could send
+// for a page (scheme://host[:port]; not "null"). It does not allocate.
+func WellFormed(o string) bool {
+	var buf [MaxLength]byte
+	_, _, _, ok := normalize(&buf, o)
+	return ok
+}
+
 // matchSubdomain looks up every proper parent domain of the normalised
 // origin in buf: a.b.example.com tries .b.example.com, .example.com, .com.
 func (m *Matcher) matchSubdomain(buf *[MaxLength]byte, n, schemeEnd, hostEnd int) bool {

@@ -68,6 +68,8 @@ func TestParsePatternRefuses(t *testing.T) {
 		{"https://example.com.", "ends with a dot", ""},
 		{"https://exa mple.com", "not allowed in a host", ""},
 		{"https://bücher.example", "punycode", "https://xn--bcher-kva.example"},
+		{"https://İ.example.com", "not ASCII", "https://i.example.com"},
+		{"https://\u212aelvin.example.com", "not ASCII", "https://kelvin.example.com"},
 		{" https://example.com", "white space", "https://example.com"},
 		{"NULL", "lower case", "null"},
 		{"ht tp://example.com", "scheme", ""},

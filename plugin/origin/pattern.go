@@ -184,9 +184,10 @@ func ParsePattern(raw string) (Pattern, error) {
 	if strings.Count(raw, "*") > 1 && !(p.Kind == Subdomain && port == "*") {
 		return fail("only one * is allowed in the host", "")
 	}
-	lower := strings.ToLower(host)
-	if !isASCII(lower) {
-		ascii, ierr := idna.Lookup.ToASCII(lower)
+	// Check the host as written: strings.ToLower folds some non-ASCII
+	// letters to ASCII ones (U+0130 to i, the Kelvin sign to k).
+	if !isASCII(host) {
+		ascii, ierr := idna.Lookup.ToASCII(strings.ToLower(host))
 		suggestion := ""
 		if ierr == nil {
 			q := p
@@ -195,6 +196,7 @@ func ParsePattern(raw string) (Pattern, error) {
 		}
 		return fail("the host is not ASCII; browsers send internationalised hosts in their punycode form", suggestion)
 	}
+	lower := strings.ToLower(host)
 	if msg := checkHost(lower); msg != "" {
 		return fail(msg, "")
 	}

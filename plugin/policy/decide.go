@@ -3,6 +3,8 @@ package policy
 import (
 	"net/http"
 	"strings"
+
+	"github.com/corsgate/corsgate/plugin/origin"
 )
 
 // Reason says why a request was or was not given CORS headers.
@@ -69,15 +71,20 @@ func IsPreflight(r *http.Request) bool {
 }
 
 // PreflightRequest holds the request headers a preflight is decided on,
-// read from the header map once.
+// each read from the header map at most once: Origin and the requested
+// method at once, the others only when the decision gets that far.
 type PreflightRequest struct {
-	Origin, Method, Headers, PrivateNetwork []string
+	Origin, Method []string
+	header         http.Header
 }
 
 // ReadPreflight reads the CORS request headers of h.
 func ReadPreflight(h http.Header) PreflightRequest {
-	return PreflightRequest{Origin: h[hOrigin], Method: h[hReqMethod], Headers: h[hReqHeaders], PrivateNetwork: h[hReqPrivateNet]}
+	return PreflightRequest{Origin: h[hOrigin], Method: h[hReqMethod], header: h}
 }
+
+// Headers returns the Access-Control-Request-Headers lines.
+func (r *PreflightRequest) Headers() []string { return r.header[hReqHeaders] }
 
 // IsPreflight reports whether an OPTIONS request with these headers is a
 // CORS preflight: it has an Origin and a non-empty requested method.
@@ -107,7 +114,7 @@ func (p *Policy) CheckPreflight(r *PreflightRequest) Decision {
 		}
 		return d
 	}
-	if name, reason := p.checkRequestHeaders(r.Headers); reason != Allowed {
+	if name, reason := p.checkRequestHeaders(r.Headers()); reason != Allowed {
 		d.Reason, d.Detail = reason, name
 	}
 	return d
@@ -135,7 +142,11 @@ func (p *Policy) checkOrigin(o []string) Decision {
 		return Decision{Reason: NoOrigin}
 	case len(o) > 1:
 		return Decision{Reason: OriginMalformed, Detail: o[0]}
-	case !p.origins.Match(o[0]) && !p.anyOrigin:
+	case !p.anyOrigin && !p.origins.Match(o[0]):
+		return Decision{Reason: OriginDenied, Detail: o[0]}
+	case p.anyOrigin && p.credentials && !origin.WellFormed(o[0]):
+		// The unsafe opt-in reflects any origin a page can have, never
+		// "null" nor a malformed value.
 		return Decision{Reason: OriginDenied, Detail: o[0]}
 	}
 	return Decision{Reason: Allowed}

@@ -12,6 +12,9 @@ const corsPrefix = "Access-Control-"
 
 // ClearCORS removes every CORS response header (Access-Control-*) from h.
 func ClearCORS(h http.Header) {
+	if len(h) == 0 {
+		return
+	}
 	for k := range h {
 		if len(k) > len(corsPrefix) && k[:len(corsPrefix)] == corsPrefix {
 			delete(h, k)
@@ -36,7 +39,7 @@ func (p *Policy) AnswerPreflight(h http.Header, req *PreflightRequest, d Decisio
 	}
 	h[hAllowOrigin] = p.allowOrigin(req.Origin)
 	h[hAllowMethods] = req.Method[:1:1]
-	if acrh := req.Headers; len(acrh) > 0 {
+	if acrh := req.Headers(); len(acrh) > 0 {
 		h[hAllowHeaders] = acrh[:len(acrh):len(acrh)]
 	}
 	if p.credentials {
@@ -46,7 +49,7 @@ func (p *Policy) AnswerPreflight(h http.Header, req *PreflightRequest, d Decisio
 		h[hMaxAge] = p.valMaxAge
 	}
 	if p.privateNetwork {
-		if v := req.PrivateNetwork; len(v) == 1 && v[0] == "true" {
+		if v := req.header[hReqPrivateNet]; len(v) == 1 && v[0] == "true" {
 			h[hAllowPrivNet] = p.valTrue
 		}
 	}
@@ -56,8 +59,13 @@ func (p *Policy) AnswerPreflight(h http.Header, req *PreflightRequest, d Decisio
 // may already hold headers from a backend: the gateway's answer replaces
 // any CORS header the backend sent, and Vary gets Origin exactly once.
 // origin is the request's Origin header (its values).
+//
+// A request without an Origin is not a CORS request: whatever CORS headers
+// a backend sent it are left alone, since no browser reads them.
 func (p *Policy) WriteActual(h http.Header, origin []string, d Decision) {
-	ClearCORS(h)
+	if d.Reason != NoOrigin {
+		ClearCORS(h)
+	}
 	mergeVary(h, p.valVaryActual, p.valVaryActual)
 	if !d.Allowed() {
 		return

@@ -1,0 +1,3 @@
+-- An actual cross-origin request: GET with Origin.
+wrk.method = "GET"
+wrk.headers["Origin"] = "https://app.example.com"
