@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/corsgate/corsgate/debug"
 )
 
 // doubleValidationConfig is the shipped demo of the KrakenD docs'
@@ -79,22 +81,9 @@ func selfHostedConfig(t testing.TB, path string, port int) obj {
 	return cfg
 }
 
-// debugReport mirrors the JSON body of the /__debug/cors fake backend.
-type debugReport struct {
-	Backend         string            `json:"backend"`
-	Method          string            `json:"method"`
-	Path            string            `json:"path"`
-	Received        map[string]string `json:"received"`
-	NotReceived     []string          `json:"not_received"`
-	OriginForwarded bool              `json:"origin_forwarded"`
-	ViaGateway      bool              `json:"via_gateway"`
-	Added           map[string]string `json:"added_response_headers"`
-	Verdict         string            `json:"verdict"`
-}
-
-func parseReport(t testing.TB, body string) debugReport {
+func parseReport(t testing.TB, body string) debug.Report {
 	t.Helper()
-	var rep debugReport
+	var rep debug.Report
 	if err := json.Unmarshal([]byte(body), &rep); err != nil {
 		t.Fatalf("body is not a /__debug/cors report: %v\n%s", err, body)
 	}

@@ -370,7 +370,13 @@ func newBackend(t testing.TB) *backend {
 	mux.HandleFunc("GET /fail", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONBody(w, http.StatusInternalServerError, obj{"error": "boom"})
 	})
-	// httptest servers listen on 127.0.0.1.
+	b.serve(t, mux)
+	return b
+}
+
+// serve starts the backend's server (on 127.0.0.1, as httptest servers
+// listen) with handler behind the request counters.
+func (b *backend) serve(t testing.TB, handler http.Handler) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.hits.Add(1)
 		if r.Method == http.MethodOptions {
@@ -379,11 +385,10 @@ func newBackend(t testing.TB) *backend {
 		b.mu.Lock()
 		b.lastHeaders = r.Header.Clone()
 		b.mu.Unlock()
-		mux.ServeHTTP(w, r)
+		handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	b.URL = srv.URL
-	return b
 }
 
 // httpClient does not follow redirects, so the tests see what the gateway

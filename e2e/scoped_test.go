@@ -9,7 +9,6 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -36,18 +35,7 @@ func withCORS(ep obj, cors obj) obj {
 func newScopedBackend(t testing.TB, handler http.HandlerFunc) *backend {
 	t.Helper()
 	b := &backend{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b.hits.Add(1)
-		if r.Method == http.MethodOptions {
-			b.options.Add(1)
-		}
-		b.mu.Lock()
-		b.lastHeaders = r.Header.Clone()
-		b.mu.Unlock()
-		handler(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	b.URL = srv.URL
+	b.serve(t, handler)
 	return b
 }
 

@@ -228,6 +228,10 @@ func describe(l *jsonschema.ValidationError, value any, base string) []Error {
 		return []Error{{Path: path, Value: val, Message: withHint(fmt.Sprintf("%s is below the minimum %s", val, k.Want.RatString()))}}
 	case *kind.Maximum:
 		return []Error{{Path: path, Value: val, Message: withHint(fmt.Sprintf("%s is above the maximum %s", val, k.Want.RatString()))}}
+	case *kind.MaxItems:
+		if hint != "" {
+			return []Error{{Path: path, Value: val, Message: fmt.Sprintf("%s is not accepted: %s", val, hint)}}
+		}
 	case *kind.MinItems:
 		return []Error{{Path: path, Value: val, Message: withHint("the list is empty")}}
 	case *kind.UniqueItems:

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/corsgate/corsgate/plugin/origin"
 )
 
 // maxDetail bounds how much of a request value a reason quotes.
@@ -45,6 +47,9 @@ func (p *Policy) Text(d Decision) string {
 func (p *Policy) OriginRule(o string) string {
 	if p.anyOrigin {
 		if p.credentials {
+			if !origin.WellFormed(o) {
+				return "" // the unsafe opt-in never reflects null or malformed origins
+			}
 			return "* (reflected: allow_any_origin_with_credentials_unsafe)"
 		}
 		return "*"
