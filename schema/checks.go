@@ -15,6 +15,7 @@ import (
 // calls the checker that the policy compiler uses too.
 var formats = []*jsonschema.Format{
 	{Name: "cors-origin", Validate: stringFormat(CheckOrigin)},
+	{Name: "cors-origin-set", Validate: checkOriginSet},
 	{Name: "http-method", Validate: stringFormat(CheckMethod)},
 	{Name: "http-header-name", Validate: stringFormat(CheckHeaderName)},
 	{Name: "http-expose-header", Validate: stringFormat(CheckExposeHeader)},
@@ -36,6 +37,32 @@ func stringFormat(check func(string) error) func(any) error {
 func CheckOrigin(s string) error {
 	_, err := origin.ParsePattern(s)
 	return err
+}
+
+// checkOriginSet refuses two entries of an allow_origins list that are the
+// same origin spelled differently ("https://a.example.com" and
+// "HTTPS://A.EXAMPLE.COM:443"), which uniqueItems cannot see.
+func checkOriginSet(v any) error {
+	list, ok := v.([]any)
+	if !ok {
+		return nil // the type keyword reports it
+	}
+	seen := map[string]int{}
+	for i, item := range list {
+		s, ok := item.(string)
+		if !ok {
+			continue
+		}
+		p, err := origin.ParsePattern(s)
+		if err != nil {
+			continue // the item's own format reports it
+		}
+		if j, dup := seen[p.String()]; dup && list[j] != item {
+			return fmt.Errorf("items %d and %d, %q and %q, are the same origin; remove one", j, i, list[j], s)
+		}
+		seen[p.String()] = i
+	}
+	return nil
 }
 
 // forbiddenMethods can never be sent by a browser's fetch.

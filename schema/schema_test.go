@@ -143,6 +143,8 @@ var refused = []refusedCase{
 		fix: `"null" cannot be combined with allow_credentials: true: sandboxed iframes, file: pages and cross-origin redirects all send Origin: null, so any site could then act as the signed-in user. Remove "null"`},
 	{name: "credentials without origins names the unsafe opt-in", json: `{"allow_credentials": true, "allow_headers": ["Content-Type"]}`, path: base + ".allow_origins", value: ``,
 		fix: `or set allow_credentials to false (allow_any_origin_with_credentials_unsafe: true forces it, unsafely)`},
+	{name: "one origin spelled twice", json: `{"allow_origins": ["https://a.example.com", "HTTPS://A.EXAMPLE.COM:443"]}`, path: base + ".allow_origins", value: `["https://a.example.com","HTTPS://A.EXAMPLE.COM:443"]`,
+		fix: `items 0 and 1, "https://a.example.com" and "HTTPS://A.EXAMPLE.COM:443", are the same origin; remove one`},
 	{name: "credentials with star and unsafe false", json: `{"allow_credentials": true, "allow_any_origin_with_credentials_unsafe": false, "allow_origins": ["*"]}`, path: base + ".allow_origins[0]", value: `"*"`,
 		fix: `or set allow_credentials to false`},
 	{name: "unsafe without credentials", json: `{"allow_any_origin_with_credentials_unsafe": true}`, path: base + ".allow_credentials", value: ``,
