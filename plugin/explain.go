@@ -110,8 +110,12 @@ func (t *Table) Explain(in ExplainInput) Explanation {
 		ex.Origin = Verdict{Reason: "CORS does not apply, so no origin is checked"}
 		ex.Method = Verdict{Reason: "CORS does not apply"}
 		ex.Credentials = Verdict{Reason: "CORS does not apply"}
+		router := "the router answers it 405 or 404 (router.auto_options is off)"
+		if t.gateway.AutoOptions {
+			router = "router.auto_options answers it 200 with Allow and no CORS headers"
+		}
 		ex.Verdict = Summary{Preflight: "not answered by CORS", Actual: "refused",
-			Reason: "the gateway adds no CORS headers to " + scope + ", so a browser on another origin cannot read the answer (unless the backend sends its own CORS headers); a preflight goes to the router (auto_options or 404/405)"}
+			Reason: "the gateway adds no CORS headers to " + scope + ", so a browser on another origin cannot read the answer (unless the backend sends its own CORS headers); a preflight goes to the router: " + router}
 		return ex
 	}
 	ex.Policy.Effective = p.Source()

@@ -80,6 +80,22 @@ func TestExplain(t *testing.T) {
 		t.Errorf("unknown path: %+v", ex.Verdict)
 	}
 
+	if ex := tb.Explain(ExplainInput{Origin: "https://app.example.com", Path: "/public"}); !strings.Contains(ex.Verdict.Reason, "the router answers it 405 or 404 (router.auto_options is off)") {
+		t.Errorf("exempt endpoint without auto_options: %q", ex.Verdict.Reason)
+	}
+	auto := luraconfig.ServiceConfig{Version: 3, ExtraConfig: luraconfig.ExtraConfig{"router": map[string]any{"auto_options": true}},
+		Endpoints: []*luraconfig.EndpointConfig{endpoint("GET", "/public", map[string]any{"disable": true})}}
+	if err := auto.Init(); err != nil {
+		t.Fatal(err)
+	}
+	withAuto, err := Build(auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex := withAuto.Explain(ExplainInput{Origin: "https://app.example.com", Path: "/public"}); !strings.Contains(ex.Verdict.Reason, "router.auto_options answers it 200 with Allow") {
+		t.Errorf("exempt endpoint with auto_options: %q", ex.Verdict.Reason)
+	}
+
 	none := explainGateway(t, nil, endpoint("GET", "/a", nil))
 	if ex := none.Explain(ExplainInput{Origin: "https://x.example", Path: "/a"}); ex.Policy.Source != "none" || ex.Verdict.Actual != "refused" {
 		t.Errorf("no CORS at all: %+v %+v", ex.Policy, ex.Verdict)
