@@ -194,6 +194,39 @@ func disturbed(v []float64) int {
 	return n
 }
 
+// peerHeader writes the header of a table with a path column, one column
+// per peer, and the extra columns (with their alignment rows).
+func peerHeader(p func(string, ...any), extra, align []string) {
+	p("| path |")
+	for _, peer := range bench.Peers {
+		p(" %s |", peer.Name)
+	}
+	for _, e := range extra {
+		p(" %s |", e)
+	}
+	p("\n|---|")
+	for range bench.Peers {
+		p("---:|")
+	}
+	for _, a := range align {
+		p("%s|", a)
+	}
+	p("\n")
+}
+
+// peerCells writes one cell per peer for path: cell's text, or "–" when
+// the peer has no measurement.
+func (r *report) peerCells(p func(string, ...any), path string, cell func(peer string, s *samples) string) {
+	for _, peer := range bench.Peers {
+		s, ok := r.get(pathsName(path, peer.Name))
+		if !ok {
+			p(" – |")
+			continue
+		}
+		p(" %s |", cell(peer.Name, s))
+	}
+}
+
 func (r *report) get(name string) (*samples, bool) {
 	s, ok := r.bench[name]
 	return s, ok && len(s.ns) > 0
@@ -338,58 +371,34 @@ func (r *report) writePaths(w io.Writer) {
 	p("Policy: allow_origins [%s], allow_methods %v, allow_headers Content-Type, X-Api-Key and %d more; no credentials. Requests go to /users/42 (a GET/POST/PUT/DELETE route). Preflights ask for PUT with `Access-Control-Request-Headers: %s`; the long one with the %d names, lower case and sorted as browsers send them. Refused requests come from %s.\n\n",
 		bench.AppOrigin, bench.Methods, len(bench.LongHeaders), bench.ShortACRH, len(bench.LongHeaders), bench.DeniedOrigin)
 
-	p("### ns/op\n\n| path |")
-	for _, peer := range bench.Peers {
-		p(" %s |", peer.Name)
-	}
-	p(" fastest CORS peer | corsgate ÷ fastest |\n|---|")
-	for range bench.Peers {
-		p("---:|")
-	}
-	p("---|---:|\n")
+	p("### ns/op\n\n")
+	peerHeader(p, []string{"fastest CORS peer", "corsgate ÷ fastest"}, []string{"---", "---:"})
 	for _, c := range paths {
 		base := r.ns(pathsName(c.Name, "corsgate"))
 		p("| %s |", c.Name)
-		for _, peer := range bench.Peers {
-			s, ok := r.get(pathsName(c.Name, peer.Name))
-			if !ok {
-				p(" – |")
-				continue
-			}
+		r.peerCells(p, c.Name, func(peer string, s *samples) string {
 			m := median(s.ns)
 			cell := fmt.Sprintf("%s ±%.0f%%", fmtNs(m), 100*spread(s.ns))
-			if peer.Name != "corsgate" {
+			if peer != "corsgate" {
 				cell += " (" + fmtRatio(m/base) + ")"
 			}
-			if _, dev := bench.KnownDeviation(peer.Name, c.Name); dev {
+			if _, dev := bench.KnownDeviation(peer, c.Name); dev {
 				cell += " †"
 			}
-			p(" %s |", cell)
-		}
+			return cell
+		})
 		best, bestNs := r.fastest(func(peer string) string { return pathsName(c.Name, peer) }, c.Name)
 		p(" %s | %s |\n", best, fmtRatio(base/bestNs))
 	}
 	p("\n† measures a refusal where the policy allows the request: see the behaviour table.\n\n")
 
-	p("### B/op and allocs/op\n\n| path |")
-	for _, peer := range bench.Peers {
-		p(" %s |", peer.Name)
-	}
-	p("\n|---|")
-	for range bench.Peers {
-		p("---:|")
-	}
-	p("\n")
+	p("### B/op and allocs/op\n\n")
+	peerHeader(p, nil, nil)
 	for _, c := range paths {
 		p("| %s |", c.Name)
-		for _, peer := range bench.Peers {
-			s, ok := r.get(pathsName(c.Name, peer.Name))
-			if !ok {
-				p(" – |")
-				continue
-			}
-			p(" %.0f B, %.0f allocs |", median(s.bytes), median(s.allocs))
-		}
+		r.peerCells(p, c.Name, func(_ string, s *samples) string {
+			return fmt.Sprintf("%.0f B, %.0f allocs", median(s.bytes), median(s.allocs))
+		})
 		p("\n")
 	}
 	p("\n")
