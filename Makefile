@@ -6,6 +6,9 @@
 #   make bench       benchmarks against the peer CORS layers (bench/, about 5 minutes)
 #   make load        wrk against the real binaries (about 4 minutes)
 #   make fuzz        every fuzz target for FUZZTIME (30s) each, one at a time
+# Docs:
+#   make docs        rewrite the outputs of the ```console examples in README.md
+#                    and docs/*.md from real runs (make test checks them)
 SHELL := /bin/bash
 GO ?= go
 BIN := bin
@@ -20,7 +23,7 @@ FUZZ_TARGETS := \
 	./plugin/policy:FuzzPreflightHeaders \
 	./plugin/policy:FuzzCompileJSON
 
-.PHONY: all build run test vet unit e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check clean
+.PHONY: all build run test vet unit e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check docs clean
 
 all: build
 
@@ -99,6 +102,11 @@ fuzz:
 
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+# docs: run every documented command and write its real output into the
+# docs (e2e/docs_test.go); review the diff before committing.
+docs:
+	CORSGATE_UPDATE_DOCS=1 $(GO) test -count=1 -run '^TestDocs$$' ./e2e/
 
 clean:
 	rm -rf $(BIN) bench.out

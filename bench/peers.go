@@ -25,6 +25,7 @@ import (
 	rscors "github.com/rs/cors"
 
 	"github.com/corsgate/corsgate/plugin"
+	"github.com/corsgate/corsgate/plugin/core"
 )
 
 // AppOrigin is the one origin the benchmark policy allows.
@@ -119,7 +120,7 @@ var Peers = []Peer{
 	{
 		Name:   "corsgate",
 		Module: "github.com/corsgate/corsgate (this repository)",
-		Wiring: "plugin.NewHandler(engine, table, nil) with the table from plugin.Build of extra_config[\"security/cors\"]; wraps the whole engine, as corsgate run does.",
+		Wiring: "controller.Handler(engine) with the controller from plugin.New of extra_config[\"security/cors\"]; wraps the whole engine, as corsgate run does.",
 		New:    newCorsgate,
 	},
 	{
@@ -181,17 +182,18 @@ func extra(p Policy) map[string]any {
 	}
 }
 
-// CorsgateTable builds this plugin's table for p, as the gateway does.
-func CorsgateTable(p Policy) (*plugin.Table, error) {
-	return plugin.Build(luraconfig.ServiceConfig{ExtraConfig: luraconfig.ExtraConfig{plugin.Namespace: extra(p)}})
+// CorsgateController compiles this plugin's policies for p, as the gateway
+// does.
+func CorsgateController(p Policy) (*core.Controller, error) {
+	return plugin.New(luraconfig.ServiceConfig{ExtraConfig: luraconfig.ExtraConfig{plugin.Namespace: extra(p)}}, nil)
 }
 
 func newCorsgate(p Policy) (http.Handler, error) {
-	t, err := CorsgateTable(p)
+	c, err := CorsgateController(p)
 	if err != nil {
 		return nil, err
 	}
-	return plugin.NewHandler(NewEngine(), t, nil), nil
+	return c.Handler(NewEngine()), nil
 }
 
 // KrakendLegacyNamespace is the extra_config key krakend-cors v2 reads.

@@ -2,10 +2,12 @@ package debug
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
-	"github.com/corsgate/corsgate/plugin"
+	"github.com/corsgate/corsgate/plugin/core"
+	"github.com/corsgate/corsgate/plugin/explain"
 )
 
 // Paths of the explain endpoints.
@@ -14,15 +16,17 @@ const (
 	PolicyPath  = "/__debug/cors/policy"
 )
 
-// Explain serves GET ExplainPath and GET PolicyPath from the policies the
-// CORS layer uses at the moment of the request (table is usually
-// (*plugin.Handler).Table), and passes every other request to next.
+// Explain serves GET ExplainPath and GET PolicyPath from the snapshot the
+// CORS layer uses at the moment of the request (snapshot is usually
+// (*core.Controller).Snapshot), and passes every other request to next.
 //
 // ExplainPath takes the query parameters origin, method, path, headers
 // (comma-separated, or repeated) and credentials=true, and answers with
-// plugin.Explanation as JSON. PolicyPath answers with the effective
-// policy of the service and of every endpoint.
-func Explain(next http.Handler, table func() *plugin.Table) http.Handler {
+// explain.Explanation as JSON, or 400 with {"error": ..., "problems":
+// [{"field", "value", "message"}]} when a parameter is malformed.
+// PolicyPath answers with the effective policy of the service and of
+// every endpoint.
+func Explain(next http.Handler, snapshot func() *core.Snapshot) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ExplainPath, PolicyPath:
@@ -35,13 +39,13 @@ func Explain(next http.Handler, table func() *plugin.Table) http.Handler {
 			http.Error(w, "use GET", http.StatusMethodNotAllowed)
 			return
 		}
-		t := table()
+		s := snapshot()
 		if r.URL.Path == PolicyPath {
-			writeJSON(w, http.StatusOK, t.Policies())
+			writeJSON(w, http.StatusOK, explain.Policies(s))
 			return
 		}
 		q := r.URL.Query()
-		in := plugin.ExplainInput{
+		in := explain.Request{
 			Origin:      q.Get("origin"),
 			Method:      q.Get("method"),
 			Path:        q.Get("path"),
@@ -50,15 +54,39 @@ func Explain(next http.Handler, table func() *plugin.Table) http.Handler {
 		for _, h := range q["headers"] {
 			in.Headers = append(in.Headers, strings.Split(h, ",")...)
 		}
-		for _, h := range q["header"] {
-			in.Headers = append(in.Headers, h)
-		}
-		if in.Path != "" && !strings.HasPrefix(in.Path, "/") {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "path must start with /, for example path=/users/42"})
+		in.Headers = append(in.Headers, q["header"]...)
+		ex, err := explain.Explain(s, in)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, inputProblems(err))
 			return
 		}
-		writeJSON(w, http.StatusOK, t.Explain(in))
+		writeJSON(w, http.StatusOK, ex)
 	})
+}
+
+// problem is one malformed query parameter, as the explain endpoint
+// reports it.
+type problem struct {
+	Field   string `json:"field"`
+	Value   string `json:"value"`
+	Message string `json:"message"`
+}
+
+// inputProblems renders the errors of explain.Request.Normalize.
+func inputProblems(err error) map[string]any {
+	var list []problem
+	var joined interface{ Unwrap() []error }
+	errs := []error{err}
+	if errors.As(err, &joined) {
+		errs = joined.Unwrap()
+	}
+	for _, e := range errs {
+		var ie *explain.InputError
+		if errors.As(e, &ie) {
+			list = append(list, problem{Field: ie.Field, Value: ie.Value, Message: ie.Message})
+		}
+	}
+	return map[string]any{"error": err.Error(), "problems": list}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

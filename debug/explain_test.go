@@ -7,37 +7,25 @@ import (
 	"strings"
 	"testing"
 
-	luraconfig "github.com/luraproject/lura/v2/config"
-
-	"github.com/corsgate/corsgate/plugin"
+	"github.com/corsgate/corsgate/plugin/core"
+	"github.com/corsgate/corsgate/plugin/explain"
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
-func explainTable(t *testing.T) *plugin.Table {
+func explainSnapshot(t *testing.T) *core.Snapshot {
 	t.Helper()
-	cfg := luraconfig.ServiceConfig{
-		Version: 3,
-		ExtraConfig: luraconfig.ExtraConfig{"security/cors": map[string]any{
-			"allow_origins": []any{"https://app.example.com"}, "allow_headers": []any{"Content-Type"},
-		}},
-		Endpoints: []*luraconfig.EndpointConfig{
-			{Endpoint: "/orders", Method: "GET", Backend: []*luraconfig.Backend{{URLPattern: "/orders", Host: []string{"http://127.0.0.1:9000"}}},
-				ExtraConfig: luraconfig.ExtraConfig{"security/cors": map[string]any{"allow_headers": []any{"Content-Type", "X-Api-Key"}}}},
+	return plugintest.Gateway{
+		CORS: plugintest.Block{"allow_origins": []any{"https://app.example.com"}, "allow_headers": []any{"Content-Type"}},
+		Endpoints: []plugintest.Endpoint{
+			plugintest.EP("GET", "/orders", plugintest.Block{"allow_headers": []any{"Content-Type", "X-Api-Key"}}),
 		},
-	}
-	if err := cfg.Init(); err != nil {
-		t.Fatal(err)
-	}
-	tb, err := plugin.Build(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tb
+	}.Snapshot(t)
 }
 
 func TestExplainEndpoint(t *testing.T) {
-	tb := explainTable(t)
+	s := explainSnapshot(t)
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
-	h := Explain(next, func() *plugin.Table { return tb })
+	h := Explain(next, func() *core.Snapshot { return s })
 
 	get := func(target string) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
@@ -49,7 +37,7 @@ func TestExplainEndpoint(t *testing.T) {
 	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
 		t.Fatalf("explain: %d %v", w.Code, w.Header())
 	}
-	var ex plugin.Explanation
+	var ex explain.Explanation
 	if err := json.Unmarshal(w.Body.Bytes(), &ex); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +45,7 @@ func TestExplainEndpoint(t *testing.T) {
 		t.Errorf("endpoint/policy: %+v %+v", ex.Endpoint, ex.Policy)
 	}
 	if len(ex.Headers) != 2 || !ex.Headers[0].Allowed || ex.Headers[1].Allowed ||
-		ex.Headers[1].Reason != "header x-secret is not in allow_headers of GET /orders; add it there" {
+		ex.Headers[1].Reason != `header "x-secret" is not in allow_headers of GET /orders; add it there` {
 		t.Errorf("headers: %+v", ex.Headers)
 	}
 	if ex.Verdict.Preflight != "refused" || ex.PreflightResponse == nil || ex.PreflightResponse.Status != 204 {
@@ -80,6 +68,16 @@ func TestExplainEndpoint(t *testing.T) {
 
 	if w = get("/__debug/cors/explain?path=orders"); w.Code != 400 || !strings.Contains(w.Body.String(), "must start with /") {
 		t.Errorf("bad path: %d %s", w.Code, w.Body)
+	}
+	// Malformed input is refused with every problem, each naming its field.
+	w = get("/__debug/cors/explain?origin=localhost:5173&method=get&path=/orders&headers=Content-Type:%20application/json")
+	var bad struct {
+		Problems []struct{ Field, Value, Message string }
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &bad); err != nil || w.Code != 400 || len(bad.Problems) != 3 ||
+		bad.Problems[0].Field != "origin" || bad.Problems[1].Field != "method" || bad.Problems[2].Field != "header" ||
+		!strings.Contains(bad.Problems[0].Message, `did you mean "http://localhost:5173"?`) {
+		t.Errorf("malformed input: %d %s", w.Code, w.Body)
 	}
 	w = httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("POST", "/__debug/cors/explain", nil))

@@ -17,6 +17,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
 // scopedBrowser is a headless Chromium with one tab open on a test page.
@@ -85,34 +87,39 @@ func (b *scopedBrowser) expectCORSFailure(t *testing.T, res fetchResult, before 
 // newEchoBackend answers every request with JSON naming the method, the
 // path and the X-Api-Key it got, and no CORS headers.
 func newEchoBackend(t *testing.T) *backend {
-	return newScopedBackend(t, func(w http.ResponseWriter, r *http.Request) {
+	t.Helper()
+	b := &backend{}
+	b.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(obj{"method": r.Method, "path": r.URL.Path, "api_key": r.Header.Get("X-Api-Key")})
-	})
+	}))
+	return b
 }
 
 func TestBrowserScopedEndpointOverride(t *testing.T) {
 	be := newEchoBackend(t)
 	page := newPageServer(t)
-	g := startGateway(t, false, func(port int) obj {
-		return serviceConfig(port, obj{
+	g := startGateway(t, false, plugintest.Gateway{
+		CORS: obj{
 			"allow_origins": []any{page.URL},
 			"allow_methods": []any{"GET", "POST"},
 			"allow_headers": []any{"X-Api-Key", "Content-Type"},
-		}, nil,
+		},
+		BackendURL: be.URL,
+		Endpoints: []plugintest.Endpoint{
 			// Inherits the service policy: the page is allowed.
-			noopEndpoint("GET", "/open", be.URL, "/open"),
+			{Method: "GET", Path: "/open", NoOp: true},
 			// Its own origins: the page is refused.
-			withCORS(noopEndpoint("GET", "/locked", be.URL, "/locked"), obj{
+			{Method: "GET", Path: "/locked", NoOp: true, CORS: obj{
 				"allow_origins": []any{originAdmin},
-			}),
+			}},
 			// Its own methods: PUT is allowed here only.
-			withCORS(noopEndpoint("PUT", "/users/{id}", be.URL, "/users/{id}"), obj{
+			{Method: "PUT", Path: "/users/{id}", NoOp: true, CORS: obj{
 				"allow_methods": []any{"GET", "PUT"},
-			}),
-			noopEndpoint("GET", "/users/{id}", be.URL, "/users/{id}"),
-		)
-	})
+			}},
+			{Method: "GET", Path: "/users/{id}", NoOp: true},
+		},
+	}.JSON)
 	gw := "http://localhost:" + strconv.Itoa(g.Port)
 	br := newScopedBrowser(t, page.URL)
 	const withKey = `{headers: {"X-Api-Key": "k-42"}}`
@@ -168,16 +175,18 @@ func TestBrowserScopedEndpointOverride(t *testing.T) {
 func TestBrowserScopedExemptEndpoint(t *testing.T) {
 	be := newEchoBackend(t) // sends no CORS headers at all
 	page := newPageServer(t)
-	g := startGateway(t, false, func(port int) obj {
-		return serviceConfig(port, obj{
+	g := startGateway(t, false, plugintest.Gateway{
+		CORS: obj{
 			"allow_origins": []any{page.URL},
 			"allow_methods": []any{"GET", "POST"},
 			"allow_headers": []any{"X-Api-Key"},
-		}, nil,
-			withCORS(noopEndpoint("GET", "/exempt", be.URL, "/plain"), obj{"disable": true}),
-			noopEndpoint("GET", "/governed", be.URL, "/plain"),
-		)
-	})
+		},
+		BackendURL: be.URL,
+		Endpoints: []plugintest.Endpoint{
+			{Method: "GET", Path: "/exempt", URLPattern: "/plain", NoOp: true, CORS: obj{"disable": true}},
+			{Method: "GET", Path: "/governed", URLPattern: "/plain", NoOp: true},
+		},
+	}.JSON)
 	gw := "http://localhost:" + strconv.Itoa(g.Port)
 	br := newScopedBrowser(t, page.URL)
 

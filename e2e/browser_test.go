@@ -17,6 +17,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
 // findChromium returns the browser to drive, or fails the test: browser
@@ -179,10 +181,14 @@ func TestBrowserCORS(t *testing.T) {
 			"max_age":           "1m",
 			"allow_credentials": true,
 		}
-		return serviceConfig(port, cors, nil,
-			noopEndpoint("GET", "/data", be.URL, "/data"),
-			noopEndpoint("GET", "/cors-backend", be.URL, "/cors-backend"),
-		)
+		return plugintest.Gateway{
+			CORS:       cors,
+			BackendURL: be.URL,
+			Endpoints: []plugintest.Endpoint{
+				{Method: "GET", Path: "/data", NoOp: true},
+				{Method: "GET", Path: "/cors-backend", NoOp: true},
+			},
+		}.JSON(port)
 	})
 	// The page is on 127.0.0.1, the gateway is addressed as localhost: a
 	// different host, so a different origin.

@@ -6,19 +6,24 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
 const corsPath = `extra_config["security/cors"]`
 
-// cliConfig is a complete, valid configuration for the CLI tests, with cors
-// as extra_config["security/cors"]. The backend is never contacted.
-func cliConfig(port int, cors obj) obj {
-	return serviceConfig(port, cors, nil,
-		jsonEndpoint("GET", "/users/{id}", "http://127.0.0.1:9999", "/users/{id}"))
+// cliGateway is a complete, valid gateway for the CLI tests, with cors as
+// extra_config["security/cors"]. The backend is never contacted.
+func cliGateway(cors obj) plugintest.Gateway {
+	return plugintest.Gateway{
+		CORS:       cors,
+		BackendURL: "http://127.0.0.1:9999",
+		Endpoints:  []plugintest.Endpoint{plugintest.EP("GET", "/users/{id}", nil)},
+	}
 }
 
 func TestCheckValidConfig(t *testing.T) {
-	cfg := writeJSON(t, cliConfig(8080, mainCORS()))
+	cfg := plugintest.WriteFile(t, cliGateway(mainCORS()).JSON(8080))
 	res := runCLI(t, "check", "-c", cfg)
 	if res.Code != 0 {
 		t.Fatalf("corsgate check exit status = %d, want 0\nstdout:\n%s\nstderr:\n%s", res.Code, res.Stdout, res.Stderr)
@@ -48,9 +53,9 @@ func TestCheckInvalidConfigs(t *testing.T) {
 			anyOf: []string{corsPath + ".max_age"},
 		},
 		{
-			name:  "max_age negative",
-			tweak: func(c obj) { c["max_age"] = "-1h" },
-			anyOf: []string{corsPath + ".max_age"},
+			name:  "max_age fraction of a second",
+			tweak: func(c obj) { c["max_age"] = "1.5s" },
+			anyOf: []string{corsPath + ".max_age", `use "1s"`},
 		},
 		{
 			name: "unknown key with a suggestion",
@@ -89,7 +94,7 @@ func TestCheckInvalidConfigs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cors := mainCORS()
 			tc.tweak(cors)
-			res := runCLI(t, "check", "-c", writeJSON(t, cliConfig(8080, cors)))
+			res := runCLI(t, "check", "-c", plugintest.WriteFile(t, cliGateway(cors).JSON(8080)))
 			if res.Code != 1 {
 				t.Errorf("exit status = %d, want 1", res.Code)
 			}
@@ -118,7 +123,7 @@ func TestCheckReportsEveryErrorOnItsOwnLine(t *testing.T) {
 	cors := mainCORS()
 	cors["max_age"] = 12
 	cors["allow_methods"] = []any{"GET", "patch"}
-	res := runCLI(t, "check", "-c", writeJSON(t, cliConfig(8080, cors)))
+	res := runCLI(t, "check", "-c", plugintest.WriteFile(t, cliGateway(cors).JSON(8080)))
 	if res.Code != 1 {
 		t.Errorf("exit status = %d, want 1", res.Code)
 	}
@@ -150,7 +155,7 @@ func TestRunRefusesInvalidConfig(t *testing.T) {
 	port := freePort(t)
 	cors := mainCORS()
 	cors["max_age"] = "12 hours"
-	cfg := writeJSON(t, cliConfig(port, cors))
+	cfg := plugintest.WriteFile(t, cliGateway(cors).JSON(port))
 
 	start := time.Now()
 	res := runCLI(t, "run", "-c", cfg)

@@ -3,9 +3,12 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
 const (
@@ -32,28 +35,31 @@ func mainCORS() obj {
 	}
 }
 
-// mainEndpoints are the endpoints most tests use, all on backend b.
-func mainEndpoints(b *backend) []obj {
-	return []obj{
-		jsonEndpoint("GET", "/users", b.URL, "/users"),
-		jsonEndpoint("POST", "/users", b.URL, "/users"),
-		jsonEndpoint("GET", "/users/{id}", b.URL, "/users/{id}"),
-		noopEndpoint("GET", "/cors-backend", b.URL, "/cors-backend"),
-		jsonEndpoint("GET", "/fail", b.URL, "/fail"),
+// mainGateway is the gateway most tests use: cors as the service block
+// and these endpoints, all on backend b.
+func mainGateway(b *backend, cors obj) plugintest.Gateway {
+	return plugintest.Gateway{
+		CORS:       cors,
+		BackendURL: b.URL,
+		Endpoints: []plugintest.Endpoint{
+			plugintest.EP("GET", "/users", nil),
+			plugintest.EP("POST", "/users", nil),
+			plugintest.EP("GET", "/users/{id}", nil),
+			{Method: "GET", Path: "/cors-backend", NoOp: true},
+			plugintest.EP("GET", "/fail", nil),
+		},
 	}
 }
 
-// startMain starts a gateway with mainCORS (changed by tweak, when not nil)
-// and mainEndpoints.
+// startMain starts mainGateway with mainCORS (changed by tweak, when not
+// nil).
 func startMain(t *testing.T, b *backend, debugFlag bool, tweak func(cors obj)) *gateway {
 	t.Helper()
-	return startGateway(t, debugFlag, func(port int) obj {
-		cors := mainCORS()
-		if tweak != nil {
-			tweak(cors)
-		}
-		return serviceConfig(port, cors, nil, mainEndpoints(b)...)
-	})
+	cors := mainCORS()
+	if tweak != nil {
+		tweak(cors)
+	}
+	return startGateway(t, debugFlag, mainGateway(b, cors).JSON)
 }
 
 // assertPreflightVary checks the Vary header of a preflight answer.
@@ -287,9 +293,7 @@ func TestWildcardOrigins(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			g := startGateway(t, false, func(port int) obj {
-				return serviceConfig(port, tc.cors, nil, mainEndpoints(b)...)
-			})
+			g := startGateway(t, false, mainGateway(b, tc.cors).JSON)
 			before := b.Hits()
 
 			resp := preflight(t, g.URL+"/users/1", originDenied, "POST", "X-Api-Key")
@@ -328,9 +332,9 @@ func TestWildcardOrigins(t *testing.T) {
 
 func TestAutoOptions(t *testing.T) {
 	b := newBackend(t)
-	g := startGateway(t, false, func(port int) obj {
-		return serviceConfig(port, mainCORS(), obj{"auto_options": true}, mainEndpoints(b)...)
-	})
+	gw := mainGateway(b, mainCORS())
+	gw.Router = obj{"auto_options": true}
+	g := startGateway(t, false, gw.JSON)
 
 	t.Run("bare OPTIONS lists the path's methods", func(t *testing.T) {
 		resp, _ := do(t, "OPTIONS", g.URL+"/users", nil)
@@ -569,5 +573,23 @@ func TestConcurrentRequests(t *testing.T) {
 	}
 	if got := b.Hits(); got != total {
 		t.Errorf("backend hits = %d, want %d", got, total)
+	}
+}
+
+// A negative max_age sends Access-Control-Max-Age: 0, so that browsers
+// cache no preflight answer (as KrakenD CE does); "0s" sends none.
+func TestMaxAgeZero(t *testing.T) {
+	b := newBackend(t)
+	for _, tc := range []struct {
+		maxAge string
+		want   []string
+	}{{"-1s", []string{"0"}}, {"0s", nil}} {
+		t.Run(tc.maxAge, func(t *testing.T) {
+			g := startMain(t, b, false, func(c obj) { c["max_age"] = tc.maxAge })
+			resp := preflight(t, g.URL+"/users/1", originApp, "GET")
+			if got := resp.Header.Values("Access-Control-Max-Age"); !slices.Equal(got, tc.want) || resp.Header.Get("Access-Control-Allow-Origin") != originApp {
+				t.Errorf("max_age %q: Access-Control-Max-Age %q, want %q (allowed preflight: %v)", tc.maxAge, got, tc.want, resp.Header)
+			}
+		})
 	}
 }

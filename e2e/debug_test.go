@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/corsgate/corsgate/debug"
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
 // doubleValidationConfig is the shipped demo of the KrakenD docs'
@@ -243,9 +244,13 @@ func TestDoubleValidationExamples(t *testing.T) {
 // debugOffConfig is a gateway with CORS and a no-op endpoint, without
 // debug_endpoint.
 func debugOffConfig(port int) obj {
-	cors := obj{"allow_origins": []any{"http://localhost:5173"}}
-	self := "http://127.0.0.1:" + strconv.Itoa(port)
-	return serviceConfig(port, cors, nil, noopEndpoint("GET", "/cors/no-op", self, "/__debug/cors"))
+	return plugintest.Gateway{
+		CORS: obj{"allow_origins": []any{"http://localhost:5173"}},
+		Endpoints: []plugintest.Endpoint{{
+			Method: "GET", Path: "/cors/no-op", NoOp: true,
+			Backend: "http://127.0.0.1:" + strconv.Itoa(port), URLPattern: "/__debug/cors",
+		}},
+	}.JSON(port)
 }
 
 func TestDebugCORSAbsentWithoutDebug(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
 // TestExplainEndpointMatchesCLI checks that GET /__debug/cors/explain on
@@ -17,11 +19,15 @@ func TestExplainEndpointMatchesCLI(t *testing.T) {
 	be := newBackend(t)
 	var cfgPath string
 	g := startGateway(t, true, func(port int) obj {
-		orders := jsonEndpoint("GET", "/orders", be.URL, "/users")
-		orders["extra_config"] = obj{"security/cors": obj{"allow_headers": []any{"Content-Type"}}}
-		cfg := serviceConfig(port, obj{"allow_origins": []any{"https://app.example.com"}, "allow_headers": []any{"Content-Type", "X-Api-Key"}}, nil,
-			orders, jsonEndpoint("GET", "/users/{id}", be.URL, "/users/{id}"))
-		cfgPath = writeJSON(t, cfg)
+		cfg := plugintest.Gateway{
+			CORS:       obj{"allow_origins": []any{"https://app.example.com"}, "allow_headers": []any{"Content-Type", "X-Api-Key"}},
+			BackendURL: be.URL,
+			Endpoints: []plugintest.Endpoint{
+				{Method: "GET", Path: "/orders", URLPattern: "/users", CORS: obj{"allow_headers": []any{"Content-Type"}}},
+				plugintest.EP("GET", "/users/{id}", nil),
+			},
+		}.JSON(port)
+		cfgPath = plugintest.WriteFile(t, cfg)
 		return cfg
 	})
 
@@ -45,7 +51,7 @@ func TestExplainEndpointMatchesCLI(t *testing.T) {
 		t.Errorf("the endpoint and the CLI disagree:\nHTTP %s\nCLI  %s", body, cli.Stdout)
 	}
 	verdict, _ := fromHTTP["verdict"].(map[string]any)
-	if verdict["preflight"] != "refused" || !strings.Contains(verdict["reason"].(string), "header x-api-key is not in allow_headers of GET /orders; add it there") {
+	if verdict["preflight"] != "refused" || !strings.Contains(verdict["reason"].(string), `header "x-api-key" is not in allow_headers of GET /orders; add it there`) {
 		t.Errorf("verdict: %v", verdict)
 	}
 

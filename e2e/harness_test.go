@@ -20,21 +20,19 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
-// binPath is the corsgate binary built by TestMain.
-var binPath string
+// The programs built by TestMain: the corsgate binary, the demo backend
+// and the custom gateway example.
+var binPath, demoBackendPath, customGatewayPath string
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
 
 func runMain(m *testing.M) int {
-	if bin := os.Getenv("CORSGATE_BIN"); bin != "" {
-		// A prebuilt binary, for debugging the tests themselves.
-		binPath = bin
-		return m.Run()
-	}
 	dir, err := os.MkdirTemp("", "corsgate-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: creating temp dir:", err)
@@ -47,23 +45,33 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: finding repo root:", err)
 		return 1
 	}
-	name := "corsgate"
+	exe := ""
 	if runtime.GOOS == "windows" {
-		name += ".exe"
+		exe = ".exe"
 	}
-	binPath = filepath.Join(dir, name)
-	args := []string{"build", "-o", binPath}
+	binPath = filepath.Join(dir, "corsgate"+exe)
+	demoBackendPath = filepath.Join(dir, "demo-backend"+exe)
+	customGatewayPath = filepath.Join(dir, "custom-gateway"+exe)
+	// One go build for the three programs, which share most of their
+	// packages: the gateway, the demo backend of make run and the custom
+	// gateway of docs/custom-gateway.md.
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
 	if os.Getenv("CORSGATE_E2E_RACE") == "1" {
 		// Optional: a race-enabled gateway; every gateway log is scanned
 		// for data race reports at the end of each test.
 		args = append(args, "-race")
 	}
-	args = append(args, "./cmd/corsgate")
+	args = append(args, "./cmd/demo-backend", "./docs/examples/custom-gateway")
+	if bin := os.Getenv("CORSGATE_BIN"); bin != "" {
+		binPath = bin // a prebuilt gateway, for debugging the tests themselves
+	} else {
+		args = append(args, "./cmd/corsgate")
+	}
 	build := exec.Command("go", args...)
 	build.Dir = root
 	out, err := build.CombinedOutput()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/corsgate failed: %v\n%s", err, out)
+		fmt.Fprintf(os.Stderr, "e2e: go build failed: %v\n%s", err, out)
 		return 1
 	}
 	return m.Run()
@@ -98,76 +106,9 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// writeJSON writes v as indented JSON to a new file in a temp dir.
-func writeJSON(t testing.TB, v any) string {
-	t.Helper()
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatalf("marshalling config: %v", err)
-	}
-	path := filepath.Join(t.TempDir(), "corsgate.json")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatalf("writing config: %v", err)
-	}
-	return path
-}
-
-// obj is shorthand for a JSON object in configs.
-type obj = map[string]any
-
-// serviceConfig returns a KrakenD v3 service config listening on
-// 127.0.0.1:port. cors and router become extra_config["security/cors"] and
-// extra_config["router"] when non-nil.
-func serviceConfig(port int, cors, router obj, endpoints ...obj) obj {
-	extra := obj{}
-	if cors != nil {
-		extra["security/cors"] = cors
-	}
-	if router != nil {
-		extra["router"] = router
-	}
-	eps := make([]any, 0, len(endpoints))
-	for _, e := range endpoints {
-		eps = append(eps, e)
-	}
-	return obj{
-		"version":      3,
-		"port":         port,
-		"listen_ip":    "127.0.0.1",
-		"timeout":      "3s",
-		"endpoints":    eps,
-		"extra_config": extra,
-	}
-}
-
-// jsonEndpoint is a lura endpoint with one JSON backend.
-func jsonEndpoint(method, path, backendURL, urlPattern string) obj {
-	return obj{
-		"endpoint": path,
-		"method":   method,
-		"backend": []any{obj{
-			"host":        []any{backendURL},
-			"url_pattern": urlPattern,
-			"encoding":    "json",
-		}},
-	}
-}
-
-// noopEndpoint is a lura endpoint proxying one backend as-is (status,
-// headers and body) and forwarding every request header.
-func noopEndpoint(method, path, backendURL, urlPattern string) obj {
-	return obj{
-		"endpoint":        path,
-		"method":          method,
-		"output_encoding": "no-op",
-		"input_headers":   []any{"*"},
-		"backend": []any{obj{
-			"host":        []any{backendURL},
-			"url_pattern": urlPattern,
-			"encoding":    "no-op",
-		}},
-	}
-}
+// obj is shorthand for a JSON object in configs (the same type as
+// plugintest.Block).
+type obj = plugintest.Block
 
 // gateway is a running "corsgate run" process.
 type gateway struct {
@@ -182,10 +123,11 @@ type gateway struct {
 // Logs returns everything the gateway wrote to stdout and stderr so far.
 func (g *gateway) Logs() string { return g.logs.String() }
 
-// startGateway writes cfg (which must listen on cfgPort, see
-// serviceConfig) and starts the gateway, waiting until /__health answers
-// 200. The process is stopped when the test ends. build is called with a
-// fresh port; it is retried on a new port if the first one was taken.
+// startGateway writes the configuration build returns (which must listen
+// on the port it is given, as plugintest.Gateway.JSON does) and starts the
+// gateway, waiting until /__health answers 200. The process is stopped
+// when the test ends. build is called with a fresh port; it is retried on
+// a new port if the first one was taken.
 func startGateway(t testing.TB, debug bool, build func(port int) obj) *gateway {
 	t.Helper()
 	var lastLogs string
@@ -206,7 +148,7 @@ func startGateway(t testing.TB, debug bool, build func(port int) obj) *gateway {
 
 func tryStartGateway(t testing.TB, port int, debug bool, cfg obj) (*gateway, bool) {
 	t.Helper()
-	path := writeJSON(t, cfg)
+	path := plugintest.WriteFile(t, cfg)
 	args := []string{"run", "-c", path}
 	if debug {
 		args = append(args, "-d")

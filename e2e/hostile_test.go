@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
 // Malformed and oversized requests against the running gateway, sent over
@@ -115,7 +117,11 @@ func TestHostileRequests(t *testing.T) {
 			"allow_headers":  []any{"Content-Type", "X-Api-Key"},
 			"expose_headers": []any{"X-Request-Id"},
 		}
-		return serviceConfig(port, cors, nil, jsonEndpoint("GET", "/users/{id}", b.URL, "/users/{id}"))
+		return plugintest.Gateway{
+			CORS:       cors,
+			BackendURL: b.URL,
+			Endpoints:  []plugintest.Endpoint{plugintest.EP("GET", "/users/{id}", nil)},
+		}.JSON(port)
 	})
 	addr := strings.TrimPrefix(g.URL, "http://")
 	rssBefore, _ := memory(t, g.PID)

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
 // playgroundProc is a running "corsgate playground" process.
@@ -214,6 +216,16 @@ func saveScreenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
+// dataGateway is a gateway with cors as its service block and one no-op
+// endpoint, GET /data, on backend be.
+func dataGateway(be *backend, cors obj) plugintest.Gateway {
+	return plugintest.Gateway{
+		CORS:       cors,
+		BackendURL: be.URL,
+		Endpoints:  []plugintest.Endpoint{{Method: "GET", Path: "/data", NoOp: true}},
+	}
+}
+
 func TestPlayground(t *testing.T) {
 	ctx := newBrowser(t)
 	be := newBackend(t)
@@ -226,7 +238,7 @@ func TestPlayground(t *testing.T) {
 			"allow_credentials": true,
 			"debug":             true,
 		}
-		return serviceConfig(port, cors, nil, noopEndpoint("GET", "/data", be.URL, "/data"))
+		return dataGateway(be, cors).JSON(port)
 	})
 	playOrigin := s.play.URL
 	if out := s.play.logs.String(); !strings.Contains(out, "open "+playOrigin+"/") {
@@ -310,7 +322,7 @@ func TestPlaygroundDebugOff(t *testing.T) {
 	be := newBackend(t)
 	s := startPlaygroundWithGateway(t, false, func(port int, playOrigin string) obj {
 		cors := obj{"allow_origins": []any{playOrigin}, "allow_methods": []any{"GET"}}
-		return serviceConfig(port, cors, nil, noopEndpoint("GET", "/data", be.URL, "/data"))
+		return dataGateway(be, cors).JSON(port)
 	})
 	const hint = "start the gateway with -d or debug_endpoint: true to see explanations"
 	var st pageState

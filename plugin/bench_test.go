@@ -1,11 +1,17 @@
-package plugin
+package plugin_test
 
 import (
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/corsgate/corsgate/plugin/core"
+	"github.com/corsgate/corsgate/plugin/plugintest"
+	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/plugin/route"
 )
 
 // discard is a ResponseWriter that keeps nothing, so that a benchmark
@@ -68,7 +74,7 @@ func BenchmarkEngine(b *testing.B) {
 // BenchmarkPlugin runs the same requests through the CORS Handler in front
 // of the same engine.
 func BenchmarkPlugin(b *testing.B) {
-	h := NewHandler(benchEngine(), table(b, spaPolicy), nil)
+	h := benchGateway.Controller(b).Handler(benchEngine())
 	for _, c := range benchRequests() {
 		b.Run(c.name, func(b *testing.B) { runBench(b, h, c.req) })
 	}
@@ -79,16 +85,43 @@ func BenchmarkPlugin(b *testing.B) {
 // itself does.
 func TestPluginAddsNoAllocations(t *testing.T) {
 	e := benchEngine()
-	h := NewHandler(benchEngine(), table(t, spaPolicy), nil)
-	for _, c := range benchRequests() {
-		w := &discard{h: http.Header{}}
-		floor := testing.AllocsPerRun(200, func() { clear(w.h); e.ServeHTTP(w, c.req) })
-		got := testing.AllocsPerRun(200, func() { clear(w.h); h.ServeHTTP(w, c.req) })
-		if c.name == "preflight_allowed" || c.name == "preflight_denied" {
-			floor = 0 // the plugin answers preflights without the engine
-		}
-		if got > floor {
-			t.Errorf("%s: %v allocations with the plugin, %v without", c.name, got, floor)
+	observed := &countingObserver{}
+	handlers := map[string]http.Handler{
+		"plugin":               benchGateway.Controller(t).Handler(benchEngine()),
+		"plugin with observer": benchGateway.Controller(t, core.WithObserver(observed)).Handler(benchEngine()),
+	}
+	for name, h := range handlers {
+		for _, c := range benchRequests() {
+			w := &discard{h: http.Header{}}
+			floor := testing.AllocsPerRun(200, func() { clear(w.h); e.ServeHTTP(w, c.req) })
+			got := testing.AllocsPerRun(200, func() { clear(w.h); h.ServeHTTP(w, c.req) })
+			if c.name == "preflight_allowed" || c.name == "preflight_denied" {
+				floor = 0 // the plugin answers preflights without the engine
+			}
+			if got > floor {
+				t.Errorf("%s, %s: %v allocations with the plugin, %v without", name, c.name, got, floor)
+			}
 		}
 	}
+	if observed.n.Load() == 0 {
+		t.Error("the observer saw no decision")
+	}
 }
+
+// benchGateway is the SPA policy of the benchmarks.
+var benchGateway = plugintest.Gateway{
+	CORS: plugintest.Block{
+		"allow_origins":     []any{"https://app.example.com"},
+		"allow_methods":     []any{"GET", "POST", "PUT"},
+		"allow_headers":     []any{"Content-Type", "X-Api-Key"},
+		"expose_headers":    []any{"X-Request-Id"},
+		"allow_credentials": true,
+		"max_age":           "1h",
+	},
+	Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/users/{id}", nil)},
+}
+
+// countingObserver counts the decisions it sees.
+type countingObserver struct{ n atomic.Int64 }
+
+func (o *countingObserver) ObserveCORS(_ *route.Route, _ policy.Decision) { o.n.Add(1) }

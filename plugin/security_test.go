@@ -1,4 +1,4 @@
-package plugin
+package plugin_test
 
 import (
 	"net/http"
@@ -6,9 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	luraconfig "github.com/luraproject/lura/v2/config"
-
 	"github.com/corsgate/corsgate/plugin/origin"
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
 // The security regression table: for every form of allow_origins the
@@ -142,15 +141,11 @@ func secRows() []secRow {
 
 func secHandler(t *testing.T, cors map[string]any) http.Handler {
 	t.Helper()
-	tbl, err := Build(luraconfig.ServiceConfig{ExtraConfig: luraconfig.ExtraConfig{Namespace: cors}})
-	if err != nil {
-		t.Fatalf("the validator refuses the row's configuration: %v", err)
-	}
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("ok"))
 	})
-	return NewHandler(next, tbl, nil)
+	return plugintest.Gateway{CORS: cors}.Controller(t).Handler(next)
 }
 
 // secSend sends a preflight or an actual request whose Origin lines are
@@ -242,7 +237,7 @@ func TestSecurityCredentialsNeedExactOrigins(t *testing.T) {
 		{"https://app.example.com", "https://*.example.com"},
 	} {
 		cors := map[string]any{"allow_origins": origins, "allow_credentials": true}
-		if _, err := Build(luraconfig.ServiceConfig{ExtraConfig: luraconfig.ExtraConfig{Namespace: cors}}); err == nil {
+		if errs := (plugintest.Gateway{CORS: cors}).Errors(t); len(errs) == 0 {
 			t.Errorf("allow_credentials with allow_origins %q is accepted", origins)
 		}
 	}

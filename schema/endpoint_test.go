@@ -1,43 +1,44 @@
 package schema_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/corsgate/corsgate/schema"
 )
 
-// endpointBase is where an endpoint-level block sits in a gateway
-// configuration.
-const endpointBase = `endpoints[1].extra_config["security/cors"]`
-
-// Endpoint-level blocks may leave keys out (they are inherited), and may
-// use the two endpoint-only keys.
-func TestValidateEndpointAccepts(t *testing.T) {
+// The endpoint definition judges a block on its own: a key it leaves out
+// is inherited from the service block, so a combination rule only applies
+// when the block sets every key the rule reads. These tests pin the
+// combination keywords of endpointPolicy (the formats are stubs).
+func TestValidateEndpointCombinations(t *testing.T) {
+	s := mustNew(t, acceptAll())
+	const exact = `allow_credentials: true needs exact origins`
 	tests := []struct {
 		name string
 		json string
+		// path is where the one violation is; "" means the block is valid.
+		path, value, msg string
 	}{
-		{"empty object", `{}`},
-		{"disable", `{"disable": true}`},
-		{"disable false", `{"disable": false}`},
-		{"strip_cors_request_headers", `{"strip_cors_request_headers": true}`},
-		{"strip with an override", `{"strip_cors_request_headers": true, "allow_origins": ["https://admin.example.com"]}`},
-		// allow_origins may be inherited: the merged policy is checked later.
-		{"credentials without origins", `{"allow_credentials": true}`},
-		{"credentials with exact origins", `{"allow_credentials": true, "allow_origins": ["https://admin.example.com", "http://localhost:3000"]}`},
-		{"credentials with regex only", `{"allow_credentials": true, "allow_origins_regex": ["^https://admin[.]example[.]com$"]}`},
-		{"credentials with unsafe and star", `{"allow_credentials": true, "allow_any_origin_with_credentials_unsafe": true, "allow_origins": ["*"]}`},
+		// allow_origins may be inherited: the merged policy is judged by
+		// the validator when the document is compiled.
+		{name: "credentials alone", json: `{"allow_credentials": true}`},
+		{name: "credentials with an empty list (regex may be inherited)", json: `{"allow_credentials": true, "allow_origins": []}`},
+		{name: "credentials with exact origins", json: `{"allow_credentials": true, "allow_origins": ["https://admin.example.com", "http://localhost:3000"]}`},
+		{name: "credentials with regex only", json: `{"allow_credentials": true, "allow_origins_regex": ["^https://admin[.]example[.]com$"]}`},
+		{name: "credentials with unsafe and star", json: `{"allow_credentials": true, "allow_any_origin_with_credentials_unsafe": true, "allow_origins": ["*"]}`},
 		// allow_credentials may be inherited too.
-		{"unsafe alone", `{"allow_any_origin_with_credentials_unsafe": true}`},
-		{"null without credentials", `{"allow_origins": ["null"]}`},
-		{"star without credentials", `{"allow_origins": ["*"], "allow_credentials": false}`},
-		{"expose prefix", `{"expose_headers": ["X-Request-Id", "X-Object-Meta-*"]}`},
-		{"terminate", `{"terminate_unmatched_request": true, "unmatched_status": 401}`},
-		{"every endpoint key", `{
+		{name: "unsafe alone", json: `{"allow_any_origin_with_credentials_unsafe": true}`},
+		{name: "null without credentials", json: `{"allow_origins": ["null"]}`},
+		{name: "star with credentials false", json: `{"allow_origins": ["*"], "allow_credentials": false}`},
+		{name: "expose star without credentials", json: `{"expose_headers": ["*"]}`},
+		{name: "disable alone", json: `{"disable": true}`},
+		{name: "disable with a comment", json: `{"disable": true, "@comment": "legacy CORS in the backend"}`},
+		{name: "disable false with keys", json: `{"disable": false, "debug": true}`},
+		{name: "every endpoint key", json: `{
 			"@comment": "admin",
 			"allow_origins": ["https://admin.example.com"],
 			"allow_origins_regex": ["^https://pr-[0-9]+[.]admin[.]example[.]com$"],
+			"allow_origins_regex_unsafe": false,
 			"allow_methods": ["GET", "PUT"],
 			"allow_headers": ["Content-Type"],
 			"expose_headers": ["X-Object-Meta-*"],
@@ -53,120 +54,58 @@ func TestValidateEndpointAccepts(t *testing.T) {
 			"disable": false,
 			"strip_cors_request_headers": true
 		}`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if errs := schema.Validate(schema.EndpointPolicy, decodeJSON(t, tc.json), endpointBase); errs != nil {
-				t.Errorf("Validate(endpointPolicy, %s) refused it:\n%v", tc.json, errs)
-			}
-		})
-	}
-}
 
-func TestValidateEndpointRefuses(t *testing.T) {
-	const exact = `List each origin exactly (for example "https://app.example.com"), use allow_origins_regex with an anchored expression that names exactly the hosts you trust, or set allow_credentials to false`
-	tests := []struct {
-		name  string
-		json  string
-		path  string
-		value string
-		fix   string
-	}{
 		{name: "credentials with star", json: `{"allow_credentials": true, "allow_origins": ["*"]}`,
-			path: endpointBase + ".allow_origins[0]", value: `"*"`,
-			fix: `Browsers refuse a credentialed response whose Access-Control-Allow-Origin is "*"`},
+			path: endpointBase + ".allow_origins[0]", value: `"*"`, msg: exact},
 		{name: "credentials with subdomain pattern", json: `{"allow_credentials": true, "allow_origins": ["https://admin.example.com", "https://*.example.com"]}`,
-			path: endpointBase + ".allow_origins[1]", value: `"https://*.example.com"`, fix: exact},
+			path: endpointBase + ".allow_origins[1]", value: `"https://*.example.com"`, msg: exact},
 		{name: "credentials with any port", json: `{"allow_credentials": true, "allow_origins": ["https://example.com:*"]}`,
-			path: endpointBase + ".allow_origins[0]", value: `"https://example.com:*"`, fix: exact},
+			path: endpointBase + ".allow_origins[0]", value: `"https://example.com:*"`, msg: exact},
 		{name: "credentials with null", json: `{"allow_credentials": true, "allow_origins": ["null"]}`,
-			path: endpointBase + ".allow_origins[0]", value: `"null"`,
-			fix: `"null" cannot be combined with allow_credentials: true: sandboxed iframes, file: pages and cross-origin redirects all send Origin: null, so any site could then act as the signed-in user. Remove "null"`},
-		{name: "credentials with an empty list", json: `{"allow_credentials": true, "allow_origins": []}`,
-			path: endpointBase + ".allow_origins", value: `[]`,
-			fix: `the list is empty; allow_credentials: true needs allow_origins (or allow_origins_regex) to list exact origins`},
+			path: endpointBase + ".allow_origins[0]", value: `"null"`, msg: `"null" cannot be combined with allow_credentials: true`},
+		{name: "credentials with both lists empty", json: `{"allow_credentials": true, "allow_origins": [], "allow_origins_regex": []}`,
+			path: endpointBase + ".allow_origins", value: `[]`, msg: `allow_credentials: true needs allow_origins (or allow_origins_regex) to list exact origins`},
 		{name: "credentials with expose star", json: `{"allow_credentials": true, "expose_headers": ["*"]}`,
-			path: endpointBase + ".expose_headers[0]", value: `"*"`,
-			fix: `list the header names instead`},
-		{name: "disable quoted", json: `{"disable": "yes"}`,
-			path: endpointBase + ".disable", value: `"yes"`,
-			fix: `"yes" is a string, not a boolean; write true or false, without quotes`},
-		{name: "strip as a number", json: `{"strip_cors_request_headers": 1}`,
-			path: endpointBase + ".strip_cors_request_headers", value: `1`,
-			fix: `1 is a number, not a boolean; write true or false, without quotes`},
-		{name: "disabled typo", json: `{"disabled": true}`,
-			path: endpointBase + ".disabled", value: `true`,
-			fix: `unknown key "disabled"; did you mean "disable"? Known keys: allow_any_origin_with_credentials_unsafe, allow_credentials, allow_headers, allow_methods, allow_origins, allow_origins_regex, allow_private_network, debug, disable, expose_headers, max_age, options_passthrough, options_success_status, strip_cors_request_headers, terminate_unmatched_request, unmatched_status`},
-		{name: "regex not anchored", json: `{"allow_origins_regex": ["^https://admin[.]example[.]com"]}`,
-			path: endpointBase + ".allow_origins_regex[0]", value: `"^https://admin[.]example[.]com"`,
-			fix: `write "^(?:https://admin[.]example[.]com)$"`},
-		{name: "unmatched_status too high", json: `{"unmatched_status": 700}`,
-			path: endpointBase + ".unmatched_status", value: `700`,
-			fix: `700 is above the maximum 599`},
-		{name: "options_success_status not 2xx", json: `{"options_success_status": 301}`,
-			path: endpointBase + ".options_success_status", value: `301`,
-			fix: `use 204 (the default) or 200`},
+			path: endpointBase + ".expose_headers[0]", value: `"*"`, msg: `list the header names instead`},
+		{name: "unsafe with credentials false", json: `{"allow_any_origin_with_credentials_unsafe": true, "allow_credentials": false}`,
+			path: endpointBase + ".allow_credentials", value: `false`, msg: `allow_any_origin_with_credentials_unsafe: true only matters with allow_credentials: true`},
+		{name: "unsafe with listed origins", json: `{"allow_any_origin_with_credentials_unsafe": true, "allow_origins": ["https://a.example.com"]}`,
+			path: endpointBase + ".allow_origins", value: `["https://a.example.com"]`, msg: `has no effect when allow_origins or allow_origins_regex list origins`},
+		{name: "disable with other keys", json: `{"disable": true, "allow_origins": ["https://a.example.com"], "max_age": "1h"}`,
+			path: endpointBase, value: `{"allow_origins":["https://a.example.com"],"disable":true,"max_age":"1h"}`, msg: `disable: true exempts the endpoint from CORS, so the other keys would have no effect; remove them or remove disable`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			errs := schema.Validate(schema.EndpointPolicy, decodeJSON(t, tc.json), endpointBase)
-			if len(errs) != 1 {
-				t.Fatalf("Validate(endpointPolicy, %s) = %d errors, want 1:\n%v", tc.json, len(errs), errs)
-			}
-			e := errs[0]
-			if e.Path != tc.path || e.Value != tc.value {
-				t.Errorf("Path, Value = %s, %q; want %s, %q", e.Path, e.Value, tc.path, tc.value)
-			}
-			if !strings.Contains(e.Message, tc.fix) {
-				t.Errorf("Message = %q\nwant it to contain %q", e.Message, tc.fix)
-			}
-			// schema.Validate does not know the endpoint; config fills it in.
-			if e.Endpoint != "" {
-				t.Errorf("Endpoint = %q, want empty from schema.Validate", e.Endpoint)
-			}
-		})
-	}
-}
-
-// The endpoint-only keys are refused at the service level, with a message
-// that says where they belong and lists the service-level keys, which do
-// not include them.
-func TestValidateServiceRefusesEndpointOnlyKeys(t *testing.T) {
-	for _, key := range []string{"disable", "strip_cors_request_headers"} {
-		t.Run(key, func(t *testing.T) {
-			errs := schema.Validate(schema.ServicePolicy, map[string]any{key: true}, base)
-			if len(errs) != 1 {
-				t.Fatalf("Validate(servicePolicy, {%q: true}) = %v, want 1 error", key, errs)
-			}
-			e := errs[0]
-			want := `"` + key + `" only exists in an endpoint's own security/cors block (endpoints[i].extra_config); move it there.`
-			if e.Path != base+"."+key || e.Value != "true" || !strings.HasPrefix(e.Message, want) {
-				t.Errorf("error = %+v\nwant one at %s.%s starting with %q", e, base, key, want)
-			}
-			if strings.Contains(e.Message, "did you mean") {
-				t.Errorf("the message suggests another key for an endpoint-only key: %s", e.Message)
-			}
-			_, known, _ := strings.Cut(e.Message, "Known keys: ")
-			for _, k := range strings.Split(known, ", ") {
-				if k == "disable" || k == "strip_cors_request_headers" {
-					t.Errorf("the service-level known keys list %q: %s", k, e.Message)
+			vs := s.Validate(schema.EndpointPolicy, decodeJSON(t, tc.json), endpointBase)
+			if tc.path == "" {
+				if vs != nil {
+					t.Errorf("Validate(endpointPolicy, %s) refused it:\n%v", tc.json, vs)
 				}
+				return
 			}
-			if !strings.Contains(known, "unmatched_status") {
-				t.Errorf("the known keys lack unmatched_status: %s", e.Message)
-			}
+			checkOne(t, vs, shapeCase{def: schema.EndpointPolicy, json: tc.json, path: tc.path, value: tc.value, msg: tc.msg, shape: false})
 		})
 	}
 }
 
-// A block valid at the service level is valid at the endpoint level: the
-// endpoint definition only relaxes the service one.
-func TestEndpointAcceptsEveryServiceBlock(t *testing.T) {
-	for _, tc := range accepted {
+// The same combinations at the service level, where an absent key means
+// its default: what an endpoint may leave to inheritance, the service
+// block must get right itself.
+func TestValidateServiceCombinations(t *testing.T) {
+	s := mustNew(t, acceptAll())
+	tests := []struct {
+		name, json, path, value, msg string
+	}{
+		{"credentials alone", `{"allow_credentials": true}`, base + ".allow_origins", ``, `allow_any_origin_with_credentials_unsafe: true forces it, unsafely`},
+		{"credentials with empty origins", `{"allow_credentials": true, "allow_origins": []}`, base + ".allow_origins", `[]`, `an absent or empty allow_origins means every origin`},
+		{"unsafe alone", `{"allow_any_origin_with_credentials_unsafe": true}`, base + ".allow_credentials", ``, `"allow_credentials" is missing`},
+		{"unsafe with regex", `{"allow_any_origin_with_credentials_unsafe": true, "allow_credentials": true, "allow_origins_regex": ["^https://a[.]example[.]com$"]}`,
+			base + ".allow_origins_regex", `["^https://a[.]example[.]com$"]`, `has no effect when allow_origins or allow_origins_regex list origins`},
+	}
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if errs := schema.Validate(schema.EndpointPolicy, decodeJSON(t, tc.json), endpointBase); errs != nil {
-				t.Errorf("the service level accepts %s but the endpoint level refuses it:\n%v", tc.json, errs)
-			}
+			checkOne(t, s.Validate(schema.ServicePolicy, decodeJSON(t, tc.json), base),
+				shapeCase{def: schema.ServicePolicy, json: tc.json, path: tc.path, value: tc.value, msg: tc.msg})
 		})
 	}
 }

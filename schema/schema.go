@@ -1,13 +1,16 @@
 // Package schema holds the JSON Schema (draft 2020-12) of the security/cors
-// namespace and validates configuration values against it.
+// namespace and validates values against it.
 //
-// The schema file, cors.schema.json, is embedded and also served as a
-// document for editors and other tools. Validation reports every problem
-// as an Error that names the JSON path of the bad value, the value itself,
-// and what would be accepted instead. The same value checkers that back
-// the schema's custom formats (CheckOrigin, CheckMethod, CheckHeaderName,
-// CheckDuration) are used by the policy compiler, so a Go program that
-// builds a policy without JSON gets the same answers.
+// The schema file, cors.schema.json, is embedded; editors and other JSON
+// Schema tools can use it as it is. Validation reports every violation
+// with the JSON path of the bad value, the value itself, and what would be
+// accepted instead.
+//
+// The schema's custom formats (cors-origin, http-method, go-duration and
+// the others in FormatNames) carry CORS meaning, so this package does not
+// define them: the caller passes their checkers to New. corsgate's policy
+// package does, with its own grammar, so that the schema and the policy
+// validator cannot disagree on what a value means.
 package schema
 
 import (
@@ -18,7 +21,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -34,8 +36,8 @@ var CORSSchema []byte
 // SchemaURL is the $id of CORSSchema.
 const SchemaURL = "https://corsgate.dev/schema/cors.schema.json"
 
-// Error is one problem found in a configuration value.
-type Error struct {
+// Violation is one way a value breaks the schema.
+type Violation struct {
 	// Path is the JSON path of the value, such as
 	// extra_config["security/cors"].max_age.
 	Path string
@@ -43,37 +45,25 @@ type Error struct {
 	Value string
 	// Message says what is wrong and what would be accepted.
 	Message string
-	// Endpoint names the endpoint the value belongs to, such as
-	// "GET /users/{id}", or is empty for service-level values.
-	Endpoint string
+	// Shape is true when the value cannot be read as the type the schema
+	// describes at all: a value of the wrong JSON type, or an unknown key.
+	// The other violations are about meaning, which corsgate's policy
+	// validator judges too (and words the same way, see package policy).
+	Shape bool
 }
 
 // Error implements error.
-func (e Error) Error() string {
-	if e.Endpoint != "" {
-		return e.Path + " (endpoint " + strconv.Quote(e.Endpoint) + "): " + e.Message
-	}
-	return e.Path + ": " + e.Message
+func (v Violation) Error() string { return v.Path + ": " + v.Message }
+
+// Format is a custom format that cors.schema.json names. The schema says
+// which values carry which format; the caller says what each one means, so
+// that this package holds no CORS grammar of its own. Check receives the
+// value as decoded by encoding/json and returns an error that says what is
+// wrong and how to fix it.
+type Format struct {
+	Name  string
+	Check func(v any) error
 }
-
-// Errors is a list of problems, reported together.
-type Errors []Error
-
-// Error implements error: one problem per line.
-func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = e.Error()
-	}
-	return strings.Join(lines, "\n")
-}
-
-var (
-	compileOnce sync.Once
-	compiled    map[string]*jsonschema.Schema
-	rawSchema   any
-	compileErr  error
-)
 
 // Definitions that can be validated on their own, by name.
 const (
@@ -83,54 +73,71 @@ const (
 	EndpointPolicy = "endpointPolicy"
 )
 
-func load() {
-	rawSchema, compileErr = jsonschema.UnmarshalJSON(bytes.NewReader(CORSSchema))
-	if compileErr != nil {
-		return
+// Schema is cors.schema.json compiled with a set of formats. It is
+// immutable and safe for concurrent use.
+type Schema struct {
+	raw  any
+	defs map[string]*jsonschema.Schema
+}
+
+// FormatNames lists the custom formats cors.schema.json uses; New refuses
+// a set of formats that misses one.
+var FormatNames = []string{"cors-origin", "cors-origin-set", "anchored-regexp", "cors-regex-trust", "go-duration", "http-method", "http-header-name", "http-expose-header"}
+
+// New compiles the embedded schema with formats, which must define every
+// name in FormatNames.
+func New(formats ...Format) (*Schema, error) {
+	raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(CORSSchema))
+	if err != nil {
+		return nil, fmt.Errorf("cors.schema.json: %w", err)
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
+	have := map[string]bool{}
 	for _, f := range formats {
-		c.RegisterFormat(f)
+		check := f.Check
+		c.RegisterFormat(&jsonschema.Format{Name: f.Name, Validate: check})
+		have[f.Name] = true
 	}
-	if compileErr = c.AddResource(SchemaURL, rawSchema); compileErr != nil {
-		return
-	}
-	compiled = map[string]*jsonschema.Schema{}
-	for _, def := range []string{ServicePolicy, EndpointPolicy} {
-		s, err := c.Compile(SchemaURL + "#/$defs/" + def)
-		if err != nil {
-			compileErr = err
-			return
+	for _, name := range FormatNames {
+		if !have[name] {
+			return nil, fmt.Errorf("schema.New: no checker for the format %q", name)
 		}
-		compiled[def] = s
 	}
+	if err := c.AddResource(SchemaURL, raw); err != nil {
+		return nil, err
+	}
+	s := &Schema{raw: raw, defs: map[string]*jsonschema.Schema{}}
+	for _, def := range []string{ServicePolicy, EndpointPolicy} {
+		d, err := c.Compile(SchemaURL + "#/$defs/" + def)
+		if err != nil {
+			return nil, err
+		}
+		s.defs[def] = d
+	}
+	return s, nil
 }
 
 // Validate checks value (as decoded by encoding/json: maps, slices,
 // float64, string, bool, nil) against the named definition. base is the
 // JSON path of value in the whole configuration, used to prefix every
-// Error.Path. It returns nil when the value is valid.
-func Validate(def string, value any, base string) Errors {
-	compileOnce.Do(load)
-	if compileErr != nil {
-		// The schema is embedded and tested; this cannot happen in a release.
-		return Errors{{Path: base, Message: "internal error: the embedded schema does not compile: " + compileErr.Error()}}
-	}
-	s, ok := compiled[def]
+// Violation.Path. It returns nil when the value is valid, and otherwise
+// every violation, sorted by path.
+func (s *Schema) Validate(def string, value any, base string) []Violation {
+	d, ok := s.defs[def]
 	if !ok {
-		return Errors{{Path: base, Message: "internal error: no schema definition " + strconv.Quote(def)}}
+		return []Violation{{Path: base, Message: "internal error: no schema definition " + strconv.Quote(def)}}
 	}
-	err := s.Validate(value)
+	err := d.Validate(value)
 	if err == nil {
 		return nil
 	}
 	verr, ok := err.(*jsonschema.ValidationError)
 	if !ok {
-		return Errors{{Path: base, Message: err.Error()}}
+		return []Violation{{Path: base, Message: err.Error()}}
 	}
-	return translate(verr, value, base)
+	return s.translate(verr, value, base)
 }
 
 var printer = message.NewPrinter(language.English)
@@ -139,14 +146,14 @@ var printer = message.NewPrinter(language.English)
 var endpointOnly = map[string]bool{"disable": true, "strip_cors_request_headers": true}
 
 // translate turns the leaves of a validation error tree into Errors.
-func translate(root *jsonschema.ValidationError, value any, base string) Errors {
+func (s *Schema) translate(root *jsonschema.ValidationError, value any, base string) []Violation {
 	var leaves []*jsonschema.ValidationError
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		// An anyOf that carries its own hint is one problem, however many
 		// branches failed.
 		_, isAnyOf := e.ErrorKind.(*kind.AnyOf)
-		if len(e.Causes) == 0 || (isAnyOf && hintFor(e.SchemaURL) != "") {
+		if len(e.Causes) == 0 || (isAnyOf && s.hintFor(e.SchemaURL) != "") {
 			leaves = append(leaves, e)
 			return
 		}
@@ -164,13 +171,13 @@ func translate(root *jsonschema.ValidationError, value any, base string) Errors 
 		}
 	}
 	seen := map[string]bool{}
-	var out Errors
+	var out []Violation
 	for _, l := range leaves {
 		loc := strings.Join(l.InstanceLocation, "/")
 		if _, ok := l.ErrorKind.(*kind.Pattern); ok && hasFormat[loc] {
 			continue
 		}
-		for _, e := range describe(l, value, base) {
+		for _, e := range s.describe(l, value, base) {
 			key := e.Path + "\x00" + e.Message
 			if !seen[key] {
 				seen[key] = true
@@ -183,13 +190,13 @@ func translate(root *jsonschema.ValidationError, value any, base string) Errors 
 }
 
 // describe renders one leaf error.
-func describe(l *jsonschema.ValidationError, value any, base string) []Error {
+func (s *Schema) describe(l *jsonschema.ValidationError, value any, base string) []Violation {
 	path, v, found := locate(base, value, l.InstanceLocation)
 	val := ""
 	if found {
 		val = jsonText(v)
 	}
-	hint := hintFor(l.SchemaURL)
+	hint := s.hintFor(l.SchemaURL)
 	withHint := func(msg string) string {
 		if hint == "" {
 			return msg
@@ -198,47 +205,53 @@ func describe(l *jsonschema.ValidationError, value any, base string) []Error {
 	}
 	switch k := l.ErrorKind.(type) {
 	case *kind.AdditionalProperties:
-		known := propertiesAt(l.SchemaURL)
-		var errs []Error
+		known := s.propertiesAt(l.SchemaURL)
+		var errs []Violation
 		for _, p := range k.Properties {
 			msg := fmt.Sprintf("unknown key %q", p)
-			if endpointOnly[p] {
-				msg = fmt.Sprintf("%q only exists in an endpoint's own security/cors block (endpoints[i].extra_config); move it there.", p)
-			} else if s := closest(p, known); s != "" {
-				msg += fmt.Sprintf("; did you mean %q?", s)
+			switch s := closest(p, known); {
+			case endpointOnly[p]:
+				msg = fmt.Sprintf("%q only exists in an endpoint's own security/cors block (endpoints[i].extra_config); move it there", p)
+			case s != "":
+				msg += fmt.Sprintf("; did you mean %q? Known keys: %s", s, strings.Join(known, ", "))
+			default:
+				msg += ". Known keys: " + strings.Join(known, ", ")
 			}
-			msg += " Known keys: " + strings.Join(known, ", ")
 			child, cv, _ := locate(base, value, append(append([]string{}, l.InstanceLocation...), p))
-			errs = append(errs, Error{Path: child, Value: jsonText(cv), Message: msg})
+			errs = append(errs, Violation{Path: child, Value: jsonText(cv), Message: msg, Shape: true})
 		}
 		return errs
 	case *kind.Type:
-		return []Error{{Path: path, Value: val, Message: withHint(fmt.Sprintf("%s is %s, not %s", val, article(k.Got), wantTypes(k.Want)))}}
+		msg := fmt.Sprintf("%s is %s, not %s", val, article(k.Got), wantTypes(k.Want))
+		if k.Got == "null" {
+			msg = "null is not " + wantTypes(k.Want)
+		}
+		return []Violation{{Path: path, Value: val, Message: withHint(msg), Shape: true}}
 	case *kind.Format:
 		msg := fmt.Sprint(k.Err)
-		return []Error{{Path: path, Value: val, Message: msg}}
+		return []Violation{{Path: path, Value: val, Message: msg}}
 	case *kind.Required:
-		var errs []Error
+		var errs []Violation
 		for _, m := range k.Missing {
 			child := appendPath(path, m, false)
-			errs = append(errs, Error{Path: child, Message: withHint(fmt.Sprintf("%q is missing", m))})
+			errs = append(errs, Violation{Path: child, Message: withHint(fmt.Sprintf("%q is missing", m))})
 		}
 		return errs
 	case *kind.Minimum:
-		return []Error{{Path: path, Value: val, Message: withHint(fmt.Sprintf("%s is below the minimum %s", val, k.Want.RatString()))}}
+		return []Violation{{Path: path, Value: val, Message: withHint(fmt.Sprintf("%s is below the minimum %s", val, k.Want.RatString()))}}
 	case *kind.Maximum:
-		return []Error{{Path: path, Value: val, Message: withHint(fmt.Sprintf("%s is above the maximum %s", val, k.Want.RatString()))}}
+		return []Violation{{Path: path, Value: val, Message: withHint(fmt.Sprintf("%s is above the maximum %s", val, k.Want.RatString()))}}
 	case *kind.MaxItems:
 		if hint != "" {
-			return []Error{{Path: path, Value: val, Message: fmt.Sprintf("%s is not accepted: %s", val, hint)}}
+			return []Violation{{Path: path, Value: val, Message: fmt.Sprintf("%s is not accepted: %s", val, hint)}}
 		}
 	case *kind.MinItems:
-		return []Error{{Path: path, Value: val, Message: withHint("the list is empty")}}
+		return []Violation{{Path: path, Value: val, Message: withHint("the list is empty")}}
 	case *kind.UniqueItems:
-		return []Error{{Path: path, Value: val, Message: fmt.Sprintf("items %d and %d are both %s; remove the duplicate", k.Duplicates[0], k.Duplicates[1], itemText(v, k.Duplicates[0]))}}
+		return []Violation{{Path: path, Value: val, Message: fmt.Sprintf("items %d and %d are both %s; remove the duplicate", k.Duplicates[0], k.Duplicates[1], itemText(v, k.Duplicates[0]))}}
 	case *kind.AnyOf:
 		// x-at names the key the problem is best reported at.
-		if node, ok := schemaNode(l.SchemaURL).(map[string]any); ok {
+		if node, ok := s.schemaNode(l.SchemaURL).(map[string]any); ok {
 			if at, ok := node["x-at"].(string); ok {
 				p, v, found := locate(base, value, append(append([]string{}, l.InstanceLocation...), at))
 				path, val = p, ""
@@ -247,13 +260,13 @@ func describe(l *jsonschema.ValidationError, value any, base string) []Error {
 				}
 			}
 		}
-		return []Error{{Path: path, Value: val, Message: hint}}
+		return []Violation{{Path: path, Value: val, Message: hint}}
 	case *kind.Pattern, *kind.Not, *kind.Enum, *kind.Const:
 		if hint != "" {
-			return []Error{{Path: path, Value: val, Message: fmt.Sprintf("%s is not accepted: %s", val, hint)}}
+			return []Violation{{Path: path, Value: val, Message: fmt.Sprintf("%s is not accepted: %s", val, hint)}}
 		}
 	}
-	return []Error{{Path: path, Value: val, Message: withHint(l.ErrorKind.LocalizedString(printer))}}
+	return []Violation{{Path: path, Value: val, Message: withHint(l.ErrorKind.LocalizedString(printer))}}
 }
 
 func wantTypes(want []string) string {
@@ -346,9 +359,9 @@ func jsonText(v any) string {
 }
 
 // schemaNode returns the raw schema node at the fragment of a schema URL.
-func schemaNode(url string) any {
+func (s *Schema) schemaNode(url string) any {
 	_, frag, _ := strings.Cut(url, "#")
-	node := rawSchema
+	node := s.raw
 	for _, tok := range strings.Split(strings.TrimPrefix(frag, "/"), "/") {
 		if tok == "" {
 			continue
@@ -372,11 +385,11 @@ func schemaNode(url string) any {
 
 // hintFor finds the x-hint annotation nearest to a schema location, looking
 // at the node and then its ancestors.
-func hintFor(url string) string {
+func (s *Schema) hintFor(url string) string {
 	base, frag, _ := strings.Cut(url, "#")
 	toks := strings.Split(strings.TrimPrefix(frag, "/"), "/")
 	for n := len(toks); n >= 0; n-- {
-		node, ok := schemaNode(base + "#/" + strings.Join(toks[:n], "/")).(map[string]any)
+		node, ok := s.schemaNode(base + "#/" + strings.Join(toks[:n], "/")).(map[string]any)
 		if !ok {
 			continue
 		}
@@ -391,8 +404,8 @@ func hintFor(url string) string {
 }
 
 // propertiesAt lists the keys declared by the object schema at url.
-func propertiesAt(url string) []string {
-	node, _ := schemaNode(url).(map[string]any)
+func (s *Schema) propertiesAt(url string) []string {
+	node, _ := s.schemaNode(url).(map[string]any)
 	props, _ := node["properties"].(map[string]any)
 	keys := make([]string, 0, len(props))
 	for k := range props {
@@ -434,6 +447,18 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// ComparePaths orders JSON paths as a person reads them, with indexes by
+// number ([2] before [10]), for sorting problems: it returns -1, 0 or 1.
+func ComparePaths(a, b string) int {
+	switch {
+	case pathLess(a, b):
+		return -1
+	case pathLess(b, a):
+		return 1
+	}
+	return strings.Compare(a, b)
 }
 
 // pathLess orders JSON paths as a person reads them: indexes by number,

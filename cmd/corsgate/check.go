@@ -17,17 +17,15 @@ func checkCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "corsgate check: -c FILE is required")
 		return 2
 	}
-	cfg, t, ok := loadConfig(*path, stderr)
+	g, ok := loadConfig(*path, nil, stderr)
 	if !ok {
 		return 1
 	}
-	for _, w := range t.Warnings() {
-		fmt.Fprintln(stderr, "corsgate: warning:", w)
-	}
+	g.printWarnings(stderr)
 	cors := "no security/cors block: CORS is off"
-	if t.Enabled() {
+	if g.ctrl.Snapshot().Enabled() {
 		cors = "CORS policy valid"
 	}
-	fmt.Fprintf(stdout, "%s is valid: %d endpoint(s), %s\n", *path, len(cfg.Endpoints), cors)
+	fmt.Fprintf(stdout, "%s is valid: %d endpoint(s), %s\n", *path, len(g.cfg.Endpoints), cors)
 	return 0
 }

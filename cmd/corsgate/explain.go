@@ -2,12 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 
-	"github.com/corsgate/corsgate/plugin"
+	"github.com/corsgate/corsgate/plugin/explain"
 )
 
 // headerList is a repeatable --header flag.
@@ -21,12 +22,12 @@ func (h *headerList) Set(v string) error { *h = append(*h, v); return nil }
 func explainCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
 	path := configFlag(fs)
-	var in plugin.ExplainInput
+	var in explain.Request
 	var headers headerList
 	fs.StringVar(&in.Origin, "origin", "", "the page's origin, such as https://app.example.com")
-	fs.StringVar(&in.Method, "method", "GET", "the request's method")
+	fs.StringVar(&in.Method, "method", "GET", "the request's method, upper case")
 	fs.StringVar(&in.Path, "path", "/", "the request's path on the gateway, such as /users/42")
-	fs.Var(&headers, "header", "a request header the page sets (repeatable; a comma-separated list works too)")
+	fs.Var(&headers, "header", "the name of a request header the page sets (repeatable; a comma-separated list works too)")
 	fs.BoolVar(&in.Credentials, "credentials", false, "the page sends credentials (fetch credentials: 'include')")
 	if code := parseFlags(fs, args, stderr); code >= 0 {
 		return code
@@ -35,20 +36,40 @@ func explainCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "corsgate explain: -c FILE is required")
 		return 2
 	}
-	if !strings.HasPrefix(in.Path, "/") {
-		fmt.Fprintf(stderr, "corsgate explain: --path %q must start with /, for example /users/42\n", in.Path)
+	in.Headers = headers
+	if err := in.Normalize(); err != nil {
+		for _, e := range unjoin(err) {
+			var ie *explain.InputError
+			if errors.As(e, &ie) {
+				fmt.Fprintf(stderr, "corsgate explain: --%s %q: %s\n", ie.Field, ie.Value, ie.Message)
+			} else {
+				fmt.Fprintln(stderr, "corsgate explain:", e)
+			}
+		}
 		return 2
 	}
-	in.Headers = headers
-	_, t, ok := loadConfig(*path, stderr)
+	g, ok := loadConfig(*path, nil, stderr)
 	if !ok {
 		return 1
 	}
+	ex, err := explain.Explain(g.ctrl.Snapshot(), in)
+	if err != nil {
+		fmt.Fprintln(stderr, "corsgate explain:", err)
+		return 2
+	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(t.Explain(in)); err != nil {
+	if err := enc.Encode(ex); err != nil {
 		fmt.Fprintln(stderr, "corsgate explain:", err)
 		return 1
 	}
 	return 0
+}
+
+// unjoin lists the errors of an errors.Join.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

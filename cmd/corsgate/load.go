@@ -7,28 +7,34 @@ import (
 	"io"
 
 	luraconfig "github.com/luraproject/lura/v2/config"
+	"github.com/luraproject/lura/v2/logging"
 
 	"github.com/corsgate/corsgate/plugin"
-	"github.com/corsgate/corsgate/schema"
+	"github.com/corsgate/corsgate/plugin/core"
+	"github.com/corsgate/corsgate/plugin/policy"
 )
 
-// loadConfig parses a KrakenD v3 configuration file with lura's parser,
-// applies KrakenD's router alias and validates the CORS settings. On
-// failure it prints every problem to stderr and returns false.
-func loadConfig(path string, stderr io.Writer) (luraconfig.ServiceConfig, *plugin.Table, bool) {
-	cfg, err := luraconfig.NewParser().Parse(path)
+// gatewayConfig is a configuration file read and compiled once.
+type gatewayConfig struct {
+	path     string
+	cfg      luraconfig.ServiceConfig
+	ctrl     *core.Controller
+	warnings []string // about the file; the CORS warnings are the snapshot's
+}
+
+// loadConfig parses a KrakenD v3 configuration file, applies KrakenD's
+// aliases and compiles the CORS settings. On failure it prints every
+// problem to stderr and returns false. logger receives the debug lines of
+// policies with debug on; nil discards them.
+func loadConfig(path string, logger logging.Logger, stderr io.Writer) (*gatewayConfig, bool) {
+	cfg, dupWarnings, err := plugin.ParseFile(path)
 	if err != nil {
-		fmt.Fprintf(stderr, "corsgate: %s: %v\n", path, err)
-		return cfg, nil, false
+		fmt.Fprintln(stderr, "corsgate:", err)
+		return nil, false
 	}
-	plugin.PrepareConfig(&cfg)
-	applyAliases(&cfg)
-	if paths := unsupportedNamespaces(cfg); len(paths) > 0 {
-		fmt.Fprint(stderr, namespaceWarning(paths))
-	}
-	t, err := plugin.Build(cfg)
+	ctrl, err := plugin.New(cfg, logger)
 	if err != nil {
-		var errs schema.Errors
+		var errs policy.Errors
 		if errors.As(err, &errs) {
 			fmt.Fprintf(stderr, "corsgate: %s: %d problem(s) in the CORS settings:\n", path, len(errs))
 			for _, e := range errs {
@@ -37,9 +43,27 @@ func loadConfig(path string, stderr io.Writer) (luraconfig.ServiceConfig, *plugi
 		} else {
 			fmt.Fprintf(stderr, "corsgate: %s: %v\n", path, err)
 		}
-		return cfg, nil, false
+		return nil, false
 	}
-	return cfg, t, true
+	g := &gatewayConfig{path: path, cfg: cfg, ctrl: ctrl}
+	for _, w := range dupWarnings {
+		g.warnings = append(g.warnings, w.Error())
+	}
+	if paths := unsupportedNamespaces(cfg); len(paths) > 0 {
+		g.warnings = append(g.warnings, namespaceWarning(paths))
+	}
+	return g, true
+}
+
+// printWarnings prints the warnings of a loaded configuration: those of
+// the file and those of the CORS settings.
+func (g *gatewayConfig) printWarnings(stderr io.Writer) {
+	for _, w := range g.warnings {
+		fmt.Fprintln(stderr, "corsgate: warning:", w)
+	}
+	for _, w := range g.ctrl.Snapshot().Warnings() {
+		fmt.Fprintln(stderr, "corsgate: warning:", w.Error())
+	}
 }
 
 // configFlag registers -c/--config on fs.

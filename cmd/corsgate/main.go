@@ -56,7 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "playground":
 		return playgroundCommand(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
-		return versionCommand(stdout)
+		return versionCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -124,13 +124,85 @@ func TestUsage(t *testing.T) {
 	if code, out, _ := runCLI("version"); code != 0 || !strings.HasPrefix(out, "corsgate dev (go") {
 		t.Errorf("version: %d %q", code, out)
 	}
+	if code, out, errOut := runCLI("version", "extra"); code != 2 || out != "" || !strings.Contains(errOut, `unexpected argument "extra"`) {
+		t.Errorf("version extra: %d %q %q", code, out, errOut)
+	}
+}
+
+// The problems a JSON decoder hides, and JSON syntax errors, are reported
+// with their place and a fix, and the file's path once.
+func TestCheckFileProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want []string
+	}{
+		{"duplicate key in a CORS block", `{"version": 3, "extra_config": {"security/cors": {
+  "allow_origins": ["https://app.example.com"],
+  "allow_origins": []}}, "endpoints": []}`,
+			[]string{`extra_config["security/cors"].allow_origins: "allow_origins" is written twice in this object, on lines 2 and 3`}},
+		{"CORS block at the top level", `{"version": 3, "security/cors": {"allow_origins": ["https://app.example.com"]}, "endpoints": []}`,
+			[]string{`["security/cors"]: a CORS block here has no effect`, "move it to extra_config (for the whole gateway)"}},
+		{"CORS block in a backend", `{"version": 3, "endpoints": [{"endpoint": "/a", "backend": [{"host": ["http://127.0.0.1:9000"], "url_pattern": "/a",
+  "extra_config": {"security/cors": {"allow_origins": ["https://app.example.com"]}}}]}]}`,
+			[]string{`endpoints[0].backend[0].extra_config["security/cors"]: a CORS block in a backend's extra_config has no effect`, "move it to endpoints[0].extra_config"}},
+		{"trailing comma", "{\n  \"version\": 3,\n  \"endpoints\": [],\n}\n",
+			[]string{"gateway.json:4:1: not valid JSON", "hint: JSON allows no comma after the last item"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.body)
+			code, out, errOut := runCLI("check", "-c", path)
+			if code != 1 || out != "" {
+				t.Errorf("exit %d, stdout %q; want 1 and nothing", code, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+			if n := strings.Count(errOut, path); n != 1 {
+				t.Errorf("the path appears %d times:\n%s", n, errOut)
+			}
+		})
+	}
+}
+
+// check warns about an endpoint whose method the service methods lack.
+func TestCheckWarnsAboutServiceMethods(t *testing.T) {
+	cfg := `{"version": 3, "extra_config": {"security/cors": {"allow_origins": ["https://app.example.com"], "allow_methods": ["GET"]}},
+	  "endpoints": [{"endpoint": "/orders", "method": "POST", "backend": [{"host": ["http://127.0.0.1:9000"], "url_pattern": "/a"}]}]}`
+	code, out, errOut := runCLI("check", "-c", writeConfig(t, cfg))
+	if code != 0 || !strings.Contains(out, "is valid") ||
+		!strings.Contains(errOut, `warning: extra_config["security/cors"].allow_methods (endpoint "POST /orders"): endpoint POST /orders has no security/cors block of its own`) ||
+		!strings.Contains(errOut, `Add "POST" to allow_methods`) {
+		t.Errorf("code %d\nout %q\nerr %q", code, out, errOut)
+	}
+}
+
+// explain refuses malformed input with exit status 2, naming each flag.
+func TestExplainRefusesMalformedInput(t *testing.T) {
+	cfg := writeConfig(t, `{"version": 3, "extra_config": {"security/cors": {"allow_origins": ["https://app.example.com"]}}, "endpoints": []}`)
+	code, out, errOut := runCLI("explain", "-c", cfg, "--origin", "localhost:5173", "--method", "get", "--header", "Content-Type: application/json")
+	for _, w := range []string{
+		`--origin "localhost:5173": not an origin a browser sends`, `did you mean "http://localhost:5173"?`,
+		`--method "get": "get" is not upper case`,
+		`--header "Content-Type: application/json": "Content-Type: application/json" is a header line, not a header name`,
+	} {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errOut)
+		}
+	}
+	if code != 2 || out != "" {
+		t.Errorf("exit %d, stdout %q; want 2 and nothing", code, out)
+	}
 }
 
 func TestCheckWarnsAboutTheUnsafeOptIn(t *testing.T) {
 	cfg := `{"version": 3, "extra_config": {"security/cors": {"allow_credentials": true, "allow_any_origin_with_credentials_unsafe": true}},
 	  "endpoints": [{"endpoint": "/a", "backend": [{"host": ["http://127.0.0.1:9000"], "url_pattern": "/a"}]}]}`
 	code, out, errOut := runCLI("check", "-c", writeConfig(t, cfg))
-	if code != 0 || !strings.Contains(out, "is valid") || !strings.Contains(errOut, "warning: allow_any_origin_with_credentials_unsafe is on at the service level") {
+	if code != 0 || !strings.Contains(out, "is valid") || !strings.Contains(errOut, `corsgate: warning: extra_config["security/cors"].allow_any_origin_with_credentials_unsafe: allow_any_origin_with_credentials_unsafe is on at the service level: every website`) {
 		t.Errorf("code %d\nout %q\nerr %q", code, out, errOut)
 	}
 }

@@ -10,35 +10,19 @@ import (
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
 	"github.com/luraproject/lura/v2/transport/http/client"
 
-	"github.com/corsgate/corsgate/plugin/config"
+	"github.com/corsgate/corsgate/plugin"
 )
-
-// kraken aliases maps KrakenD CE's short namespaces to lura's, for the
-// lura components this binary runs, so that KrakenD configurations work
-// unchanged.
-var krakendAliases = map[string]string{
-	"proxy":        proxy.Namespace,
-	"backend/http": client.Namespace,
-}
 
 // supported lists the extra_config namespaces this binary acts on.
 var supported = map[string]bool{
-	config.Namespace:       true,
-	config.LegacyNamespace: true,
-	config.RouterNamespace: true,
+	plugin.Namespace:       true,
+	plugin.LegacyNamespace: true,
+	plugin.RouterNamespace: true,
 	ginrouter.Namespace:    true,
 	proxy.Namespace:        true,
 	client.Namespace:       true,
 	"proxy":                true,
 	"backend/http":         true,
-}
-
-// applyAliases registers KrakenD's aliases with lura and renames the keys.
-func applyAliases(cfg *luraconfig.ServiceConfig) {
-	for alias, key := range krakendAliases {
-		luraconfig.ExtraConfigAlias[alias] = key
-	}
-	cfg.Normalize()
 }
 
 // unsupportedNamespaces lists, by JSON path, the extra_config namespaces
@@ -71,6 +55,6 @@ func unsupportedNamespaces(cfg luraconfig.ServiceConfig) []string {
 
 // namespaceWarning is the text printed for unsupportedNamespaces.
 func namespaceWarning(paths []string) string {
-	return "corsgate: warning: this gateway runs lura's core and the corsgate CORS plugin only, so these settings have no effect:\n  " +
-		strings.Join(paths, "\n  ") + "\n"
+	return "this gateway runs lura's core and the corsgate CORS plugin only, so these settings have no effect:\n  " +
+		strings.Join(paths, "\n  ")
 }

@@ -12,7 +12,7 @@ import (
 	"syscall"
 
 	luraconfig "github.com/luraproject/lura/v2/config"
-	"github.com/luraproject/lura/v2/core"
+	luracore "github.com/luraproject/lura/v2/core"
 	"github.com/luraproject/lura/v2/logging"
 	"github.com/luraproject/lura/v2/proxy"
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
@@ -36,25 +36,31 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "corsgate run: -c FILE is required")
 		return 2
 	}
-	cfg, _, ok := loadConfig(*path, stderr)
-	if !ok {
-		return 1
-	}
-	if *port != 0 {
-		cfg.Port = *port
-	}
 	level := "INFO"
 	if *debugMode {
 		level = "DEBUG"
-		cfg.Debug = true
 	}
 	logger, err := logging.NewLogger(level, stdout, "[CORSGATE]")
 	if err != nil {
 		fmt.Fprintln(stderr, "corsgate run:", err)
 		return 1
 	}
+	g, ok := loadConfig(*path, logger, stderr)
+	if !ok {
+		return 1
+	}
+	cfg := g.cfg
+	if *port != 0 {
+		cfg.Port = *port
+	}
+	if *debugMode {
+		cfg.Debug = true
+	}
+	for _, w := range g.warnings {
+		logger.Warning("[CORSGATE]", w)
+	}
 
-	core.KrakendHeaderValue = "Version " + Version + " (corsgate)"
+	luracore.KrakendHeaderValue = "Version " + Version + " (corsgate)"
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -63,27 +69,25 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	serve := server.RunServerWithLoggerFactory(logger)
 	// With debug on, /__debug/cors (the fake CORS backend) is mounted
 	// outside the CORS layer, so that it answers like a backend with its
-	// own CORS layer; NewRunServer calls this with the CORS handler as h.
-	runServer := plugin.NewRunServer(logger, func(ctx context.Context, cfg luraconfig.ServiceConfig, h http.Handler) error {
+	// own CORS layer.
+	ctrl := g.ctrl
+	runServer := func(ctx context.Context, cfg luraconfig.ServiceConfig, h http.Handler) error {
+		h = ctrl.Handler(h)
 		if cfg.Debug {
-			if ch, ok := h.(*plugin.Handler); ok {
-				h = corsdebug.Explain(h, ch.Table)
-			}
-			h = corsdebug.Wrap(h, logger)
+			h = corsdebug.Wrap(corsdebug.Explain(h, ctrl.Snapshot), logger)
 		}
-		return serve(ctx, cfg, h)
-	})
-	recordErr := func(ctx context.Context, cfg luraconfig.ServiceConfig, h http.Handler) error {
-		serveErr = runServer(ctx, cfg, h)
+		serveErr = serve(ctx, cfg, h)
 		return serveErr
 	}
+	plugin.LogStartup(logger, ctrl.Snapshot())
+
 	factory := ginrouter.NewFactory(ginrouter.Config{
 		Engine:         ginrouter.NewEngine(cfg, ginrouter.EngineOptions{Logger: logger, Writer: stdout}),
 		Middlewares:    nil,
 		HandlerFactory: ginrouter.EndpointHandler,
 		ProxyFactory:   proxy.DefaultFactory(logger),
 		Logger:         logger,
-		RunServer:      recordErr,
+		RunServer:      runServer,
 	})
 	factory.NewWithContext(ctx).Run(cfg)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {

@@ -13,7 +13,11 @@ var Version = "dev"
 
 // versionCommand prints corsgate's version and those of the libraries that
 // shape its behaviour.
-func versionCommand(stdout io.Writer) int {
+func versionCommand(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "corsgate version: unexpected argument %q; the command takes none\n", args[0])
+		return 2
+	}
 	fmt.Fprintf(stdout, "corsgate %s (%s %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, dep := range info.Deps {

@@ -1,9 +1,7 @@
 package origin
 
 import (
-	"fmt"
 	"regexp"
-	"regexp/syntax"
 	"strings"
 )
 
@@ -304,29 +302,4 @@ func lower(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
-}
-
-// CompileRegexp compiles one allow_origins_regex entry. The expression must
-// be anchored at both ends (^...$) as a whole, so that it cannot match a
-// longer, attacker-controlled origin: "^a|b$" is refused because its second
-// branch is not anchored at the start.
-func CompileRegexp(expr string) (*regexp.Regexp, error) {
-	parsed, err := syntax.Parse(expr, syntax.Perl)
-	if err != nil {
-		return nil, fmt.Errorf("%q is not a valid RE2 regular expression: %v", expr, err)
-	}
-	if !anchored(parsed) {
-		fixed := "^(?:" + strings.TrimSuffix(strings.TrimPrefix(expr, "^"), "$") + ")$"
-		return nil, fmt.Errorf("%q is not anchored at both ends, so it would also match longer origins such as https://example.com.evil.net; write %q", expr, fixed)
-	}
-	return regexp.MustCompile(expr), nil
-}
-
-// anchored reports whether re is ^...$ as a whole.
-func anchored(re *syntax.Regexp) bool {
-	if re.Op != syntax.OpConcat || len(re.Sub) < 2 {
-		return false
-	}
-	first, last := re.Sub[0], re.Sub[len(re.Sub)-1]
-	return first.Op == syntax.OpBeginText && last.Op == syntax.OpEndText
 }

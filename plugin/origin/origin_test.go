@@ -65,15 +65,39 @@ func TestParsePatternRefuses(t *testing.T) {
 		{"https://example.com:0", "not a number from 1 to 65535", ""},
 		{"https://example.com:99999", "not a number from 1 to 65535", ""},
 		{"https://example.com:", "empty", ""},
-		{"https://example.com.", "ends with a dot", ""},
+		{"https://example.com.", "only a page whose address itself ends with the dot", "https://example.com"},
 		{"https://exa mple.com", "not allowed in a host", ""},
 		{"https://bücher.example", "punycode", "https://xn--bcher-kva.example"},
-		{"https://İ.example.com", "not ASCII", "https://i.example.com"},
+		{"https://İ.example.com", "not ASCII", "https://xn--i-9bb.example.com"},
 		{"https://\u212aelvin.example.com", "not ASCII", "https://kelvin.example.com"},
 		{" https://example.com", "white space", "https://example.com"},
 		{"NULL", "lower case", "null"},
 		{"ht tp://example.com", "scheme", ""},
 		{"*://example.com", "scheme cannot be a wildcard", "https://example.com"},
+		// Two origins in one string: no half-origin as a suggestion.
+		{"https://a.example.com, https://b.example.com", `several origins; write each one as its own list item: ["https://a.example.com", "https://b.example.com"]`, ""},
+		{"https://a.example.com https://b.example.com", "several origins", ""},
+		// Entries no browser ever sends.
+		{"http://127.1:3999", "browsers write this address as 127.0.0.1", "http://127.0.0.1:3999"},
+		{"http://0x7f.0.0.1", "browsers write this address as 127.0.0.1", "http://127.0.0.1"},
+		{"http://2130706433", "browsers write this address as 127.0.0.1", "http://127.0.0.1"},
+		{"http://256.0.0.1", "not a valid one", ""},
+		{"http://example.42", "not a valid one", ""},
+		{"http://[2001:4860:4860:0000:0000:0000:0000:8888]", "[2001:4860:4860::8888]", "http://[2001:4860:4860::8888]"},
+		{"http://[::FFFF:127.0.0.1]", "[::ffff:7f00:1]", "http://[::ffff:7f00:1]"},
+		{"http://[1:2:3]", "not a valid IPv6 address", ""},
+		{"file:///home/me/app.html", "send Origin: null", ""},
+		{"file://localhost", "send Origin: null", ""},
+		{"ws://localhost:3000", "WebSocket handshake carries the origin of the page", ""},
+		{"https://*.127.0.0.1", "an IP address has no subdomains", ""},
+		{"https://*.[::1]", "an IP address has no subdomains", "https://[::1]"},
+		{"https://xn--a.example.com", "not valid punycode", ""},
+		{"about:blank", "about: pages send Origin: null", ""},
+		{"javascript:alert(1)", "javascript: URLs run in the page that opened them", ""},
+		{"data:text/html,hi", "data: URLs have an opaque origin", ""},
+		{"blob:https://app.example.com/1", "a blob: URL has the origin of the page that made it", ""},
+		{"https://a.example.com|https://b.example.com", `several origins; write each one as its own list item: ["https://a.example.com", "https://b.example.com"]`, ""},
+		{"localhost:5173", "no scheme", "http://localhost:5173"},
 	}
 	for _, tt := range tests {
 		_, err := ParsePattern(tt.in)
@@ -185,6 +209,53 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	for _, o := range []string{"https://a.example.com", "https://b.c.example.org", "https://x.example.net:81", "https://nope.example"} {
 		if n := testing.AllocsPerRun(100, func() { m.Match(o) }); n != 0 {
 			t.Errorf("Match(%q) allocates %v times per call", o, n)
+		}
+	}
+}
+
+func TestParsePatternAcceptsCanonicalAddresses(t *testing.T) {
+	for _, in := range []string{"http://127.0.0.1:3999", "http://[::1]:8080", "http://[2001:4860:4860::8888]", "https://xn--bcher-kva.example", "https://*.xn--bcher-kva.example", "chrome-extension://abcdefghijklmnop", "tauri://localhost"} {
+		if _, err := ParsePattern(in); err != nil {
+			t.Errorf("ParsePattern(%q): %v", in, err)
+		}
+	}
+}
+
+// Every attacker origin ProbeRegexp reports is matched by the expression
+// and is not the origin the expression names; careful expressions get no
+// report.
+func TestProbeRegexp(t *testing.T) {
+	tests := []struct {
+		expr   string
+		origin string // "" when the expression is safe
+		why    string
+	}{
+		{`^https://api.acme-shop.com$`, "https://apixacme-shop.com", "unescaped dot"},
+		{`^https://.*acme-shop\.com$`, "https://evilacme-shop.com", `other domains that end in "acme-shop.com"`},
+		{`^https://.*\.example\.com$`, "https://evil.a.example.com", "any name in front of the domain"},
+		{`^https://[^/]+\.example\.com$`, "https://evil.a.example.com", "any name in front of the domain"},
+		{`^https://example\.com.*$`, "https://example.com.evil.example", "followed by another domain"},
+		{`^https://api\.acme-shop\.com$`, "", ""},
+		{`^https://admin[.]example[.]com$`, "", ""},
+		{`^https://pr-[0-9]+\.preview\.example\.com$`, "", ""},
+		{`^https://[a-z0-9-]+\.example\.com(:[0-9]+)?$`, "", ""},
+		{`^https://(www\.)?example\.com$`, "", ""},
+		{`^(https://a\.example\.com|https://b\.example\.com)$`, "", ""},
+		{`^https?://localhost:[0-9]+$`, "", ""},
+	}
+	for _, tt := range tests {
+		re, err := CompileRegexp(tt.expr)
+		if err != nil {
+			t.Fatalf("CompileRegexp(%q): %v", tt.expr, err)
+		}
+		leak := ProbeRegexp(re)
+		switch {
+		case tt.origin == "" && leak != nil:
+			t.Errorf("ProbeRegexp(%q) = %+v, want nothing", tt.expr, *leak)
+		case tt.origin != "" && leak == nil:
+			t.Errorf("ProbeRegexp(%q) found nothing, want %s", tt.expr, tt.origin)
+		case leak != nil && (leak.Origin != tt.origin || !strings.Contains(leak.Why, tt.why) || !re.MatchString(leak.Origin)):
+			t.Errorf("ProbeRegexp(%q) = %+v, want origin %s and a reason with %q", tt.expr, *leak, tt.origin, tt.why)
 		}
 	}
 }

@@ -131,13 +131,25 @@ func ParsePattern(raw string) (Pattern, error) {
 	if strings.EqualFold(raw, "null") {
 		return fail("the opaque origin is written in lower case", "null")
 	}
+	if scheme, _, ok := strings.Cut(raw, ":"); ok && validScheme(scheme) {
+		if reason, opaque := opaqueSchemes[strings.ToLower(scheme)]; opaque {
+			return fail(reason, "")
+		}
+	}
+	if parts := strings.FieldsFunc(raw, func(r rune) bool { return strings.ContainsRune(", \t|;", r) }); len(parts) > 1 && (strings.Contains(raw, ",") || strings.Count(raw, "://") > 1) {
+		return fail(fmt.Sprintf("it holds several origins; write each one as its own list item: %s", quoteList(parts)), "")
+	}
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		s := strings.TrimPrefix(strings.TrimPrefix(raw, "//"), "*://")
 		if strings.HasSuffix(raw, "*") && !strings.Contains(raw, "/") {
 			return fail("a * may only stand for whole DNS labels (https://*.example.com) or the port (https://example.com:*); list each origin, or write \"*\" alone for every origin (never with credentials)", "")
 		}
-		return fail("it has no scheme; an origin is scheme://host[:port]", "https://"+strings.TrimSuffix(s, "/"))
+		scheme := "https://"
+		if h := strings.ToLower(s); strings.HasPrefix(h, "localhost") || strings.HasPrefix(h, "127.") || strings.HasPrefix(h, "[::1]") {
+			scheme = "http://" // local development servers rarely run TLS
+		}
+		return fail("it has no scheme; an origin is scheme://host[:port]", scheme+strings.TrimSuffix(s, "/"))
 	}
 	if !validScheme(scheme) {
 		if strings.Contains(scheme, "*") {
@@ -146,6 +158,9 @@ func ParsePattern(raw string) (Pattern, error) {
 		return fail("the scheme must be a letter followed by letters, digits, '+', '-' or '.'", "")
 	}
 	scheme = strings.ToLower(scheme)
+	if reason, ok := opaqueSchemes[scheme]; ok {
+		return fail(reason, "")
+	}
 	hostport := rest
 	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
 		hostport = rest[:i]
@@ -163,6 +178,9 @@ func ParsePattern(raw string) (Pattern, error) {
 	}
 	if i := strings.LastIndexByte(hostport, '@'); i >= 0 {
 		return fail("it has user information; an origin never carries a user name or password", scheme+"://"+hostport[i+1:])
+	}
+	if strings.HasPrefix(hostport, "*.[") {
+		return fail("an IP address has no subdomains, so a * in front of it would never match; list the address itself", scheme+"://"+hostport[2:])
 	}
 	host, port, err := splitHostPort(hostport)
 	if err != "" {
@@ -187,7 +205,7 @@ func ParsePattern(raw string) (Pattern, error) {
 	// Check the host as written: strings.ToLower folds some non-ASCII
 	// letters to ASCII ones (U+0130 to i, the Kelvin sign to k).
 	if !isASCII(host) {
-		ascii, ierr := idna.Lookup.ToASCII(strings.ToLower(host))
+		ascii, ierr := idna.Lookup.ToASCII(host)
 		suggestion := ""
 		if ierr == nil {
 			q := p
@@ -198,13 +216,54 @@ func ParsePattern(raw string) (Pattern, error) {
 	}
 	lower := strings.ToLower(host)
 	if msg := checkHost(lower); msg != "" {
+		suggestion := ""
+		if strings.HasSuffix(lower, ".") && !strings.HasSuffix(lower, "..") {
+			q := p
+			q.Host = strings.TrimSuffix(lower, ".")
+			suggestion = q.String()
+		}
+		return fail(msg, suggestion)
+	}
+	canonical, msg := canonicalHost(lower)
+	if msg != "" {
 		return fail(msg, "")
+	}
+	if canonical != lower {
+		q := p
+		q.Host = canonical
+		return fail(fmt.Sprintf("browsers write this address as %s and send only that form, so this entry would never match", canonical), q.String())
+	}
+	if p.Kind == Subdomain && (lower[0] == '[' || isIPv4(lower)) {
+		return fail(fmt.Sprintf("an IP address has no subdomains, so *.%s would never match; list the address itself, such as %s://%s", lower, scheme, lower), "")
 	}
 	if p.Kind == Subdomain && !strings.Contains(lower, ".") && lower != "localhost" {
 		return fail(fmt.Sprintf("*.%s would match every site under the top-level domain %q; name the registered domain, such as https://*.example.%s", lower, lower, lower), "")
 	}
 	p.Host = lower
 	return p, nil
+}
+
+// opaqueSchemes are schemes whose pages have an opaque origin: a browser
+// sends Origin: null for them, never the URL's scheme and host. ws: and
+// wss: are never a page's origin either: a WebSocket handshake carries
+// the origin of the page that opens the socket.
+var opaqueSchemes = map[string]string{
+	"file":       `pages loaded from file: URLs send Origin: null, never a file:// origin, so this entry would never match; serve the page over http(s), or list "null" (never with credentials)`,
+	"about":      `about: pages send Origin: null, so this entry would never match`,
+	"data":       `data: URLs have an opaque origin and send Origin: null, so this entry would never match`,
+	"blob":       `a blob: URL has the origin of the page that made it; list that page's origin`,
+	"javascript": `javascript: URLs run in the page that opened them; list that page's origin`,
+	"ws":         `browsers never send a ws:// origin: a WebSocket handshake carries the origin of the page that opens it (http:// or https://); list that page's origin`,
+	"wss":        `browsers never send a wss:// origin: a WebSocket handshake carries the origin of the page that opens it (http:// or https://); list that page's origin`,
+}
+
+// quoteList renders strings as a JSON-like list for messages.
+func quoteList(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
 
 // suggestWildcard guesses the pattern the user meant when a * stands in a
@@ -308,8 +367,8 @@ func checkHost(h string) string {
 		}
 		return ""
 	}
-	if strings.HasSuffix(h, ".") {
-		return "the host ends with a dot; browsers never send that form"
+	if strings.HasSuffix(h, ".") && !strings.HasSuffix(h, "..") {
+		return "the host ends with a dot, which makes it another origin: only a page whose address itself ends with the dot (http://example.com./) sends it, and corsgate never matches it"
 	}
 	for _, label := range strings.Split(h, ".") {
 		if label == "" {

@@ -9,14 +9,13 @@ import (
 	"time"
 
 	"github.com/rs/cors"
-
-	"github.com/corsgate/corsgate/plugin/config"
 )
 
 // krakendCE builds the rs/cors middleware the way krakend-cors v2 does for
 // KrakenD CE (empty origins and headers become "*", durations become
-// seconds), so that corsgate can be compared with it request by request.
-func krakendCE(c config.CORS) *cors.Cors {
+// seconds, and a negative one becomes Access-Control-Max-Age: 0), so that
+// corsgate can be compared with it request by request.
+func krakendCE(c Block) *cors.Cors {
 	o := cors.Options{
 		AllowedOrigins:   c.AllowOrigins,
 		AllowedMethods:   c.AllowMethods,
@@ -44,7 +43,7 @@ func krakendCE(c config.CORS) *cors.Cors {
 // differs (see the README), the requests are not browser-shaped or the
 // configuration is refused, so none of those cases is here.
 func TestSameAnswersAsKrakenDCE(t *testing.T) {
-	configs := map[string]config.CORS{
+	configs := map[string]Block{
 		"KrakenD doc example": {
 			AllowOrigins:  []string{"*"},
 			AllowMethods:  []string{"GET", "HEAD", "POST"},
@@ -53,6 +52,10 @@ func TestSameAnswersAsKrakenDCE(t *testing.T) {
 			MaxAge:        ptr("12h"),
 		},
 		"empty block": {},
+		"no preflight cache (negative max_age)": {
+			AllowOrigins: []string{"https://app.example.com"},
+			MaxAge:       ptr("-1s"),
+		},
 		"SPA with credentials": {
 			AllowOrigins:     []string{"https://app.example.com", "http://localhost:5173"},
 			AllowMethods:     []string{"GET", "POST", "PUT", "DELETE"},

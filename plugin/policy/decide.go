@@ -27,7 +27,26 @@ const (
 	// HeaderMalformed: Access-Control-Request-Headers holds something that
 	// is not a header name.
 	HeaderMalformed
+	// NoPolicy: no security/cors block applies to the request, so CORS
+	// does not apply.
+	NoPolicy
+	// Exempt: the endpoint is exempt from CORS (disable: true).
+	Exempt
 )
+
+var reasonNames = [...]string{
+	Allowed: "allowed", NoOrigin: "no_origin", OriginDenied: "origin_denied", OriginMalformed: "origin_malformed",
+	MethodDenied: "method_denied", HeaderDenied: "header_denied", HeaderMalformed: "header_malformed",
+	NoPolicy: "no_policy", Exempt: "exempt",
+}
+
+// String names the reason in snake case, as metrics and JSON do.
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return "unknown"
+}
 
 // Decision is the outcome of checking one request against a Policy.
 type Decision struct {

@@ -11,35 +11,53 @@ import (
 // maxDetail bounds how much of a request value a reason quotes.
 const maxDetail = 80
 
-// Text describes the decision for a person, naming the setting to change.
-// It allocates, so it is only called when the policy has debug on.
+// Text describes the decision for a person, naming the setting to change:
+// "preflight refused: " and the Refusal. The X-Cors-Reason header, the
+// debug log lines and the explanations all use it. It allocates, so it is
+// only called when the policy has debug on or for an explanation.
 func (p *Policy) Text(d Decision) string {
 	kind := "request"
 	if d.Preflight {
 		kind = "preflight"
-	}
-	detail := d.Detail
-	if len(detail) > maxDetail {
-		detail = detail[:maxDetail] + "..."
 	}
 	switch d.Reason {
 	case Allowed:
 		return kind + " allowed"
 	case NoOrigin:
 		return "no Origin header: not a CORS request"
-	case OriginDenied:
-		return fmt.Sprintf("%s refused: origin %q is not in allow_origins of %s; add it there", kind, detail, p.scope)
-	case OriginMalformed:
-		return kind + " refused: the request has several Origin headers; a browser sends one"
-	case MethodDenied:
-		return fmt.Sprintf("%s refused: method %q is not in allow_methods %v of %s; add it there", kind, detail, p.methods, p.scope)
-	case HeaderDenied:
-		return fmt.Sprintf("%s refused: header %q is not in allow_headers of %s; add it there", kind, strings.ToLower(detail), p.scope)
-	case HeaderMalformed:
-		return fmt.Sprintf("%s refused: %q in Access-Control-Request-Headers is not a header name", kind, detail)
+	case NoPolicy:
+		return "no security/cors block applies: the gateway adds no CORS headers"
+	case Exempt:
+		return "the endpoint is exempt from CORS (disable: true): the gateway adds no CORS headers"
 	}
-	return kind + " refused"
+	return kind + " refused: " + p.Refusal(d)
 }
+
+// Refusal says why a refused request was refused and what to change, such
+// as `origin "https://evil.example" is not in allow_origins of the
+// service-level policy; add it there`.
+func (p *Policy) Refusal(d Decision) string {
+	detail := d.Detail
+	if len(detail) > maxDetail {
+		detail = detail[:maxDetail] + "..."
+	}
+	switch d.Reason {
+	case OriginDenied:
+		return fmt.Sprintf("origin %q is not in allow_origins of %s; add it there", detail, p.scope)
+	case OriginMalformed:
+		return "the request has several Origin headers; a browser sends one"
+	case MethodDenied:
+		return fmt.Sprintf("method %q is not in allow_methods %s of %s; add it there", detail, jsonList(p.methods), p.scope)
+	case HeaderDenied:
+		return fmt.Sprintf("header %q is not in allow_headers of %s; add it there", strings.ToLower(detail), p.scope)
+	case HeaderMalformed:
+		return fmt.Sprintf("%q in Access-Control-Request-Headers is not a header name", detail)
+	}
+	return d.Reason.String()
+}
+
+// Scope is how reasons name the policy: ServiceScope or an endpoint key.
+func (p *Policy) Scope() string { return p.scope }
 
 // OriginRule returns the allow_origins entry or allow_origins_regex
 // expression that allows o ("*" when every origin is allowed), or "" when

@@ -6,16 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	luraconfig "github.com/luraproject/lura/v2/config"
 	"golang.org/x/net/http/httpguts"
-
-	"github.com/corsgate/corsgate/plugin/config"
-	"github.com/corsgate/corsgate/schema"
 )
 
 // Fuzz targets of the policy: the Access-Control-Request-Headers parser
-// (through Preflight) and the whole configuration path (JSON, schema,
-// Compile). Seeds are added here and in testdata/fuzz/<FuzzName>/; make
+// (through Preflight) and the whole configuration path (JSON, ParseBlock,
+// the validator, Compile) against cors.schema.json. Seeds are added here and in testdata/fuzz/<FuzzName>/; make
 // fuzz runs each target for FUZZTIME.
 
 const fuzzOrigin = "https://app.example.com"
@@ -24,9 +20,9 @@ const fuzzOrigin = "https://app.example.com"
 // case as a configuration might write it.
 var fuzzAllowed = []string{"Content-Type", "X-Api-Key", "x-requested-with", "X-A"}
 
-func fuzzCompile(tb testing.TB, c config.CORS) *Policy {
+func fuzzCompile(tb testing.TB, c Block) *Policy {
 	tb.Helper()
-	p, err := Compile(c, "fuzz")
+	p, err := Compile(c, "fuzz", ServiceScope)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -113,8 +109,8 @@ func FuzzPreflightHeaders(f *testing.F) {
 	} {
 		f.Add(c.a, c.b, c.two)
 	}
-	named := fuzzCompile(f, config.CORS{AllowOrigins: []string{fuzzOrigin}, AllowMethods: []string{"GET", "PUT"}, AllowHeaders: fuzzAllowed})
-	anyHdr := fuzzCompile(f, config.CORS{AllowOrigins: []string{fuzzOrigin}, AllowMethods: []string{"GET", "PUT"}})
+	named := fuzzCompile(f, Block{AllowOrigins: []string{fuzzOrigin}, AllowMethods: []string{"GET", "PUT"}, AllowHeaders: fuzzAllowed})
+	anyHdr := fuzzCompile(f, Block{AllowOrigins: []string{fuzzOrigin}, AllowMethods: []string{"GET", "PUT"}})
 	f.Fuzz(func(t *testing.T, a, b string, two bool) {
 		if len(a)+len(b) > 8<<10 {
 			// Longer lines add nothing to the rule checked here (names
@@ -170,12 +166,15 @@ func FuzzPreflightHeaders(f *testing.F) {
 	})
 }
 
-// FuzzCompileJSON decodes arbitrary bytes as JSON, validates the value as
-// a service-level security/cors block and compiles it. Nothing panics;
-// when the schema accepts the value, config.Parse and Compile accept it
-// too and the policy answers requests sanely; when the schema refuses it,
-// Compile of the same JSON decoded straight into config.CORS either fails
-// or gives a policy that answers sanely.
+// FuzzCompileJSON decodes arbitrary bytes as JSON and loads the value as a
+// security/cors block at the service level and at the endpoint level, as
+// the gateway does (ParseBlock, then CompileDocument or CheckBlock). Nothing
+// panics; cors.schema.json accepts the value exactly when the gateway does
+// (both directions: an editor never accepts what the gateway refuses, nor
+// refuses what it accepts); a valid block compiles, and the policies the
+// gateway builds answer requests sanely. The same JSON decoded straight
+// into a Block (bypassing the shape check) either fails to compile or
+// answers sanely too.
 func FuzzCompileJSON(f *testing.F) {
 	for _, s := range []string{
 		`{}`,
@@ -207,6 +206,18 @@ func FuzzCompileJSON(f *testing.F) {
 		`[]`,
 		`null`,
 		`"security/cors"`,
+		// new rules
+		`{"allow_credentials": true, "allow_origins_regex": ["^https://api.acme-shop.com$"]}`,
+		`{"allow_credentials": true, "allow_origins_regex_unsafe": true, "allow_origins_regex": ["^https://.*acme-shop\\.com$"]}`,
+		`{"allow_origins_regex": ["^https://.*acme-shop\\.com$"]}`,
+		`{"disable": true, "debug": true}`,
+		`{"disable": true, "@comment": "legacy"}`,
+		`{"strip_cors_request_headers": true, "allow_origins": ["http://127.1:3999", "https://[0:0::1]", "file:///x"]}`,
+		`{"allow_origins": ["https://*.127.0.0.1", "https://xn--a.example.com", "https://a.example.com,https://b.example.com"]}`,
+		`{"allow_credentials": true, "Allow_Origins_Regex": ["^https://a\\.example\\.com$"]}`,
+		`{"ALLOW_CREDENTIALS": true, "allow_origins_regex": ["^https://api.acme-shop.com$"]}`,
+		`{"allow_origins_regex": ["(?i)^https://a\\.example\\.com$", "\\Ahttps://b\\.example\\.com\\z", "^a$|^b$"]}`,
+		`{"max_age": "-1h", "allow_origins_regex_unsafe": true, "expose_headers": ["**"]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -215,27 +226,76 @@ func FuzzCompileJSON(f *testing.F) {
 		if err := json.Unmarshal(data, &v); err != nil {
 			return
 		}
-		errs := schema.Validate(schema.ServicePolicy, v, `extra_config["security/cors"]`)
-		if len(errs) == 0 {
-			c, _, perrs := config.Parse(luraconfig.ExtraConfig{config.Namespace: v}, config.ExtraConfigPath)
-			if len(perrs) > 0 || c == nil {
-				t.Fatalf("the schema accepts %s but config.Parse refuses it: %v", data, perrs)
+		for _, level := range []Level{ServiceLevel, EndpointLevel} {
+			base := serviceBase
+			if level == EndpointLevel {
+				base = endpointBase
 			}
-			p, err := Compile(*c, "fuzz")
-			if err != nil {
-				t.Fatalf("the schema accepts %s but Compile refuses it: %v", data, err)
+			b, errs, msg := agreement(t, v, level, base)
+			if msg != "" {
+				t.Fatalf("%s at the %s level:\n%s", data, verdictLevel(level), msg)
 			}
-			checkSane(t, data, p)
-			return
+			if len(errs) > 0 {
+				continue
+			}
+			p, err := Compile(*b, base, ServiceScope)
+			if level == ServiceLevel && err != nil {
+				t.Fatalf("the gateway accepts %s as a service block but Compile refuses it: %v", data, err)
+			}
+			if err == nil {
+				checkSane(t, data, p)
+			}
+			if level == EndpointLevel {
+				checkEndpoint(t, data, b)
+			}
 		}
-		var c config.CORS
+
+		var c Block
 		if json.Unmarshal(data, &c) != nil {
 			return
 		}
-		if p, err := Compile(c, "fuzz"); err == nil {
+		if p, err := Compile(c, "fuzz", ServiceScope); err == nil {
 			checkSane(t, data, p)
 		}
 	})
+}
+
+func verdictLevel(l Level) string {
+	if l == EndpointLevel {
+		return "endpoint"
+	}
+	return "service"
+}
+
+// checkEndpoint compiles an endpoint block the validator accepts under a
+// service block, as the gateway does: an exempt endpoint gets no policy,
+// any other either compiles to a sane policy or is refused with errors.
+func checkEndpoint(t *testing.T, data []byte, b *Block) {
+	t.Helper()
+	const key = "PUT /items/{id}"
+	doc := &Document{
+		Service:   &Block{AllowOrigins: []string{"https://app.example.com"}, AllowMethods: []string{"GET", "PUT"}},
+		Endpoints: map[string]*Block{key: b},
+	}
+	set, err := CompileDocument(doc, []Endpoint{{Key: key, Method: "PUT", Served: []string{"PUT"}}})
+	if err != nil {
+		if errs, ok := err.(Errors); !ok || len(errs) == 0 {
+			t.Fatalf("%s: CompileDocument error %T %v, want Errors", data, err, err)
+		}
+		return
+	}
+	sc := set.Endpoints[key]
+	switch {
+	case sc == nil:
+		t.Fatalf("%s: CompileDocument compiled no policy for the endpoint", data)
+	case sc.Exempt != b.Exempt() || (sc.Policy == nil) != sc.Exempt:
+		t.Fatalf("%s: endpoint Exempt %v with policy %v, block Exempt %v", data, sc.Exempt, sc.Policy != nil, b.Exempt())
+	case sc.Policy != nil:
+		if sc.Policy.Scope() != key {
+			t.Fatalf("%s: endpoint policy scope %q, want %q", data, sc.Policy.Scope(), key)
+		}
+		checkSane(t, data, sc.Policy)
+	}
 }
 
 // checkSane sends a few requests through a compiled policy: nothing

@@ -5,16 +5,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/corsgate/corsgate/plugin/config"
-	"github.com/corsgate/corsgate/schema"
 )
 
 func ptr[T any](v T) *T { return &v }
 
-func mustCompile(t testing.TB, c config.CORS) *Policy {
+func mustCompile(t testing.TB, c Block) *Policy {
 	t.Helper()
-	p, err := Compile(c, "cors")
+	p, err := Compile(c, "cors", ServiceScope)
 	if err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
@@ -23,7 +20,7 @@ func mustCompile(t testing.TB, c config.CORS) *Policy {
 
 // spa is the policy of a typical single-page app behind the gateway.
 func spa(t testing.TB) *Policy {
-	return mustCompile(t, config.CORS{
+	return mustCompile(t, Block{
 		AllowOrigins:     []string{"https://app.example.com", "https://*.preview.example.com"},
 		AllowMethods:     []string{"GET", "POST", "PUT", "DELETE"},
 		AllowHeaders:     []string{"Content-Type", "Authorization", "X-Api-Key"},
@@ -41,6 +38,10 @@ func header(kv ...string) http.Header {
 	return h
 }
 
+// A preflight is decided on its origin, requested method and requested
+// headers, in that order: the first refusal gives the reason and the
+// offending value as sent; browser-shaped and hand-written header lists
+// are read alike.
 func TestPreflightDecisions(t *testing.T) {
 	p := spa(t)
 	tests := []struct {
@@ -75,6 +76,8 @@ func TestPreflightDecisions(t *testing.T) {
 	}
 }
 
+// An actual request needs an allowed origin and, as in KrakenD CE, an
+// allowed method (OPTIONS always is); no Origin means no CORS request.
 func TestActualDecisions(t *testing.T) {
 	p := spa(t)
 	tests := []struct {
@@ -97,6 +100,8 @@ func TestActualDecisions(t *testing.T) {
 	}
 }
 
+// An allowed preflight gets exactly the CORS headers of the policy; a
+// refused one gets only Vary, and loses any CORS header already there.
 func TestWritePreflight(t *testing.T) {
 	p := spa(t)
 	req := header("Origin", "https://app.example.com", "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "content-type,x-api-key")
@@ -122,16 +127,19 @@ func TestWritePreflight(t *testing.T) {
 	}
 }
 
+// The optional preflight headers follow the keys: "*" without
+// credentials, the echoed origin with them, private network only when
+// asked for (and always named in Vary), max_age in seconds.
 func TestWritePreflightOptions(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  config.CORS
+		cfg  Block
 		req  http.Header
 		want http.Header
 	}{
 		{
 			name: "defaults: any origin gets *, no max age",
-			cfg:  config.CORS{},
+			cfg:  Block{},
 			req:  header("Origin", "https://x.example", "Access-Control-Request-Method", "POST"),
 			want: http.Header{
 				"Access-Control-Allow-Origin":  {"*"},
@@ -141,7 +149,7 @@ func TestWritePreflightOptions(t *testing.T) {
 		},
 		{
 			name: "credentials echo the origin",
-			cfg:  config.CORS{AllowOrigins: []string{"https://app.example.com"}, AllowCredentials: ptr(true)},
+			cfg:  Block{AllowOrigins: []string{"https://app.example.com"}, AllowCredentials: ptr(true)},
 			req:  header("Origin", "https://app.example.com", "Access-Control-Request-Method", "GET"),
 			want: http.Header{
 				"Access-Control-Allow-Origin":      {"https://app.example.com"},
@@ -152,7 +160,7 @@ func TestWritePreflightOptions(t *testing.T) {
 		},
 		{
 			name: "private network asked for",
-			cfg:  config.CORS{AllowPrivateNetwork: ptr(true), MaxAge: ptr("90s")},
+			cfg:  Block{AllowPrivateNetwork: ptr(true), MaxAge: ptr("90s")},
 			req:  header("Origin", "https://x.example", "Access-Control-Request-Method", "GET", "Access-Control-Request-Private-Network", "true"),
 			want: http.Header{
 				"Access-Control-Allow-Origin":          {"*"},
@@ -164,7 +172,7 @@ func TestWritePreflightOptions(t *testing.T) {
 		},
 		{
 			name: "private network not asked for",
-			cfg:  config.CORS{AllowPrivateNetwork: ptr(true)},
+			cfg:  Block{AllowPrivateNetwork: ptr(true)},
 			req:  header("Origin", "https://x.example", "Access-Control-Request-Method", "GET"),
 			want: http.Header{
 				"Access-Control-Allow-Origin":  {"*"},
@@ -185,8 +193,10 @@ func TestWritePreflightOptions(t *testing.T) {
 	}
 }
 
+// The gateway's answer replaces the CORS headers a backend sent, keeps
+// its other headers, and merges Vary without repeating a token.
 func TestWriteActualReplacesBackendCORS(t *testing.T) {
-	p := mustCompile(t, config.CORS{AllowOrigins: []string{"https://app.example.com"}, AllowCredentials: ptr(true), ExposeHeaders: []string{"x-request-id"}})
+	p := mustCompile(t, Block{AllowOrigins: []string{"https://app.example.com"}, AllowCredentials: ptr(true), ExposeHeaders: []string{"x-request-id"}})
 	tests := []struct {
 		name    string
 		req     http.Header
@@ -261,6 +271,7 @@ func TestHeaderValuesAreNotShared(t *testing.T) {
 	}
 }
 
+// Deciding and writing headers on the common paths allocates nothing.
 func TestPerRequestPathsDoNotAllocate(t *testing.T) {
 	p := spa(t)
 	pre := header("Origin", "https://app.example.com", "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "Content-Type, X-Api-Key")
@@ -288,36 +299,42 @@ func TestPerRequestPathsDoNotAllocate(t *testing.T) {
 
 var backendVary = []string{"Accept-Encoding, Origin"}
 
+// Compile refuses every invalid policy with an error at the path of the
+// offending value (the item, for list entries).
 func TestCompileRefuses(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  config.CORS
+		cfg  Block
 		path string
 	}{
-		{"credentials with any origin", config.CORS{AllowCredentials: ptr(true)}, "cors.allow_origins"},
-		{"credentials with star", config.CORS{AllowCredentials: ptr(true), AllowOrigins: []string{"*"}}, "cors.allow_origins"},
-		{"credentials with wildcard", config.CORS{AllowCredentials: ptr(true), AllowOrigins: []string{"https://*.example.com"}}, "cors.allow_origins"},
-		{"bad origin", config.CORS{AllowOrigins: []string{"https://a.example.com", "https://example.com/"}}, "cors.allow_origins[1]"},
-		{"lower-case method", config.CORS{AllowMethods: []string{"get"}}, "cors.allow_methods[0]"},
-		{"bad header", config.CORS{AllowHeaders: []string{"X Api"}}, "cors.allow_headers[0]"},
-		{"expose star with credentials", config.CORS{AllowCredentials: ptr(true), AllowOrigins: []string{"https://a.example.com"}, ExposeHeaders: []string{"*"}}, "cors.expose_headers[0]"},
-		{"bad max_age", config.CORS{MaxAge: ptr("12 hours")}, "cors.max_age"},
-		{"bad status", config.CORS{OptionsSuccessStatus: ptr(404)}, "cors.options_success_status"},
-		{"credentials with null", config.CORS{AllowCredentials: ptr(true), AllowOrigins: []string{"https://a.example.com", "null"}}, "cors.allow_origins"},
-		{"credentials with empty origins", config.CORS{AllowCredentials: ptr(true), AllowOrigins: []string{}}, "cors.allow_origins"},
-		{"duplicate origin", config.CORS{AllowOrigins: []string{"https://a.example.com", "https://b.example.com", "https://a.example.com"}}, "cors.allow_origins[2]"},
-		{"duplicate origin in another spelling", config.CORS{AllowOrigins: []string{"https://a.example.com", "HTTPS://A.example.com:443"}}, "cors.allow_origins[1]"},
-		{"duplicate method", config.CORS{AllowMethods: []string{"GET", "PUT", "GET"}}, "cors.allow_methods[2]"},
-		{"unanchored regex", config.CORS{AllowOriginsRegex: []string{"https://a[.]example[.]com"}}, "cors.allow_origins_regex[0]"},
-		{"regex anchoring one branch each", config.CORS{AllowOriginsRegex: []string{"^a$", "^https://a|b$"}}, "cors.allow_origins_regex[1]"},
-		{"unsafe without credentials", config.CORS{AllowAnyOriginWithCredentialsUnsafe: ptr(true)}, "cors.allow_any_origin_with_credentials_unsafe"},
-		{"unmatched status too low", config.CORS{UnmatchedStatus: ptr(199)}, "cors.unmatched_status"},
-		{"unmatched status too high", config.CORS{UnmatchedStatus: ptr(600)}, "cors.unmatched_status"},
-		{"bad expose prefix", config.CORS{ExposeHeaders: []string{"X Meta-*"}}, "cors.expose_headers[0]"},
+		{"credentials with any origin", Block{AllowCredentials: ptr(true)}, "cors.allow_origins"},
+		{"credentials with star", Block{AllowCredentials: ptr(true), AllowOrigins: []string{"*"}}, "cors.allow_origins[0]"},
+		{"credentials with wildcard", Block{AllowCredentials: ptr(true), AllowOrigins: []string{"https://*.example.com"}}, "cors.allow_origins[0]"},
+		{"bad origin", Block{AllowOrigins: []string{"https://a.example.com", "https://example.com/"}}, "cors.allow_origins[1]"},
+		{"lower-case method", Block{AllowMethods: []string{"get"}}, "cors.allow_methods[0]"},
+		{"bad header", Block{AllowHeaders: []string{"X Api"}}, "cors.allow_headers[0]"},
+		{"expose star with credentials", Block{AllowCredentials: ptr(true), AllowOrigins: []string{"https://a.example.com"}, ExposeHeaders: []string{"*"}}, "cors.expose_headers[0]"},
+		{"bad max_age", Block{MaxAge: ptr("12 hours")}, "cors.max_age"},
+		{"bad status", Block{OptionsSuccessStatus: ptr(404)}, "cors.options_success_status"},
+		{"credentials with null", Block{AllowCredentials: ptr(true), AllowOrigins: []string{"https://a.example.com", "null"}}, "cors.allow_origins[1]"},
+		{"credentials with empty origins", Block{AllowCredentials: ptr(true), AllowOrigins: []string{}}, "cors.allow_origins"},
+		{"duplicate origin", Block{AllowOrigins: []string{"https://a.example.com", "https://b.example.com", "https://a.example.com"}}, "cors.allow_origins[2]"},
+		{"duplicate origin in another spelling", Block{AllowOrigins: []string{"https://a.example.com", "HTTPS://A.example.com:443"}}, "cors.allow_origins[1]"},
+		{"duplicate method", Block{AllowMethods: []string{"GET", "PUT", "GET"}}, "cors.allow_methods[2]"},
+		{"unanchored regex", Block{AllowOriginsRegex: []string{"https://a[.]example[.]com"}}, "cors.allow_origins_regex[0]"},
+		{"regex anchoring one branch each", Block{AllowOriginsRegex: []string{"^a$", "^https://a|b$"}}, "cors.allow_origins_regex[1]"},
+		{"unsafe without credentials", Block{AllowAnyOriginWithCredentialsUnsafe: ptr(true)}, "cors.allow_any_origin_with_credentials_unsafe"},
+		{"unmatched status too low", Block{UnmatchedStatus: ptr(199)}, "cors.unmatched_status"},
+		{"unmatched status too high", Block{UnmatchedStatus: ptr(600)}, "cors.unmatched_status"},
+		{"bad expose prefix", Block{ExposeHeaders: []string{"X Meta-*"}}, "cors.expose_headers[0]"},
+		{"leaky regex with credentials", Block{AllowCredentials: ptr(true), AllowOriginsRegex: []string{"^https://api.acme-shop.com$"}}, "cors.allow_origins_regex[0]"},
+		{"unsafe with a regex", Block{AllowCredentials: ptr(true), AllowAnyOriginWithCredentialsUnsafe: ptr(true), AllowOriginsRegex: []string{"^https://a[.]example[.]com$"}}, "cors.allow_origins_regex"},
+		{"disable with other keys", Block{Disable: ptr(true), Debug: ptr(true)}, "cors"},
+		{"non-canonical origin", Block{AllowOrigins: []string{"http://127.1"}}, "cors.allow_origins[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Compile(tt.cfg, "cors")
+			_, err := Compile(tt.cfg, "cors", ServiceScope)
 			if err == nil || !strings.Contains(err.Error(), tt.path+": ") {
 				t.Errorf("Compile error = %v, want one at %s", err, tt.path)
 			}
@@ -325,22 +342,23 @@ func TestCompileRefuses(t *testing.T) {
 	}
 }
 
+// Compile's messages name the problem and the fix.
 func TestCompileRefusalMessages(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  config.CORS
+		cfg  Block
 		want string
 	}{
-		{"duplicate origin names the first", config.CORS{AllowOrigins: []string{"https://a.example.com", "https://A.example.com"}}, `cors.allow_origins[1]: "https://A.example.com" is the same origin as item 0; remove the duplicate`},
-		{"duplicate method", config.CORS{AllowMethods: []string{"GET", "GET"}}, `cors.allow_methods[1]: "GET" is listed twice; remove the duplicate`},
-		{"null with credentials", config.CORS{AllowCredentials: ptr(true), AllowOrigins: []string{"null"}}, `Remove "null"`},
-		{"unanchored regex suggests the fix", config.CORS{AllowOriginsRegex: []string{"^a|b$"}}, `write "^(?:a|b)$"`},
-		{"credentials without origins names the opt-in", config.CORS{AllowCredentials: ptr(true)}, `allow_any_origin_with_credentials_unsafe: true forces it, unsafely`},
-		{"unmatched status", config.CORS{UnmatchedStatus: ptr(700)}, `cors.unmatched_status: 700 is not an HTTP status from 200 to 599`},
+		{"duplicate origin names the first", Block{AllowOrigins: []string{"https://a.example.com", "https://A.example.com"}}, `cors.allow_origins[1]: "https://A.example.com" is the same origin as item 0; remove the duplicate`},
+		{"duplicate method", Block{AllowMethods: []string{"GET", "GET"}}, `cors.allow_methods[1]: "GET" is listed twice; remove the duplicate`},
+		{"null with credentials", Block{AllowCredentials: ptr(true), AllowOrigins: []string{"null"}}, `Remove "null"`},
+		{"unanchored regex suggests the fix", Block{AllowOriginsRegex: []string{"^a|b$"}}, `write "^(?:a|b)$"`},
+		{"credentials without origins names the opt-in", Block{AllowCredentials: ptr(true)}, `allow_any_origin_with_credentials_unsafe: true forces it, unsafely`},
+		{"unmatched status", Block{UnmatchedStatus: ptr(700)}, `cors.unmatched_status: 700 is not an HTTP status from 200 to 599`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Compile(tt.cfg, "cors")
+			_, err := Compile(tt.cfg, "cors", ServiceScope)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Compile error = %v\nwant it to contain %q", err, tt.want)
 			}
@@ -350,14 +368,14 @@ func TestCompileRefusalMessages(t *testing.T) {
 
 // Every problem is reported, items in index order.
 func TestCompileReportsEveryProblem(t *testing.T) {
-	_, err := Compile(config.CORS{
+	_, err := Compile(Block{
 		AllowOrigins:    []string{"https://a.example.com/", "https://b.example.com", "https://b.example.com"},
 		AllowMethods:    []string{"get"},
 		UnmatchedStatus: ptr(100),
-	}, "cors")
-	errs, ok := err.(schema.Errors)
+	}, "cors", ServiceScope)
+	errs, ok := err.(Errors)
 	if !ok {
-		t.Fatalf("error = %T %v, want schema.Errors", err, err)
+		t.Fatalf("error = %T %v, want Errors", err, err)
 	}
 	var paths []string
 	for _, e := range errs {
@@ -369,8 +387,10 @@ func TestCompileReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// terminate_unmatched_request, unmatched_status, strip_cors_request_headers
+// and credentials reach the compiled policy; their defaults are off / 403.
 func TestCompileNewKeys(t *testing.T) {
-	p := mustCompile(t, config.CORS{
+	p := mustCompile(t, Block{
 		AllowOrigins:              []string{"https://app.example.com"},
 		TerminateUnmatchedRequest: ptr(true),
 		UnmatchedStatus:           ptr(401),
@@ -381,14 +401,44 @@ func TestCompileNewKeys(t *testing.T) {
 		t.Errorf("Terminate %v, UnmatchedStatus %d, StripRequestHeaders %v, Credentials %v, ReflectsAnyOriginWithCredentials %v",
 			p.Terminate(), p.UnmatchedStatus(), p.StripRequestHeaders(), p.Credentials(), p.ReflectsAnyOriginWithCredentials())
 	}
-	d := mustCompile(t, config.CORS{})
+	d := mustCompile(t, Block{})
 	if d.Terminate() || d.UnmatchedStatus() != DefaultUnmatchedStatus || d.StripRequestHeaders() {
 		t.Errorf("defaults: Terminate %v, UnmatchedStatus %d, StripRequestHeaders %v", d.Terminate(), d.UnmatchedStatus(), d.StripRequestHeaders())
 	}
 }
 
+// Warnings do not stop Compile: a leaky expression without credentials, or
+// one kept with allow_origins_regex_unsafe, compiles and matches exactly
+// what it says, attacker origin included.
+func TestCompileKeepsLeakyRegexWhenOnlyWarned(t *testing.T) {
+	tests := []struct {
+		name  string
+		block Block
+		creds bool
+	}{
+		{"without credentials", Block{AllowOriginsRegex: []string{"^https://api.acme-shop.com$"}}, false},
+		{"with the opt-in", Block{AllowOriginsRegex: []string{"^https://api.acme-shop.com$"}, AllowCredentials: ptr(true), AllowOriginsRegexUnsafe: ptr(true)}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustCompile(t, tt.block)
+			for _, o := range []string{"https://api.acme-shop.com", "https://apixacme-shop.com"} {
+				req := header("Origin", o)
+				d := p.Actual("GET", req)
+				h := http.Header{}
+				p.WriteActual(h, req["Origin"], d)
+				if !d.Allowed() || h.Get("Access-Control-Allow-Origin") != o || (h.Get("Access-Control-Allow-Credentials") == "true") != tt.creds {
+					t.Errorf("from %s: %+v, headers %v", o, d, h)
+				}
+			}
+		})
+	}
+}
+
+// allow_origins_regex lets in exactly the origins its expression matches
+// as a whole, with credentials echoed for them.
 func TestOriginsRegex(t *testing.T) {
-	p := mustCompile(t, config.CORS{
+	p := mustCompile(t, Block{
 		AllowOriginsRegex: []string{`^https://pr-[0-9]+\.preview\.example\.com$`},
 		AllowCredentials:  ptr(true),
 	})
@@ -423,8 +473,11 @@ func TestOriginsRegex(t *testing.T) {
 	}
 }
 
+// allow_any_origin_with_credentials_unsafe echoes any origin with
+// credentials, on actual and preflight requests; without credentials
+// nothing is unsafe.
 func TestUnsafeReflectsAnyOrigin(t *testing.T) {
-	p := mustCompile(t, config.CORS{AllowCredentials: ptr(true), AllowAnyOriginWithCredentialsUnsafe: ptr(true)})
+	p := mustCompile(t, Block{AllowCredentials: ptr(true), AllowAnyOriginWithCredentialsUnsafe: ptr(true)})
 	if !p.ReflectsAnyOriginWithCredentials() {
 		t.Fatal("ReflectsAnyOriginWithCredentials = false")
 	}
@@ -445,14 +498,16 @@ func TestUnsafeReflectsAnyOrigin(t *testing.T) {
 		t.Errorf("preflight: %v", h)
 	}
 	// Without credentials there is nothing unsafe: any origin gets "*".
-	safe := mustCompile(t, config.CORS{})
+	safe := mustCompile(t, Block{})
 	if safe.ReflectsAnyOriginWithCredentials() {
 		t.Error("the default policy reports the unsafe opt-in")
 	}
 }
 
+// An expose_headers prefix exposes the response headers under it (never
+// the prefix alone), after the named ones; with no such header, none.
 func TestExposePrefixes(t *testing.T) {
-	p := mustCompile(t, config.CORS{ExposeHeaders: []string{"x-request-id", "X-Object-Meta-*", "X-Amz-Meta-*"}})
+	p := mustCompile(t, Block{ExposeHeaders: []string{"x-request-id", "X-Object-Meta-*", "X-Amz-Meta-*"}})
 	req := header("Origin", "https://a.example")
 	h := http.Header{
 		"X-Object-Meta-Size":  {"1"},
@@ -466,7 +521,7 @@ func TestExposePrefixes(t *testing.T) {
 		t.Errorf("Access-Control-Expose-Headers = %q", got)
 	}
 	// Only prefixes, and no header under them: no Access-Control-Expose-Headers.
-	only := mustCompile(t, config.CORS{ExposeHeaders: []string{"X-Object-Meta-*"}})
+	only := mustCompile(t, Block{ExposeHeaders: []string{"X-Object-Meta-*"}})
 	h = http.Header{"Content-Type": {"text/plain"}}
 	only.WriteActual(h, req["Origin"], only.Actual("GET", req))
 	if v, ok := h["Access-Control-Expose-Headers"]; ok {
@@ -474,6 +529,111 @@ func TestExposePrefixes(t *testing.T) {
 	}
 }
 
+// max_age: a positive duration is sent in seconds, zero (or no max_age)
+// sends no Access-Control-Max-Age, and a negative one (as in KrakenD CE)
+// sends Access-Control-Max-Age: 0 so that browsers cache nothing.
+func TestMaxAge(t *testing.T) {
+	tests := []struct {
+		maxAge *string
+		want   []string // nil: no header
+	}{
+		{nil, nil},
+		{ptr("0s"), nil},
+		{ptr("0"), nil},
+		{ptr("-1s"), []string{"0"}},
+		{ptr("-12h"), []string{"0"}},
+		{ptr("90s"), []string{"90"}},
+		{ptr("1h30m"), []string{"5400"}},
+		{ptr("2000ms"), []string{"2"}},
+	}
+	req := header("Origin", "https://app.example.com", "Access-Control-Request-Method", "GET")
+	for _, tt := range tests {
+		name := "absent"
+		if tt.maxAge != nil {
+			name = *tt.maxAge
+		}
+		t.Run(name, func(t *testing.T) {
+			p := mustCompile(t, Block{AllowOrigins: []string{"https://app.example.com"}, MaxAge: tt.maxAge})
+			d := p.Preflight(req)
+			if !d.Allowed() {
+				t.Fatalf("preflight refused: %s", p.Text(d))
+			}
+			h := http.Header{}
+			p.WritePreflight(h, req, d)
+			got, ok := h["Access-Control-Max-Age"]
+			if !reflect.DeepEqual(got, tt.want) || ok != (tt.want != nil) {
+				t.Errorf("Access-Control-Max-Age = %q (present %v), want %q", got, ok, tt.want)
+			}
+			// A refused preflight never gets it.
+			denied := header("Origin", "https://evil.example", "Access-Control-Request-Method", "GET")
+			h = http.Header{}
+			p.WritePreflight(h, denied, p.Preflight(denied))
+			if v, ok := h["Access-Control-Max-Age"]; ok {
+				t.Errorf("refused preflight got Access-Control-Max-Age %q", v)
+			}
+		})
+	}
+}
+
+// Reasons name the policy by the scope it was compiled with, so that a
+// refusal says which block to change.
+func TestRefusalNamesTheScope(t *testing.T) {
+	tests := []struct {
+		scope string
+		req   http.Header
+		want  string
+	}{
+		{ServiceScope, header("Origin", "https://evil.example", "Access-Control-Request-Method", "GET"),
+			`preflight refused: origin "https://evil.example" is not in allow_origins of the service-level policy; add it there`},
+		{"GET /users/{id}", header("Origin", "https://app.example.com", "Access-Control-Request-Method", "PATCH"),
+			`preflight refused: method "PATCH" is not in allow_methods ["GET", "HEAD", "POST"] of GET /users/{id}; add it there`},
+		{"PUT /items", header("Origin", "https://app.example.com", "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "X-Secret"),
+			`preflight refused: header "x-secret" is not in allow_headers of PUT /items; add it there`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scope, func(t *testing.T) {
+			p, err := Compile(Block{AllowOrigins: []string{"https://app.example.com"}, AllowHeaders: []string{"Content-Type"}}, "cors", tt.scope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Scope() != tt.scope {
+				t.Errorf("Scope() = %q, want %q", p.Scope(), tt.scope)
+			}
+			if got := p.Text(p.Preflight(tt.req)); got != tt.want {
+				t.Errorf("Text =\n %q\nwant\n %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// The reasons that are not refusals read as such.
+func TestTextOfNonRefusals(t *testing.T) {
+	p := spa(t)
+	tests := []struct {
+		d    Decision
+		want string
+	}{
+		{Decision{Reason: Allowed}, "request allowed"},
+		{Decision{Reason: Allowed, Preflight: true}, "preflight allowed"},
+		{Decision{Reason: NoOrigin}, "no Origin header: not a CORS request"},
+		{Decision{Reason: NoPolicy}, "no security/cors block applies: the gateway adds no CORS headers"},
+		{Decision{Reason: Exempt}, "the endpoint is exempt from CORS (disable: true): the gateway adds no CORS headers"},
+		{Decision{Reason: OriginMalformed, Preflight: true}, "preflight refused: the request has several Origin headers; a browser sends one"},
+	}
+	for _, tt := range tests {
+		if got := p.Text(tt.d); got != tt.want {
+			t.Errorf("Text(%+v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+	if got := Reason(200).String(); got != "unknown" {
+		t.Errorf("Reason(200).String() = %q, want unknown", got)
+	}
+	if got := Exempt.String(); got != "exempt" {
+		t.Errorf("Exempt.String() = %q", got)
+	}
+}
+
+// Text says which setting refused a request.
 func TestText(t *testing.T) {
 	p := spa(t)
 	req := header("Origin", "https://app.example.com", "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "X-Secret")

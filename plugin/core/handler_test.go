@@ -1,4 +1,4 @@
-package plugin
+package core_test
 
 import (
 	"bytes"
@@ -9,19 +9,25 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
-	luraconfig "github.com/luraproject/lura/v2/config"
 	"github.com/luraproject/lura/v2/logging"
+
+	"github.com/corsgate/corsgate/plugin/core"
+	"github.com/corsgate/corsgate/plugin/plugintest"
+	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/plugin/route"
 )
 
 func init() { gin.SetMode(gin.ReleaseMode) }
 
-func table(t testing.TB, cors map[string]any) *Table {
+// handler is the CORS layer of a gateway whose service block is cors, in
+// front of next; logger, when not nil, gets the debug lines.
+func handler(t testing.TB, cors map[string]any, next http.Handler, logger logging.Logger) http.Handler {
 	t.Helper()
-	tb, err := Build(luraconfig.ServiceConfig{ExtraConfig: luraconfig.ExtraConfig{Namespace: cors}})
-	if err != nil {
-		t.Fatalf("Build: %v", err)
+	var opts []core.Option
+	if logger != nil {
+		opts = append(opts, core.WithLogger(logger))
 	}
-	return tb
+	return plugintest.Gateway{CORS: cors}.Controller(t, opts...).Handler(next)
 }
 
 var spaPolicy = map[string]any{
@@ -72,7 +78,7 @@ func do(h http.Handler, method, target string, kv ...string) *httptest.ResponseR
 func TestHandler(t *testing.T) {
 	hits := 0
 	var mu sync.Mutex
-	h := NewHandler(engine(&hits, &mu), table(t, spaPolicy), nil)
+	h := handler(t, spaPolicy, engine(&hits, &mu), nil)
 
 	t.Run("preflight answered before routing", func(t *testing.T) {
 		hits = 0
@@ -113,7 +119,7 @@ func TestHandler(t *testing.T) {
 		if got := w.Header().Values("Access-Control-Allow-Origin"); len(got) != 0 {
 			t.Errorf("Access-Control-Allow-Origin = %q", got)
 		}
-		if w.Code != 200 || w.Header().Get(ReasonHeader) != "" {
+		if w.Code != 200 || w.Header().Get(core.ReasonHeader) != "" {
 			t.Errorf("got %d %v", w.Code, w.Header())
 		}
 	})
@@ -132,7 +138,7 @@ func TestHandler(t *testing.T) {
 
 func TestHandlerPassthrough(t *testing.T) {
 	cors := map[string]any{"options_passthrough": true, "options_success_status": 200}
-	h := NewHandler(engine(new(int), nil), table(t, cors), nil)
+	h := handler(t, cors, engine(new(int), nil), nil)
 	w := do(h, "OPTIONS", "/users/7", "Origin", "https://a.example", "Access-Control-Request-Method", "GET")
 	if w.Code != 200 || w.Header().Get("Allow") != "GET" || w.Header().Get("Access-Control-Allow-Origin") != "*" {
 		t.Errorf("got %d %v", w.Code, w.Header())
@@ -146,42 +152,42 @@ func TestHandlerDebug(t *testing.T) {
 		t.Fatal(err)
 	}
 	cors := map[string]any{"allow_origins": []any{"https://app.example.com"}, "allow_headers": []any{"Content-Type"}, "debug": true}
-	h := NewHandler(engine(new(int), nil), table(t, cors), logger)
+	h := handler(t, cors, engine(new(int), nil), logger)
 
 	w := do(h, "OPTIONS", "/users/7", "Origin", "https://app.example.com", "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "X-Api-Key")
 	if w.Header().Get("Access-Control-Allow-Origin") != "" {
 		t.Fatalf("refused preflight got CORS headers: %v", w.Header())
 	}
 	wantReason := `header "x-api-key" is not in allow_headers`
-	if !strings.Contains(w.Header().Get(ReasonHeader), wantReason) {
-		t.Errorf("%s = %q", ReasonHeader, w.Header().Get(ReasonHeader))
+	if !strings.Contains(w.Header().Get(core.ReasonHeader), wantReason) {
+		t.Errorf("%s = %q", core.ReasonHeader, w.Header().Get(core.ReasonHeader))
 	}
 	w = do(h, "GET", "/users/7", "Origin", "https://evil.example")
-	if !strings.Contains(w.Header().Get(ReasonHeader), `origin "https://evil.example" is not in allow_origins`) {
-		t.Errorf("%s = %q", ReasonHeader, w.Header().Get(ReasonHeader))
+	if !strings.Contains(w.Header().Get(core.ReasonHeader), `origin "https://evil.example" is not in allow_origins`) {
+		t.Errorf("%s = %q", core.ReasonHeader, w.Header().Get(core.ReasonHeader))
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 2 || !strings.Contains(lines[0], LogPrefix+" OPTIONS /users/7 preflight refused: "+wantReason) || !strings.Contains(lines[1], "GET /users/7 request refused") {
+	if len(lines) != 2 || !strings.Contains(lines[0], core.LogPrefix+" OPTIONS /users/7 preflight refused: "+wantReason) || !strings.Contains(lines[1], "GET /users/7 request refused") {
 		t.Errorf("debug log:\n%s", buf.String())
 	}
 
 	// Without debug, nothing about the policy leaks.
 	cors["debug"] = false
-	h = NewHandler(engine(new(int), nil), table(t, cors), logger)
+	h = handler(t, cors, engine(new(int), nil), logger)
 	buf.Reset()
 	w = do(h, "GET", "/users/7", "Origin", "https://evil.example")
-	if w.Header().Get(ReasonHeader) != "" || buf.Len() != 0 {
-		t.Errorf("debug off leaked: header %q log %q", w.Header().Get(ReasonHeader), buf.String())
+	if w.Header().Get(core.ReasonHeader) != "" || buf.Len() != 0 {
+		t.Errorf("debug off leaked: header %q log %q", w.Header().Get(core.ReasonHeader), buf.String())
 	}
 }
 
 // TestHandlerConcurrentSwap serves requests from many goroutines whose
 // handlers add to Vary and to the CORS headers, while the policies are
-// swapped. Run with -race: no data race, and every response is answered
+// replaced with Controller.Apply. Run with -race: no data race, and every response is answered
 // entirely by one of the two policies.
 func TestHandlerConcurrentSwap(t *testing.T) {
-	a := table(t, map[string]any{"allow_origins": []any{"https://a.example.com"}, "expose_headers": []any{"X-A"}})
-	b := table(t, map[string]any{"allow_origins": []any{"https://b.example.com"}, "expose_headers": []any{"X-B"}})
+	a := &policy.Document{Service: &policy.Block{AllowOrigins: []string{"https://a.example.com"}, ExposeHeaders: []string{"X-A"}}}
+	b := &policy.Document{Service: &policy.Block{AllowOrigins: []string{"https://b.example.com"}, ExposeHeaders: []string{"X-B"}}}
 	e := gin.New()
 	e.GET("/x", func(c *gin.Context) {
 		h := c.Writer.Header()
@@ -189,7 +195,11 @@ func TestHandlerConcurrentSwap(t *testing.T) {
 		h.Add("Access-Control-Expose-Headers", "X-Backend")
 		c.Status(http.StatusOK)
 	})
-	h := NewHandler(e, a, nil)
+	c, err := core.NewController(route.New(nil, false), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := c.Handler(e)
 
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -202,10 +212,13 @@ func TestHandlerConcurrentSwap(t *testing.T) {
 				return
 			default:
 			}
+			doc := a
 			if i%2 == 0 {
-				h.Swap(b)
-			} else {
-				h.Swap(a)
+				doc = b
+			}
+			if _, err := c.Apply(doc); err != nil {
+				t.Error(err)
+				return
 			}
 		}
 	}()
@@ -248,24 +261,5 @@ func TestHandlerConcurrentSwap(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
-	}
-}
-
-func TestBuildErrorsNamePaths(t *testing.T) {
-	_, err := Build(luraconfig.ServiceConfig{ExtraConfig: luraconfig.ExtraConfig{
-		Namespace: map[string]any{"max_age": 12.0, "allow_origin": []any{}},
-		"router":  map[string]any{"auto_options": "yes"},
-	}})
-	if err == nil {
-		t.Fatal("Build accepted a bad configuration")
-	}
-	for _, want := range []string{
-		`extra_config["security/cors"].allow_origin: unknown key "allow_origin"; did you mean "allow_origins"?`,
-		`extra_config["security/cors"].max_age: 12 is a number, not a string`,
-		`extra_config.router.auto_options: "yes" is not a boolean`,
-	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q:\n%v", want, err)
-		}
 	}
 }

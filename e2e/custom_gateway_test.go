@@ -1,0 +1,72 @@
+package e2e
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/corsgate/corsgate/plugin/plugintest"
+)
+
+// The custom gateway of docs/custom-gateway.md builds, says how to run it
+// when the argument is missing (instead of panicking), refuses an invalid
+// CORS configuration, and serves CORS with a valid one.
+func TestCustomGatewayExample(t *testing.T) {
+	bin := customGatewayPath
+	run := func(args ...string) (int, string) {
+		var out bytes.Buffer
+		cmd := exec.Command(bin, args...)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode(), out.String()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0, out.String()
+	}
+	if code, out := run(); code != 2 || !strings.Contains(out, "usage:") || strings.Contains(out, "panic") {
+		t.Errorf("without an argument: exit %d\n%s", code, out)
+	}
+	bad := plugintest.WriteFile(t, plugintest.Gateway{CORS: plugintest.Block{"allow_origins": []any{"*"}, "allow_credentials": true},
+		Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/a", nil)}}.JSON(8080))
+	if code, out := run(bad); code != 1 || !strings.Contains(out, `extra_config["security/cors"].allow_origins[0]`) {
+		t.Errorf("an invalid configuration: exit %d\n%s", code, out)
+	}
+
+	port := freePort(t)
+	good := plugintest.WriteFile(t, plugintest.Gateway{CORS: plugintest.Block{"allow_origins": []any{originApp}},
+		Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/a", nil)}}.JSON(port))
+	var logs syncBuffer
+	cmd := exec.Command(bin, good)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		req, _ := http.NewRequest(http.MethodOptions, url+"/a", nil)
+		req.Header = plugintest.Preflight(originApp, "GET")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != originApp {
+				t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the custom gateway does not answer: %v\n%s", err, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -1,0 +1,196 @@
+package core
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/plugin/route"
+)
+
+// LogPrefix starts every log line of the CORS layer.
+const LogPrefix = "[SERVICE: Gin][CORS]"
+
+// ReasonHeader carries the reason of a refusal when the policy has debug
+// on, so that it shows in the browser's network panel.
+const ReasonHeader = "X-Cors-Reason"
+
+const hOrigin = "Origin"
+
+// Logger receives the CORS layer's log lines. lura's logging.Logger is
+// one.
+type Logger interface {
+	Debug(v ...any)
+	Info(v ...any)
+	Warning(v ...any)
+}
+
+// Observer receives the decision of every request the Handler serves, with
+// the route it resolved to (nil for requests no endpoint serves). It is
+// called on the request path, before the response is written, and must
+// not allocate or block; it may be called concurrently.
+type Observer interface {
+	ObserveCORS(r *route.Route, d policy.Decision)
+}
+
+// Handler is the CORS layer: an http.Handler that wraps the gateway's
+// router. It serves each request with the Controller's snapshot of the
+// moment the request arrives, answers preflights itself, and sets the CORS
+// headers of every other response just before its header is written, so
+// that its answer wins over any CORS header a backend sent.
+type Handler struct {
+	next http.Handler
+	c    *Controller
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	plan := h.c.current.Load().Plan(r)
+	if o := h.c.observer; o != nil {
+		o.ObserveCORS(plan.Scope.Route, plan.Decision)
+	}
+	p := plan.Scope.Policy
+	switch plan.Action {
+	case Forward:
+		h.next.ServeHTTP(w, r)
+	case Serve:
+		if p.Debug() && plan.Decision.Reason != policy.NoOrigin {
+			h.logDecision(r, p, plan.Decision)
+		}
+		if p.StripRequestHeaders() {
+			stripCORSRequestHeaders(r.Header)
+		}
+		cw := writerPool.Get().(*corsWriter)
+		*cw = corsWriter{ResponseWriter: w, handler: h, plan: plan, req: r}
+		h.next.ServeHTTP(cw, r)
+		cw.apply()
+		*cw = corsWriter{}
+		writerPool.Put(cw)
+	case Answer, AnswerAndForward:
+		plan.WriteHeaders(w.Header())
+		if p.Debug() {
+			h.logDecision(r, p, plan.Decision)
+		}
+		if plan.Action == AnswerAndForward {
+			h.next.ServeHTTP(w, r)
+			return
+		}
+		w.WriteHeader(plan.Status())
+	case Terminate:
+		plan.WriteHeaders(w.Header())
+		if p.Debug() {
+			h.logDecision(r, p, plan.Decision)
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(plan.Status())
+			io.WriteString(w, p.Text(plan.Decision)+"\n")
+			return
+		}
+		w.WriteHeader(plan.Status())
+	}
+}
+
+// logDecision logs a decision of a policy with debug on.
+func (h *Handler) logDecision(r *http.Request, p *policy.Policy, d policy.Decision) {
+	h.c.logger.Debug(LogPrefix, r.Method, r.URL.Path, p.Text(d))
+}
+
+// stripCORSRequestHeaders keeps the CORS request headers from the
+// endpoint's backends (strip_cors_request_headers).
+func stripCORSRequestHeaders(h http.Header) {
+	for k := range h {
+		if k == hOrigin || strings.HasPrefix(k, "Access-Control-Request-") || strings.HasPrefix(k, "Sec-Fetch-") {
+			delete(h, k)
+		}
+	}
+}
+
+// noteBackendCORS logs, once per endpoint and only with debug on, that the
+// endpoint's backend answered CORS itself (double CORS validation).
+func (h *Handler) noteBackendCORS(sc *Scope, hdr http.Header) {
+	if sc.Route == nil || !sc.Policy.Debug() || len(hdr["Access-Control-Allow-Origin"]) == 0 {
+		return
+	}
+	if sc.backendCORSLogged.CompareAndSwap(false, true) {
+		h.c.logger.Debug(LogPrefix, "the backend of", sc.Name(), "("+strings.Join(sc.Route.Backends, ", ")+") also answers CORS:",
+			"the gateway replaces its Access-Control-* headers with its own; to stop forwarding Origin to it, set strip_cors_request_headers: true on the endpoint, or turn CORS off in the backend")
+	}
+}
+
+var writerPool = sync.Pool{New: func() any { return new(corsWriter) }}
+
+// corsWriter sets the CORS headers of an actual response at the moment its
+// header is written. Only ServeHTTP uses it, and only until it returns, as
+// the net/http contract requires of every handler.
+type corsWriter struct {
+	http.ResponseWriter
+	handler *Handler
+	plan    Plan
+	req     *http.Request
+	done    bool
+}
+
+func (w *corsWriter) apply() {
+	if w.done {
+		return
+	}
+	w.done = true
+	h := w.ResponseWriter.Header()
+	w.handler.noteBackendCORS(w.plan.Scope, h)
+	w.plan.WriteHeaders(h)
+}
+
+// WriteHeader implements http.ResponseWriter.
+func (w *corsWriter) WriteHeader(code int) {
+	w.apply()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write implements http.ResponseWriter.
+func (w *corsWriter) Write(b []byte) (int, error) {
+	w.apply()
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush implements http.Flusher when the underlying writer does.
+func (w *corsWriter) Flush() {
+	w.apply()
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Hijack implements http.Hijacker when the underlying writer does, for
+// WebSocket upgrades through the gateway.
+func (w *corsWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.apply()
+	if hj, ok := w.ResponseWriter.(http.Hijacker); ok {
+		return hj.Hijack()
+	}
+	return nil, nil, errors.New("corsgate: the underlying ResponseWriter does not support Hijack")
+}
+
+// CloseNotify implements the deprecated http.CloseNotifier, which gin's
+// Context.Stream still asserts on the writer: it delegates when the
+// underlying writer has it, and otherwise reports the end of the request's
+// context.
+func (w *corsWriter) CloseNotify() <-chan bool {
+	//lint:ignore SA1019 gin's Stream needs it
+	if cn, ok := w.ResponseWriter.(http.CloseNotifier); ok { //nolint:staticcheck
+		return cn.CloseNotify()
+	}
+	ch := make(chan bool, 1)
+	ctx := w.req.Context()
+	go func() {
+		<-ctx.Done()
+		ch <- true
+	}()
+	return ch
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *corsWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
