@@ -8,7 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/corsgate/corsgate/plugin/core"
 	"github.com/corsgate/corsgate/plugin/plugintest"
 	"github.com/corsgate/corsgate/plugin/policy"
 	"github.com/corsgate/corsgate/plugin/route"
@@ -77,34 +76,6 @@ func BenchmarkPlugin(b *testing.B) {
 	h := benchGateway.Controller(b).Handler(benchEngine())
 	for _, c := range benchRequests() {
 		b.Run(c.name, func(b *testing.B) { runBench(b, h, c.req) })
-	}
-}
-
-// TestPluginAddsNoAllocations checks the benchmark's claim in a test: on
-// every path, the CORS Handler allocates nothing beyond what the engine
-// itself does.
-func TestPluginAddsNoAllocations(t *testing.T) {
-	e := benchEngine()
-	observed := &countingObserver{}
-	handlers := map[string]http.Handler{
-		"plugin":               benchGateway.Controller(t).Handler(benchEngine()),
-		"plugin with observer": benchGateway.Controller(t, core.WithObserver(observed)).Handler(benchEngine()),
-	}
-	for name, h := range handlers {
-		for _, c := range benchRequests() {
-			w := &discard{h: http.Header{}}
-			floor := testing.AllocsPerRun(200, func() { clear(w.h); e.ServeHTTP(w, c.req) })
-			got := testing.AllocsPerRun(200, func() { clear(w.h); h.ServeHTTP(w, c.req) })
-			if c.name == "preflight_allowed" || c.name == "preflight_denied" {
-				floor = 0 // the plugin answers preflights without the engine
-			}
-			if got > floor {
-				t.Errorf("%s, %s: %v allocations with the plugin, %v without", name, c.name, got, floor)
-			}
-		}
-	}
-	if observed.n.Load() == 0 {
-		t.Error("the observer saw no decision")
 	}
 }
 

@@ -80,7 +80,7 @@ func (c *Controller) Routes() *route.Index { return c.routes }
 // Handler returns the CORS layer in front of next, the gateway's router.
 // It always serves the controller's current snapshot.
 func (c *Controller) Handler(next http.Handler) *Handler {
-	return &Handler{next: next, c: c}
+	return &Handler{next: next, c: c, current: &c.current, observer: c.observer}
 }
 
 type nopLogger struct{}

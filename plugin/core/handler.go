@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/corsgate/corsgate/plugin/policy"
 	"github.com/corsgate/corsgate/plugin/route"
@@ -44,53 +45,85 @@ type Observer interface {
 // headers of every other response just before its header is written, so
 // that its answer wins over any CORS header a backend sent.
 type Handler struct {
-	next http.Handler
-	c    *Controller
+	next     http.Handler
+	c        *Controller
+	current  *atomic.Pointer[Snapshot] // the controller's
+	observer Observer                  // the controller's, fixed at its creation
 }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	plan := h.c.current.Load().Plan(r)
-	if o := h.c.observer; o != nil {
-		o.ObserveCORS(plan.Scope.Route, plan.Decision)
+	// The same decision as Snapshot.Plan, spelled out so that each header
+	// is read once and nothing is copied.
+	snap := h.current.Load()
+	var pr policy.PreflightRequest
+	var sc *Scope
+	var d policy.Decision
+	var action Action
+	if r.Method == http.MethodOptions {
+		pr = policy.ReadPreflight(r.Header)
+		if pr.IsPreflight() {
+			sc, d, action = snap.decidePreflight(r.URL.Path, &pr)
+		} else {
+			sc, d, action = snap.decideActual(r.Method, r.URL.Path, pr.Origin)
+		}
+	} else {
+		pr.Origin = r.Header[hOrigin]
+		sc, d, action = snap.decideActual(r.Method, r.URL.Path, pr.Origin)
 	}
-	p := plan.Scope.Policy
-	switch plan.Action {
-	case Forward:
-		h.next.ServeHTTP(w, r)
+	if o := h.observer; o != nil {
+		o.ObserveCORS(sc.Route, d)
+	}
+	p := sc.Policy
+	switch action {
 	case Serve:
-		if p.Debug() && plan.Decision.Reason != policy.NoOrigin {
-			h.logDecision(r, p, plan.Decision)
+		if p.Debug() && d.Reason != policy.NoOrigin {
+			h.logDecision(r, p, d)
 		}
 		if p.StripRequestHeaders() {
 			stripCORSRequestHeaders(r.Header)
 		}
 		cw := writerPool.Get().(*corsWriter)
-		*cw = corsWriter{ResponseWriter: w, handler: h, plan: plan, req: r}
+		*cw = corsWriter{ResponseWriter: w, handler: h, scope: sc, origin: pr.Origin, decision: d, req: r}
 		h.next.ServeHTTP(cw, r)
 		cw.apply()
 		*cw = corsWriter{}
 		writerPool.Put(cw)
+	case Forward:
+		h.next.ServeHTTP(w, r)
 	case Answer, AnswerAndForward:
-		plan.WriteHeaders(w.Header())
+		p.AnswerPreflight(w.Header(), &pr, d)
 		if p.Debug() {
-			h.logDecision(r, p, plan.Decision)
+			h.debug(w.Header(), r, p, d)
 		}
-		if plan.Action == AnswerAndForward {
+		if action == AnswerAndForward {
 			h.next.ServeHTTP(w, r)
 			return
 		}
-		w.WriteHeader(plan.Status())
+		w.WriteHeader(p.SuccessStatus())
 	case Terminate:
-		plan.WriteHeaders(w.Header())
-		if p.Debug() {
-			h.logDecision(r, p, plan.Decision)
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.WriteHeader(plan.Status())
-			io.WriteString(w, p.Text(plan.Decision)+"\n")
+		if d.Preflight {
+			p.AnswerPreflight(w.Header(), &pr, d)
+		} else {
+			p.WriteActual(w.Header(), pr.Origin, d)
+		}
+		if !p.Debug() {
+			w.WriteHeader(p.UnmatchedStatus())
 			return
 		}
-		w.WriteHeader(plan.Status())
+		h.debug(w.Header(), r, p, d)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(p.UnmatchedStatus())
+		io.WriteString(w, p.Text(d)+"\n")
+	}
+}
+
+// debug logs the decision of a policy with debug on and, for a refusal,
+// sets ReasonHeader on hdr.
+func (h *Handler) debug(hdr http.Header, r *http.Request, p *policy.Policy, d policy.Decision) {
+	h.logDecision(r, p, d)
+	if !d.Allowed() {
+		hdr.Set(ReasonHeader, p.Text(d))
 	}
 }
 
@@ -109,10 +142,10 @@ func stripCORSRequestHeaders(h http.Header) {
 	}
 }
 
-// noteBackendCORS logs, once per endpoint and only with debug on, that the
+// noteBackendCORS logs, once per endpoint (it is called only with debug on), that the
 // endpoint's backend answered CORS itself (double CORS validation).
 func (h *Handler) noteBackendCORS(sc *Scope, hdr http.Header) {
-	if sc.Route == nil || !sc.Policy.Debug() || len(hdr["Access-Control-Allow-Origin"]) == 0 {
+	if sc.Route == nil || len(hdr["Access-Control-Allow-Origin"]) == 0 {
 		return
 	}
 	if sc.backendCORSLogged.CompareAndSwap(false, true) {
@@ -128,10 +161,12 @@ var writerPool = sync.Pool{New: func() any { return new(corsWriter) }}
 // the net/http contract requires of every handler.
 type corsWriter struct {
 	http.ResponseWriter
-	handler *Handler
-	plan    Plan
-	req     *http.Request
-	done    bool
+	handler  *Handler
+	scope    *Scope
+	origin   []string
+	decision policy.Decision
+	req      *http.Request
+	done     bool
 }
 
 func (w *corsWriter) apply() {
@@ -140,8 +175,14 @@ func (w *corsWriter) apply() {
 	}
 	w.done = true
 	h := w.ResponseWriter.Header()
-	w.handler.noteBackendCORS(w.plan.Scope, h)
-	w.plan.WriteHeaders(h)
+	p := w.scope.Policy
+	if p.Debug() {
+		w.handler.noteBackendCORS(w.scope, h)
+	}
+	p.WriteActual(h, w.origin, w.decision)
+	if p.Debug() && !w.decision.Allowed() && w.decision.Reason != policy.NoOrigin {
+		h.Set(ReasonHeader, p.Text(w.decision))
+	}
 }
 
 // WriteHeader implements http.ResponseWriter.

@@ -53,39 +53,72 @@ type Plan struct {
 	origin    []string
 }
 
-// Plan decides what to do with r. It reads each request header at most
-// once and does not allocate.
+// Plan decides what to do with r. The Handler makes the same decision
+// for every request (with decide); Plan packs it, with what is needed to
+// write the answer, for explanations and tests.
 func (s *Snapshot) Plan(r *http.Request) Plan {
-	if r.Method == http.MethodOptions {
-		if pr := policy.ReadPreflight(r.Header); pr.IsPreflight() {
-			sc := s.Resolve(pr.Method[0], r.URL.Path)
-			p := sc.Policy
-			if p == nil {
-				return Plan{Scope: sc, Decision: sc.notApplied(true), Action: Forward}
-			}
-			d := p.CheckPreflight(&pr)
-			plan := Plan{Scope: sc, Decision: d, Action: Answer, preflight: pr}
-			switch {
-			case d.Allowed() && p.Passthrough():
-				plan.Action = AnswerAndForward
-			case !d.Allowed() && p.Terminate():
-				plan.Action = Terminate
-			}
-			return plan
-		}
+	pr := readCORSHeaders(r)
+	sc, d, a := s.decide(r, &pr)
+	pl := Plan{Scope: sc, Decision: d, Action: a}
+	if d.Preflight {
+		pl.preflight = pr
+	} else {
+		pl.origin = pr.Origin
 	}
-	sc := s.Resolve(r.Method, r.URL.Path)
+	return pl
+}
+
+// readCORSHeaders reads the CORS request headers decide needs, each once:
+// Origin, and for an OPTIONS request the requested method too.
+func readCORSHeaders(r *http.Request) policy.PreflightRequest {
+	if r.Method == http.MethodOptions {
+		return policy.ReadPreflight(r.Header)
+	}
+	return policy.PreflightRequest{Origin: r.Header[hOrigin]}
+}
+
+// decide is the decision of every request: the scope that applies, the
+// CORS decision and the action. pr holds the request's CORS headers, read
+// once by the caller (readCORSHeaders). It does not allocate, and returns
+// in registers.
+func (s *Snapshot) decide(r *http.Request, pr *policy.PreflightRequest) (*Scope, policy.Decision, Action) {
+	if r.Method == http.MethodOptions && pr.IsPreflight() {
+		return s.decidePreflight(r.URL.Path, pr)
+	}
+	return s.decideActual(r.Method, r.URL.Path, pr.Origin)
+}
+
+// decidePreflight decides a preflight request.
+func (s *Snapshot) decidePreflight(path string, pr *policy.PreflightRequest) (*Scope, policy.Decision, Action) {
+	sc := s.Resolve(pr.Method[0], path)
 	p := sc.Policy
 	if p == nil {
-		return Plan{Scope: sc, Decision: sc.notApplied(false), Action: Forward}
+		return sc, sc.notApplied(true), Forward
 	}
-	origin := r.Header[hOrigin]
-	d := p.CheckActual(r.Method, origin)
-	plan := Plan{Scope: sc, Decision: d, Action: Serve, origin: origin}
+	d := p.CheckPreflight(pr)
+	a := Answer
+	if d.Allowed() {
+		if p.Passthrough() {
+			a = AnswerAndForward
+		}
+	} else if p.Terminate() {
+		a = Terminate
+	}
+	return sc, d, a
+}
+
+// decideActual decides any other request.
+func (s *Snapshot) decideActual(method, path string, origin []string) (*Scope, policy.Decision, Action) {
+	sc := s.Resolve(method, path)
+	p := sc.Policy
+	if p == nil {
+		return sc, sc.notApplied(false), Forward
+	}
+	d := p.CheckActual(method, origin)
 	if p.Terminate() && !d.Allowed() && d.Reason != policy.NoOrigin {
-		plan.Action = Terminate
+		return sc, d, Terminate
 	}
-	return plan
+	return sc, d, Serve
 }
 
 // notApplied is the decision of a scope without a policy.
@@ -98,33 +131,50 @@ func (sc *Scope) notApplied(preflight bool) policy.Decision {
 
 // WriteHeaders writes the CORS headers the plan's answer carries into h:
 // for a preflight, its answer; for an actual request, the headers set on
-// the response (h may already hold a backend's). debug adds the reason of
-// a refusal when the policy has debug on. It writes nothing when CORS
-// does not apply.
+// the response (h may already hold a backend's). It adds the reason of a
+// refusal when the policy has debug on, and writes nothing when CORS does
+// not apply.
 func (pl *Plan) WriteHeaders(h http.Header) {
-	p := pl.Scope.Policy
+	if pl.Decision.Preflight {
+		writePreflight(h, pl.Scope.Policy, &pl.preflight, pl.Decision)
+	} else {
+		writeActual(h, pl.Scope.Policy, pl.origin, pl.Decision)
+	}
+}
+
+// writePreflight writes the answer to a preflight.
+func writePreflight(h http.Header, p *policy.Policy, pr *policy.PreflightRequest, d policy.Decision) {
 	if p == nil {
 		return
 	}
-	if pl.Decision.Preflight {
-		p.AnswerPreflight(h, &pl.preflight, pl.Decision)
-	} else {
-		p.WriteActual(h, pl.origin, pl.Decision)
+	p.AnswerPreflight(h, pr, d)
+	if p.Debug() && !d.Allowed() {
+		h.Set(ReasonHeader, p.Text(d))
 	}
-	if p.Debug() && !pl.Decision.Allowed() && pl.Decision.Reason != policy.NoOrigin {
-		h.Set(ReasonHeader, p.Text(pl.Decision))
+}
+
+// writeActual writes the CORS headers of an actual response.
+func writeActual(h http.Header, p *policy.Policy, origin []string, d policy.Decision) {
+	if p == nil {
+		return
+	}
+	p.WriteActual(h, origin, d)
+	if p.Debug() && !d.Allowed() && d.Reason != policy.NoOrigin {
+		h.Set(ReasonHeader, p.Text(d))
 	}
 }
 
 // Status is the status the gateway itself answers with: the success
 // status of an answered preflight, unmatched_status of a terminated
 // request, or 0 when the router (and the backend) answer.
-func (pl *Plan) Status() int {
-	switch pl.Action {
+func (pl *Plan) Status() int { return status(pl.Scope.Policy, pl.Action) }
+
+func status(p *policy.Policy, a Action) int {
+	switch a {
 	case Answer:
-		return pl.Scope.Policy.SuccessStatus()
+		return p.SuccessStatus()
 	case Terminate:
-		return pl.Scope.Policy.UnmatchedStatus()
+		return p.UnmatchedStatus()
 	}
 	return 0
 }

@@ -151,11 +151,10 @@ func (s *Snapshot) Debug() bool {
 // preflight, the method it asks for) on path: the scope of the endpoint
 // that serves it, or the service scope. It does not allocate.
 func (s *Snapshot) Resolve(method, path string) *Scope {
-	if !s.resolve {
-		return s.service
-	}
-	if r := s.routes.Match(method, path); r != nil {
-		return s.scopes[r.Pos()]
+	if s.resolve {
+		if r := s.routes.Match(method, path); r != nil {
+			return s.scopes[r.Pos()]
+		}
 	}
 	return s.service
 }

@@ -43,7 +43,8 @@ type Policy struct {
 	anyOrigin   bool // allow_origins absent, empty or "*": answer with "*"
 	credentials bool
 
-	methods []string
+	methods    []string
+	methodBits uint8 // methodBit of each method in methods, and OPTIONS, always allowed
 
 	anyHeader     bool
 	headers       map[string]struct{} // lower-case names
@@ -109,6 +110,10 @@ func build(b *Block, v *values, scope string) *Policy {
 	p.methods = DefaultMethods
 	if len(v.methods) > 0 {
 		p.methods = v.methods
+	}
+	p.methodBits = methodBit(http.MethodOptions)
+	for _, m := range p.methods {
+		p.methodBits |= methodBit(m)
 	}
 
 	p.anyHeader = v.anyHeader
