@@ -151,10 +151,17 @@ func (s *Snapshot) Debug() bool {
 // preflight, the method it asks for) on path: the scope of the endpoint
 // that serves it, or the service scope. It does not allocate.
 func (s *Snapshot) Resolve(method, path string) *Scope {
-	if s.resolve {
-		if r := s.routes.Match(method, path); r != nil {
-			return s.scopes[r.Pos()]
-		}
+	if !s.resolve {
+		return s.service
+	}
+	return s.resolveRoute(method, path)
+}
+
+// resolveRoute is Resolve when some route has a scope of its own; apart,
+// so that Resolve stays small enough to be inlined.
+func (s *Snapshot) resolveRoute(method, path string) *Scope {
+	if r := s.routes.Match(method, path); r != nil {
+		return s.scopes[r.Pos()]
 	}
 	return s.service
 }
