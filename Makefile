@@ -32,12 +32,18 @@ build:
 	$(GO) build -o $(BIN)/demo-backend ./cmd/demo-backend
 
 # run: the demo backend in the background (stopped when the gateway exits),
-# the gateway in the foreground. Ctrl-C stops both.
+# the gateway in the foreground with its admin API on 127.0.0.1:$(ADMIN_PORT),
+# behind a random password generated here and printed once. Ctrl-C stops both.
+ADMIN_PORT ?= 9091
 run: build
 	@$(BIN)/corsgate check -c config.example.json
-	@$(BIN)/demo-backend -listen 127.0.0.1:8000 & backend=$$!; \
+	@password=$$(head -c 18 /dev/urandom | base64 | tr -d '/+='); \
+	echo "admin API: http://127.0.0.1:$(ADMIN_PORT)  user: admin  password: $$password"; \
+	echo "  try: curl -u admin:$$password http://127.0.0.1:$(ADMIN_PORT)/_api/v2/user/config/cors"; \
+	$(BIN)/demo-backend -listen 127.0.0.1:8000 & backend=$$!; \
 	trap 'kill $$backend 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/corsgate run -c config.example.json -d -p $(PORT)
+	CORSGATE_ADMIN_USER=admin CORSGATE_ADMIN_PASSWORD=$$password \
+	$(BIN)/corsgate run -c config.example.json -d -p $(PORT) --admin-listen 127.0.0.1:$(ADMIN_PORT)
 
 check: build
 	$(BIN)/corsgate check -c config.example.json
@@ -62,7 +68,7 @@ vet:
 # unit: the unit tests with -race, then the allocation tests, which only
 # build without -race (the race detector makes sync.Pool drop objects).
 unit:
-	$(GO) test -race -count=1 ./plugin/... ./schema/... ./debug/... ./cmd/...
+	$(GO) test -race -count=1 ./plugin/... ./schema/... ./admin/... ./debug/... ./cmd/...
 	$(GO) test -count=1 -run 'NoAllocations' ./plugin/
 
 e2e: deps-browser

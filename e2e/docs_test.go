@@ -122,9 +122,15 @@ func shellWords(s string) ([]string, error) {
 	return words, nil
 }
 
-// exampleGateway is the gateway of `make run`, started on demand.
+// docsAdminPassword stands for the password make run prints: the docs
+// write "$CORSGATE_ADMIN_PASSWORD".
+const docsAdminPassword = "docs-password-1234"
+
+// exampleGateway is the gateway of `make run`, started on demand, with its
+// admin API.
 type exampleGateway struct {
-	url string // http://127.0.0.1:PORT
+	url   string // http://127.0.0.1:PORT
+	admin string // http://127.0.0.1:ADMINPORT
 }
 
 func startExampleGateway(t *testing.T, root string) *exampleGateway {
@@ -140,7 +146,10 @@ func startExampleGateway(t *testing.T, root string) *exampleGateway {
 	t.Cleanup(func() { backend.Process.Kill(); backend.Wait() })
 	waitListening(t, backendAddr, &backendLogs)
 
-	g := startGateway(t, true, func(port int) obj {
+	adminPort := freePort(t)
+	t.Setenv("CORSGATE_ADMIN_USER", "admin")
+	t.Setenv("CORSGATE_ADMIN_PASSWORD", docsAdminPassword)
+	g := startGatewayArgs(t, true, []string{"--admin-listen", "127.0.0.1:" + strconv.Itoa(adminPort)}, func(port int) obj {
 		cfg := readConfigFile(t, filepath.Join(root, "config.example.json"))
 		cfg["port"] = port
 		backendHosts(t, cfg, func(h string) string {
@@ -153,7 +162,7 @@ func startExampleGateway(t *testing.T, root string) *exampleGateway {
 		})
 		return cfg
 	})
-	return &exampleGateway{url: g.URL}
+	return &exampleGateway{url: g.URL, admin: "http://127.0.0.1:" + strconv.Itoa(adminPort)}
 }
 
 func waitListening(t *testing.T, addr string, logs *syncBuffer) {
@@ -173,6 +182,7 @@ func waitListening(t *testing.T, addr string, logs *syncBuffer) {
 // gateway and renders the answer as curl prints it (see the file comment).
 func (g *exampleGateway) runCurl(args []string) (string, error) {
 	method, target := "", ""
+	var basic [2]string
 	h := http.Header{}
 	var body io.Reader
 	for i := 0; i < len(args); i++ {
@@ -188,6 +198,10 @@ func (g *exampleGateway) runCurl(args []string) (string, error) {
 				return "", fmt.Errorf("-H %q is not Name: value", args[i])
 			}
 			h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+		case "-u":
+			i++
+			user, pass, _ := strings.Cut(args[i], ":")
+			basic = [2]string{user, pass}
 		case "-d", "--data":
 			i++
 			body = strings.NewReader(args[i])
@@ -202,17 +216,26 @@ func (g *exampleGateway) runCurl(args []string) (string, error) {
 		}
 	}
 	u, err := url.Parse(target)
-	if err != nil || u.Host != "127.0.0.1:8080" {
-		return "", fmt.Errorf("curl must target http://127.0.0.1:8080 (the gateway of make run), not %q", target)
+	base := g.url
+	switch {
+	case err != nil:
+		return "", err
+	case u.Host == "127.0.0.1:9091":
+		base = g.admin
+	case u.Host != "127.0.0.1:8080":
+		return "", fmt.Errorf("curl must target http://127.0.0.1:8080 (the gateway of make run) or :9091 (its admin API), not %q", target)
 	}
 	if method == "" {
 		method = http.MethodGet
 	}
-	req, err := http.NewRequest(method, g.url+u.RequestURI(), body)
+	req, err := http.NewRequest(method, base+u.RequestURI(), body)
 	if err != nil {
 		return "", err
 	}
 	req.Header = h
+	if basic[0] != "" {
+		req.SetBasicAuth(basic[0], basic[1])
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return "", err
@@ -238,16 +261,24 @@ func (g *exampleGateway) runCurl(args []string) (string, error) {
 		out.Write(bytes.TrimRight(b, "\n"))
 		out.WriteString("\n")
 	}
-	return out.String(), nil
+	// The docs speak of make run's addresses, not of the test's free ports.
+	text := strings.ReplaceAll(out.String(), strings.TrimPrefix(g.admin, "http://"), "127.0.0.1:9091")
+	return strings.ReplaceAll(text, strings.TrimPrefix(g.url, "http://"), "127.0.0.1:8080"), nil
 }
 
 // runCorsgate runs a corsgate command from the repository root and
 // returns what a terminal would show (stdout and stderr as written).
 func runCorsgate(root string, args []string, echoExit bool) (string, error) {
+	return runCorsgateEnv(root, args, echoExit)
+}
+
+// runCorsgateEnv is runCorsgate with extra environment variables.
+func runCorsgateEnv(root string, args []string, echoExit bool, env ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -287,26 +318,31 @@ func TestDocs(t *testing.T) {
 		rel, _ := filepath.Rel(root, path)
 		lines := strings.Split(string(data), "\n")
 		blocks := consoleBlocks(t, rel, lines)
-		changed := false
-		for bi := len(blocks) - 1; bi >= 0; bi-- { // from the end, so that rewriting keeps indexes
-			b := blocks[bi]
-			var rewritten []string
+		// Run the commands in order (they may change the example gateway's
+		// state), then rewrite the blocks from the end, so that indexes hold.
+		rewritten := make([][]string, len(blocks))
+		for bi, b := range blocks {
 			for _, c := range b.cmds {
 				total++
 				line, echoExit := strings.CutSuffix(c.line, `; echo "exit $?"`)
-				words, err := shellWords(line)
+				words, err := shellWords(strings.ReplaceAll(line, "$CORSGATE_ADMIN_PASSWORD", docsAdminPassword))
 				var got string
 				switch {
 				case err != nil:
-				case len(words) > 0 && words[0] == "corsgate" && len(words) > 1 && (words[1] == "check" || words[1] == "explain"):
+				case len(words) > 1 && words[0] == "corsgate" && (words[1] == "check" || words[1] == "explain"):
 					got, err = runCorsgate(root, words[1:], echoExit)
+				case len(words) > 1 && words[0] == "corsgate" && words[1] == "config":
+					if gw == nil {
+						gw = startExampleGateway(t, root)
+					}
+					got, err = runCorsgateEnv(root, words[1:], echoExit, "CORSGATE_ADMIN_URL="+gw.admin)
 				case len(words) > 0 && words[0] == "curl":
 					if gw == nil {
 						gw = startExampleGateway(t, root)
 					}
 					got, err = gw.runCurl(words[1:])
 				default:
-					err = errors.New("only corsgate check, corsgate explain and curl -si are run from console blocks; use a ```sh block for other commands")
+					err = errors.New("only corsgate check, explain and config, and curl -si, are run from console blocks; use a ```sh block for other commands")
 				}
 				if err != nil {
 					t.Errorf("%s:%d: $ %s: %v", rel, b.line, c.line, err)
@@ -315,16 +351,16 @@ func TestDocs(t *testing.T) {
 				if !update && got != c.output {
 					t.Errorf("%s:%d: $ %s\n--- the docs say:\n%s--- the command prints:\n%s", rel, b.line, c.line, c.output, got)
 				}
-				rewritten = append(rewritten, "$ "+c.line)
-				rewritten = append(rewritten, strings.Split(strings.TrimSuffix(got, "\n"), "\n")...)
-				if got == "" {
-					rewritten = rewritten[:len(rewritten)-1]
+				rewritten[bi] = append(rewritten[bi], "$ "+c.line)
+				if got != "" {
+					rewritten[bi] = append(rewritten[bi], strings.Split(strings.TrimSuffix(got, "\n"), "\n")...)
 				}
 			}
-			if update {
-				lines = slices.Concat(lines[:b.start], rewritten, lines[b.end:])
-				changed = true
-			}
+		}
+		changed := false
+		for bi := len(blocks) - 1; bi >= 0 && update; bi-- {
+			lines = slices.Concat(lines[:blocks[bi].start], rewritten[bi], lines[blocks[bi].end:])
+			changed = true
 		}
 		if update && changed {
 			if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {

@@ -130,10 +130,16 @@ func (g *gateway) Logs() string { return g.logs.String() }
 // a new port if the first one was taken.
 func startGateway(t testing.TB, debug bool, build func(port int) obj) *gateway {
 	t.Helper()
+	return startGatewayArgs(t, debug, nil, build)
+}
+
+// startGatewayArgs is startGateway with more arguments for corsgate run.
+func startGatewayArgs(t testing.TB, debug bool, extra []string, build func(port int) obj) *gateway {
+	t.Helper()
 	var lastLogs string
 	for attempt := 0; attempt < 3; attempt++ {
 		port := freePort(t)
-		g, ok := tryStartGateway(t, port, debug, build(port))
+		g, ok := tryStartGateway(t, port, debug, extra, build(port))
 		if ok {
 			return g
 		}
@@ -146,10 +152,10 @@ func startGateway(t testing.TB, debug bool, build func(port int) obj) *gateway {
 	return nil
 }
 
-func tryStartGateway(t testing.TB, port int, debug bool, cfg obj) (*gateway, bool) {
+func tryStartGateway(t testing.TB, port int, debug bool, extra []string, cfg obj) (*gateway, bool) {
 	t.Helper()
 	path := plugintest.WriteFile(t, cfg)
-	args := []string{"run", "-c", path}
+	args := append([]string{"run", "-c", path}, extra...)
 	if debug {
 		args = append(args, "-d")
 	}

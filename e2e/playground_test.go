@@ -108,7 +108,7 @@ func startPlaygroundWithGateway(t *testing.T, debug bool, build func(port int, p
 			logs = play.logs.String()
 			continue
 		}
-		g, ok := tryStartGateway(t, gwPort, debug, build(gwPort, play.URL))
+		g, ok := tryStartGateway(t, gwPort, debug, nil, build(gwPort, play.URL))
 		if ok {
 			return playgroundSetup{gw: g, play: play}
 		}

@@ -36,6 +36,15 @@ var CORSSchema []byte
 // SchemaURL is the $id of CORSSchema.
 const SchemaURL = "https://corsgate.dev/schema/cors.schema.json"
 
+// AdminSchema is the JSON Schema of the corsgate/admin namespace, the
+// admin listener's settings.
+//
+//go:embed admin.schema.json
+var AdminSchema []byte
+
+// AdminURL is the $id of AdminSchema.
+const AdminURL = "https://corsgate.dev/schema/admin.schema.json"
+
 // Violation is one way a value breaks the schema.
 type Violation struct {
 	// Path is the JSON path of the value, such as
@@ -71,12 +80,14 @@ const (
 	ServicePolicy = "servicePolicy"
 	// EndpointPolicy is the security/cors block of one endpoint.
 	EndpointPolicy = "endpointPolicy"
+	// Admin is the corsgate/admin block (AdminSchema).
+	Admin = "admin"
 )
 
 // Schema is cors.schema.json compiled with a set of formats. It is
 // immutable and safe for concurrent use.
 type Schema struct {
-	raw  any
+	raws map[string]any // the schema documents, by URL
 	defs map[string]*jsonschema.Schema
 }
 
@@ -87,17 +98,13 @@ var FormatNames = []string{"cors-origin", "cors-origin-set", "anchored-regexp", 
 // New compiles the embedded schema with formats, which must define every
 // name in FormatNames.
 func New(formats ...Format) (*Schema, error) {
-	raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(CORSSchema))
-	if err != nil {
-		return nil, fmt.Errorf("cors.schema.json: %w", err)
-	}
+	s := &Schema{raws: map[string]any{}, defs: map[string]*jsonschema.Schema{}}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
 	have := map[string]bool{}
 	for _, f := range formats {
-		check := f.Check
-		c.RegisterFormat(&jsonschema.Format{Name: f.Name, Validate: check})
+		c.RegisterFormat(&jsonschema.Format{Name: f.Name, Validate: f.Check})
 		have[f.Name] = true
 	}
 	for _, name := range FormatNames {
@@ -105,12 +112,22 @@ func New(formats ...Format) (*Schema, error) {
 			return nil, fmt.Errorf("schema.New: no checker for the format %q", name)
 		}
 	}
-	if err := c.AddResource(SchemaURL, raw); err != nil {
-		return nil, err
+	for url, doc := range map[string][]byte{SchemaURL: CORSSchema, AdminURL: AdminSchema} {
+		raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", url, err)
+		}
+		if err := c.AddResource(url, raw); err != nil {
+			return nil, err
+		}
+		s.raws[url] = raw
 	}
-	s := &Schema{raw: raw, defs: map[string]*jsonschema.Schema{}}
-	for _, def := range []string{ServicePolicy, EndpointPolicy} {
-		d, err := c.Compile(SchemaURL + "#/$defs/" + def)
+	for def, url := range map[string]string{
+		ServicePolicy:  SchemaURL + "#/$defs/" + ServicePolicy,
+		EndpointPolicy: SchemaURL + "#/$defs/" + EndpointPolicy,
+		Admin:          AdminURL,
+	} {
+		d, err := c.Compile(url)
 		if err != nil {
 			return nil, err
 		}
@@ -360,8 +377,8 @@ func jsonText(v any) string {
 
 // schemaNode returns the raw schema node at the fragment of a schema URL.
 func (s *Schema) schemaNode(url string) any {
-	_, frag, _ := strings.Cut(url, "#")
-	node := s.raw
+	base, frag, _ := strings.Cut(url, "#")
+	node := s.raws[base]
 	for _, tok := range strings.Split(strings.TrimPrefix(frag, "/"), "/") {
 		if tok == "" {
 			continue

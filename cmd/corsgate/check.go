@@ -17,7 +17,7 @@ func checkCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "corsgate check: -c FILE is required")
 		return 2
 	}
-	g, ok := loadConfig(*path, nil, stderr)
+	g, ok := loadConfig(*path, nil, "", stderr)
 	if !ok {
 		return 1
 	}

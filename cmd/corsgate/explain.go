@@ -48,7 +48,7 @@ func explainCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	g, ok := loadConfig(*path, nil, stderr)
+	g, ok := loadConfig(*path, nil, "", stderr)
 	if !ok {
 		return 1
 	}

@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	luraconfig "github.com/luraproject/lura/v2/config"
 	"github.com/luraproject/lura/v2/logging"
 
+	"github.com/corsgate/corsgate/admin"
 	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/plugin/core"
 	"github.com/corsgate/corsgate/plugin/policy"
@@ -18,21 +20,30 @@ import (
 type gatewayConfig struct {
 	path     string
 	cfg      luraconfig.ServiceConfig
+	doc      *policy.Document // the file's CORS document
 	ctrl     *core.Controller
-	warnings []string // about the file; the CORS warnings are the snapshot's
+	admin    *admin.Config // nil without an admin listener
+	warnings []string      // about the file; the CORS warnings are the snapshot's
 }
 
 // loadConfig parses a KrakenD v3 configuration file, applies KrakenD's
 // aliases and compiles the CORS settings. On failure it prints every
 // problem to stderr and returns false. logger receives the debug lines of
 // policies with debug on; nil discards them.
-func loadConfig(path string, logger logging.Logger, stderr io.Writer) (*gatewayConfig, bool) {
+func loadConfig(path string, logger logging.Logger, adminListen string, stderr io.Writer) (*gatewayConfig, bool) {
 	cfg, dupWarnings, err := plugin.ParseFile(path)
 	if err != nil {
 		fmt.Fprintln(stderr, "corsgate:", err)
 		return nil, false
 	}
+	doc, _, _ := plugin.Read(cfg)
 	ctrl, err := plugin.New(cfg, logger)
+	adminCfg, adminErrs := admin.ReadConfig(cfg.ExtraConfig, path, cfg.Port, adminListen, os.Getenv)
+	if err == nil && len(adminErrs) > 0 {
+		err = adminErrs
+	} else if errs, ok := err.(policy.Errors); ok && len(adminErrs) > 0 {
+		err = append(errs, adminErrs...)
+	}
 	if err != nil {
 		var errs policy.Errors
 		if errors.As(err, &errs) {
@@ -45,7 +56,12 @@ func loadConfig(path string, logger logging.Logger, stderr io.Writer) (*gatewayC
 		}
 		return nil, false
 	}
-	g := &gatewayConfig{path: path, cfg: cfg, ctrl: ctrl}
+	g := &gatewayConfig{path: path, cfg: cfg, doc: doc, ctrl: ctrl, admin: adminCfg}
+	if adminCfg != nil {
+		for _, w := range adminCfg.Credentials.Warnings() {
+			g.warnings = append(g.warnings, w)
+		}
+	}
 	for _, w := range dupWarnings {
 		g.warnings = append(g.warnings, w.Error())
 	}

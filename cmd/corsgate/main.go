@@ -3,12 +3,15 @@
 // It runs a KrakenD v3 JSON configuration unchanged, with CORS handled by
 // the security/cors namespace:
 //
-//	corsgate run -c FILE [-d] [-p PORT]   run the gateway
+//	corsgate run -c FILE [-d] [-p PORT] [--admin-listen ADDR] [--no-watch]
+//	                                      run the gateway
 //	corsgate check -c FILE                validate a configuration and exit
 //	corsgate explain -c FILE --origin O --method M --path P [--header H]... [--credentials]
 //	                                      say what the gateway does with a request, and why
 //	corsgate playground [--listen ADDR] [--target URL]
 //	                                      serve a CORS test page for a gateway
+//	corsgate config get|put|validate|history|rollback|reset [--admin URL]
+//	                                      change CORS on a running gateway
 //	corsgate version                      print the versions
 //
 // Exit status is 0 on success, 1 when the configuration is invalid or the
@@ -24,13 +27,17 @@ import (
 const usage = `corsgate: a lura API gateway with the corsgate CORS plugin
 
 Usage:
-  corsgate run -c FILE [-d] [-p PORT]   run the gateway from a KrakenD v3 JSON config
+  corsgate run -c FILE [-d] [-p PORT] [--admin-listen ADDR] [--no-watch]
+                                        run the gateway from a KrakenD v3 JSON config
   corsgate check -c FILE                validate the config (JSON, lura and CORS) and exit
   corsgate explain -c FILE --origin O --method M --path P [--header H]... [--credentials]
                                         print, as JSON, what the gateway does with that request and why
   corsgate playground [--listen 127.0.0.1:8099] [--target http://localhost:8080]
                                         serve a CORS test page (its own origin) that runs
                                         fetch() against the gateway and shows its explanations
+  corsgate config get|put|validate|history|rollback|reset [--admin URL]
+                                        read and change the CORS settings of a running
+                                        gateway through its admin API
   corsgate version                      print corsgate's and its libraries' versions
 
 Run 'corsgate COMMAND -h' for the flags of a command.
@@ -55,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return explainCommand(args[1:], stdout, stderr)
 	case "playground":
 		return playgroundCommand(args[1:], stdout, stderr)
+	case "config":
+		return configCommand(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		return versionCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":

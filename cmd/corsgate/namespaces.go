@@ -10,6 +10,7 @@ import (
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
 	"github.com/luraproject/lura/v2/transport/http/client"
 
+	"github.com/corsgate/corsgate/admin"
 	"github.com/corsgate/corsgate/plugin"
 )
 
@@ -18,6 +19,7 @@ var supported = map[string]bool{
 	plugin.Namespace:       true,
 	plugin.LegacyNamespace: true,
 	plugin.RouterNamespace: true,
+	admin.Namespace:        true,
 	ginrouter.Namespace:    true,
 	proxy.Namespace:        true,
 	client.Namespace:       true,

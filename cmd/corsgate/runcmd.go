@@ -18,6 +18,7 @@ import (
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
 	"github.com/luraproject/lura/v2/transport/http/server"
 
+	"github.com/corsgate/corsgate/admin"
 	corsdebug "github.com/corsgate/corsgate/debug"
 	"github.com/corsgate/corsgate/plugin"
 )
@@ -29,6 +30,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	path := configFlag(fs)
 	debugMode := fs.Bool("d", false, "debug: log at DEBUG level (CORS decisions included) and enable /__debug/ and /__debug/cors")
 	port := fs.Int("p", 0, "listen on this port instead of the configuration's port")
+	adminListen := fs.String("admin-listen", "", "serve the admin API on this host:port (replaces corsgate/admin's listen; credentials from CORSGATE_ADMIN_* as documented)")
+	noWatch := fs.Bool("no-watch", false, "do not watch the configuration file for changes (SIGHUP still reloads its CORS settings)")
 	if code := parseFlags(fs, args, stderr); code >= 0 {
 		return code
 	}
@@ -45,7 +48,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "corsgate run:", err)
 		return 1
 	}
-	g, ok := loadConfig(*path, logger, stderr)
+	g, ok := loadConfig(*path, logger, *adminListen, stderr)
 	if !ok {
 		return 1
 	}
@@ -78,6 +81,19 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		serveErr = serve(ctx, cfg, h)
 		return serveErr
+	}
+	var adminSrv *admin.Server
+	if g.admin != nil {
+		var err error
+		if adminSrv, err = startAdmin(ctx, g, logger); err != nil {
+			fmt.Fprintln(stderr, "corsgate run:", err)
+			return 1
+		}
+	}
+	if *noWatch {
+		go reloadOnSIGHUP(ctx, g, adminSrv, logger)
+	} else {
+		go watchFile(ctx, g, adminSrv, logger)
 	}
 	plugin.LogStartup(logger, ctrl.Snapshot())
 

@@ -1,0 +1,161 @@
+// Package admin is corsgate's admin listener: an HTTP API, on its own
+// listener, that reads and changes the CORS settings while the gateway
+// runs. Every change is validated like the configuration file, recorded
+// as a new revision of the run-time layer in a store (package store), and
+// applied through the same core.Controller.Apply, atomically.
+//
+// The API speaks Cloudant's CORS API (GET and PUT
+// /_api/v2/user/config/cors) and a full one under /v1/cors/ for every key
+// of every scope, with revisions (ETag and If-Match), a dry run, history,
+// rollback and reset. Every route is behind package auth's Guard:
+// credentials, and no cross-origin access.
+package admin
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+
+	luraconfig "github.com/luraproject/lura/v2/config"
+
+	"github.com/corsgate/corsgate/admin/auth"
+	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/schema"
+)
+
+// Namespace is the service-level extra_config key of the admin settings.
+const Namespace = "corsgate/admin"
+
+// DefaultStoreDir is the embedded store's directory when the block names
+// none, relative to the configuration file's directory.
+const DefaultStoreDir = "corsgate-state"
+
+// Config is the admin listener's configuration, read from the
+// corsgate/admin block.
+type Config struct {
+	// Listen is host:port.
+	Listen string
+	// StoreDir is the embedded store's directory, absolute.
+	StoreDir string
+	// TLSCertFile and TLSKeyFile make the listener serve HTTPS.
+	TLSCertFile, TLSKeyFile string
+	// InsecurePlaintext allows plain HTTP on a non-loopback address.
+	InsecurePlaintext bool
+	// Credentials are the accepted Basic users and Bearer tokens.
+	Credentials *auth.Credentials
+}
+
+// block is the corsgate/admin block as written.
+type block struct {
+	Comment any    `json:"@comment"`
+	Listen  string `json:"listen"`
+	Store   *struct {
+		Type string `json:"type"`
+		Path string `json:"path"`
+	} `json:"store"`
+	BasicAuthFile     string `json:"basic_auth_file"`
+	TokenFile         string `json:"token_file"`
+	TLSCertFile       string `json:"tls_cert_file"`
+	TLSKeyFile        string `json:"tls_key_file"`
+	InsecurePlaintext bool   `json:"insecure_plaintext"`
+}
+
+// ReadConfig reads the corsgate/admin block of a service's extra_config.
+// configPath is the configuration file's path: relative paths in the block
+// are relative to its directory. gatewayPort is the gateway's own port,
+// which the admin listener may not use. listen, when not empty, replaces
+// the block's listen (corsgate run --admin-listen), with or without a
+// block. getenv reads the credentials' environment variables (os.Getenv
+// when nil).
+//
+// It returns nil and no error when there is no block or the block has no
+// listen. It refuses, with the way to fix it: a listener without any
+// credential, a non-loopback listener without TLS or insecure_plaintext,
+// the gateway's port, and every problem of the credentials.
+func ReadConfig(extra luraconfig.ExtraConfig, configPath string, gatewayPort int, listen string, getenv func(string) string) (*Config, policy.Errors) {
+	raw, ok := extra[Namespace]
+	if !ok {
+		if listen == "" {
+			return nil, nil
+		}
+		raw = map[string]any{}
+	}
+	base := schema.Path("extra_config", Namespace)
+	s, err := policy.Schema()
+	if err != nil {
+		return nil, policy.Errors{{Path: base, Message: "internal error: " + err.Error()}}
+	}
+	if vs := s.Validate(schema.Admin, raw, base); len(vs) > 0 {
+		var errs policy.Errors
+		for _, v := range vs {
+			errs = append(errs, policy.Error{Path: v.Path, Value: v.Value, Message: v.Message})
+		}
+		return nil, errs
+	}
+	var b block
+	if err := decodeStrict(raw, &b); err != nil {
+		return nil, policy.Errors{{Path: base, Message: err.Error()}}
+	}
+	if listen != "" {
+		b.Listen = listen // corsgate run --admin-listen
+	}
+	if b.Listen == "" {
+		return nil, nil
+	}
+	dir := filepath.Dir(configPath)
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	cfg := &Config{
+		Listen:            b.Listen,
+		StoreDir:          abs(DefaultStoreDir),
+		TLSCertFile:       abs(b.TLSCertFile),
+		TLSKeyFile:        abs(b.TLSKeyFile),
+		InsecurePlaintext: b.InsecurePlaintext,
+	}
+	if b.Store != nil && b.Store.Path != "" {
+		cfg.StoreDir = abs(b.Store.Path)
+	}
+
+	var errs policy.Errors
+	at := func(key string) string { return schema.Path(base, key) }
+	host, port, err := net.SplitHostPort(b.Listen)
+	n, perr := strconv.Atoi(port)
+	switch {
+	case err != nil:
+		errs = append(errs, policy.Error{Path: at("listen"), Value: strconv.Quote(b.Listen), Message: fmt.Sprintf("%q is not host:port (%v); write for example \"127.0.0.1:9091\"", b.Listen, err)})
+	case perr != nil || n < 1 || n > 65535:
+		errs = append(errs, policy.Error{Path: at("listen"), Value: strconv.Quote(b.Listen), Message: fmt.Sprintf("the port %q is not a number from 1 to 65535", port)})
+	case n == gatewayPort:
+		errs = append(errs, policy.Error{Path: at("listen"), Value: strconv.Quote(b.Listen), Message: fmt.Sprintf("port %d is the gateway's own port; the admin API needs a listener of its own, such as \"127.0.0.1:9091\"", n)})
+	case !isLoopback(host) && b.TLSCertFile == "" && !b.InsecurePlaintext:
+		errs = append(errs, policy.Error{Path: at("listen"), Value: strconv.Quote(b.Listen), Message: fmt.Sprintf("%q is not a loopback address, so passwords and changes would cross the network in plain text; set tls_cert_file and tls_key_file, or listen on 127.0.0.1, or set \"insecure_plaintext\": true if a TLS proxy in front of it is your choice", host)})
+	}
+
+	creds, err := auth.Load(auth.Sources{BasicAuthFile: abs(b.BasicAuthFile), TokenFile: abs(b.TokenFile), Getenv: getenv})
+	switch {
+	case err != nil:
+		errs = append(errs, policy.Error{Path: base, Message: "the admin credentials: " + err.Error()})
+	case creds.Empty():
+		errs = append(errs, policy.Error{Path: at("listen"), Value: strconv.Quote(b.Listen), Message: fmt.Sprintf("the admin listener has no credential, and corsgate never runs it open; set %s and %s (HTTP Basic), or %s (a Bearer token), or name a basic_auth_file or token_file", auth.EnvUser, auth.EnvPassword, auth.EnvToken)})
+	}
+	cfg.Credentials = creds
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+// isLoopback reports whether a listen host is a loopback address
+// (localhost included). An empty host listens on every address.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

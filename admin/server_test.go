@@ -1,0 +1,420 @@
+package admin_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/corsgate/corsgate/admin"
+	"github.com/corsgate/corsgate/admin/auth"
+	"github.com/corsgate/corsgate/admin/store"
+	"github.com/corsgate/corsgate/plugin"
+	"github.com/corsgate/corsgate/plugin/core"
+	"github.com/corsgate/corsgate/plugin/plugintest"
+)
+
+const (
+	user     = "admin"
+	password = "correct-horse-battery"
+	app      = "https://app.example.com"
+	other    = "https://other.example.com"
+)
+
+type nopLogger struct{}
+
+func (nopLogger) Info(...any)    {}
+func (nopLogger) Warning(...any) {}
+func (nopLogger) Error(...any)   {}
+
+// fixture is a gateway with an admin API: the gateway's CORS layer in
+// front of a router that answers 200, and the admin API, both served by
+// httptest servers.
+type fixture struct {
+	t       *testing.T
+	ctrl    *core.Controller
+	srv     *admin.Server
+	admin   *httptest.Server
+	gateway *httptest.Server
+	dir     string
+	st      *store.Embedded
+}
+
+func newFixture(t *testing.T, g plugintest.Gateway, dir string) *fixture {
+	t.Helper()
+	cfg := g.Config(t)
+	doc, routes, err := plugin.Read(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctrl, err := core.NewController(routes, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	st, err := store.OpenEmbedded(dir, store.EmbeddedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	creds, err := auth.Load(auth.Sources{Getenv: func(k string) string {
+		return map[string]string{auth.EnvUser: user, auth.EnvPassword: password}[k]
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, ctrl: ctrl, dir: dir, st: st}
+	f.srv = admin.NewServer(ctrl, doc, st, nil, dir, creds, "test.json", nopLogger{})
+	f.admin = httptest.NewServer(f.srv.Handler())
+	t.Cleanup(f.admin.Close)
+	f.gateway = httptest.NewServer(ctrl.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })))
+	t.Cleanup(f.gateway.Close)
+	return f
+}
+
+func spa() plugintest.Gateway {
+	return plugintest.Gateway{
+		CORS: plugintest.Block{"allow_origins": []any{app}, "allow_methods": []any{"GET", "PUT"}, "allow_credentials": true},
+		Endpoints: []plugintest.Endpoint{
+			plugintest.EP("GET", "/users/{id}", nil),
+			plugintest.EP("PUT", "/users/{id}", nil),
+		},
+	}
+}
+
+// call sends an authenticated request to the admin API.
+func (f *fixture) call(method, path, body string, kv ...string) (*http.Response, map[string]any) {
+	f.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, f.admin.URL+path, rd)
+	req.SetBasicAuth(user, password)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			req.Header.Del(kv[i])
+			continue
+		}
+		req.Header.Set(kv[i], kv[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var v map[string]any
+	if len(bytes.TrimSpace(data)) > 0 {
+		if err := json.Unmarshal(data, &v); err != nil {
+			f.t.Fatalf("%s %s: the answer is not a JSON object: %v\n%s", method, path, err, data)
+		}
+	}
+	return resp, v
+}
+
+// allowed reports the Access-Control-Allow-Origin the gateway answers an
+// actual GET from origin with.
+func (f *fixture) allowed(origin string) string {
+	f.t.Helper()
+	req, _ := http.NewRequest("GET", f.gateway.URL+"/users/1", nil)
+	req.Header.Set("Origin", origin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.Header.Get("Access-Control-Allow-Origin")
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestCloudantGetAndPut(t *testing.T) {
+	f := newFixture(t, spa(), "")
+	resp, v := f.call("GET", admin.CloudantPath, "")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || jsonText(v) != `{"allow_credentials":true,"enable_cors":true,"origins":["https://app.example.com"]}` {
+		t.Fatalf("GET: %d %s", resp.StatusCode, jsonText(v))
+	}
+	if resp.Header.Get("ETag") != `"0"` {
+		t.Errorf("ETag %q, want \"0\"", resp.Header.Get("ETag"))
+	}
+
+	resp, v = f.call("PUT", admin.CloudantPath, `{"origins": ["https://other.example.com"]}`)
+	if resp.StatusCode != 200 || jsonText(v) != `{"ok":true}` {
+		t.Fatalf("PUT: %d %s", resp.StatusCode, jsonText(v))
+	}
+	// The very next request follows the new policy.
+	if got := f.allowed(other); got != other {
+		t.Errorf("after the PUT, %s gets Access-Control-Allow-Origin %q", other, got)
+	}
+	if got := f.allowed(app); got != "" {
+		t.Errorf("after the PUT, the replaced origin still gets %q", got)
+	}
+	// Absent keys and every other key keep their values.
+	_, v = f.call("GET", admin.CloudantPath, "")
+	if jsonText(v) != `{"allow_credentials":true,"enable_cors":true,"origins":["https://other.example.com"]}` {
+		t.Errorf("GET after PUT: %s", jsonText(v))
+	}
+	if m := f.ctrl.Snapshot().Service().Policy.Methods(); strings.Join(m, ",") != "GET,PUT" {
+		t.Errorf("allow_methods changed: %v", m)
+	}
+
+	// enable_cors false turns CORS off for the whole gateway.
+	if resp, _ = f.call("PUT", admin.CloudantPath, `{"enable_cors": false}`); resp.StatusCode != 200 {
+		t.Fatalf("PUT enable_cors false: %d", resp.StatusCode)
+	}
+	if got := f.allowed(other); got != "" {
+		t.Errorf("with enable_cors false the gateway still answers CORS: %q", got)
+	}
+	_, v = f.call("GET", admin.CloudantPath, "")
+	if v["enable_cors"] != false {
+		t.Errorf("GET: %s", jsonText(v))
+	}
+}
+
+func TestCloudantRefusals(t *testing.T) {
+	f := newFixture(t, spa(), "")
+	before := f.srv.Status().Revision
+	tests := []struct {
+		name, ctype, body string
+		status            int
+		path, reason      string
+	}{
+		{"malformed origin", "application/json", `{"origins": ["https://ok.example.com", "https://bad.example.com/"]}`, 400, "origins[1]", `did you mean "https://bad.example.com"?`},
+		{"star with credentials", "application/json", `{"origins": ["*"], "allow_credentials": true}`, 400, "origins[0]", "allow_any_origin_with_credentials_unsafe"},
+		{"unknown key", "application/json", `{"origin": ["https://a.example.com"]}`, 400, "", `unknown key "origin"`},
+		{"wrong type", "application/json", `{"allow_credentials": "yes"}`, 400, "", "allow_credentials is a string, not bool"},
+		{"invalid JSON", "application/json", `{"origins": [}`, 400, "", "not valid JSON"},
+		{"wrong content type", "text/plain", `{"origins": []}`, 415, "", "Content-Type: application/json"},
+		{"too big", "application/json", `{"origins": ["` + strings.Repeat("a", 1<<20) + `"]}`, 413, "", "larger than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, v := f.call("PUT", admin.CloudantPath, tt.body, "Content-Type", tt.ctype)
+			if resp.StatusCode != tt.status || !strings.Contains(fmt.Sprint(v), tt.reason) || v["reason"] == nil {
+				t.Errorf("%d %s; want %d with %q", resp.StatusCode, jsonText(v), tt.status, tt.reason)
+			}
+			if tt.status == 400 && v["error"] != "bad_request" {
+				t.Errorf("error %v, want bad_request", v["error"])
+			}
+			if tt.path != "" {
+				errs, _ := v["errors"].([]any)
+				if len(errs) == 0 || errs[0].(map[string]any)["path"] != tt.path {
+					t.Errorf("errors %s, want the first at %s", jsonText(v["errors"]), tt.path)
+				}
+			}
+		})
+	}
+	if f.srv.Status().Revision != before || f.allowed(app) != app {
+		t.Error("a refused PUT changed something")
+	}
+	resp, _ := f.call("DELETE", admin.CloudantPath, "")
+	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD, PUT" {
+		t.Errorf("DELETE: %d Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+}
+
+// Without a service block GET says so, and a PUT creates the service
+// policy in the run-time layer.
+func TestCloudantWithoutServiceBlock(t *testing.T) {
+	f := newFixture(t, plugintest.Gateway{Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/users/{id}", nil)}}, "")
+	_, v := f.call("GET", admin.CloudantPath, "")
+	if jsonText(v) != `{"allow_credentials":false,"enable_cors":false,"origins":[]}` {
+		t.Fatalf("GET: %s", jsonText(v))
+	}
+	if resp, v := f.call("PUT", admin.CloudantPath, `{"enable_cors": true, "origins": ["https://app.example.com"]}`); resp.StatusCode != 200 {
+		t.Fatalf("PUT: %d %s", resp.StatusCode, jsonText(v))
+	}
+	if got := f.allowed(app); got != app {
+		t.Errorf("after the PUT: %q", got)
+	}
+}
+
+// With the file's unsafe opt-in, "*" with credentials is accepted; a list
+// of origins turns the opt-in off in the run-time layer.
+func TestCloudantUnsafeOptIn(t *testing.T) {
+	f := newFixture(t, plugintest.Gateway{
+		CORS:      plugintest.Block{"allow_credentials": true, "allow_any_origin_with_credentials_unsafe": true},
+		Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/users/{id}", nil)},
+	}, "")
+	if resp, v := f.call("PUT", admin.CloudantPath, `{"origins": ["*"], "allow_credentials": true}`); resp.StatusCode != 200 {
+		t.Fatalf("PUT *: %d %s", resp.StatusCode, jsonText(v))
+	}
+	if got := f.allowed(other); got != other {
+		t.Errorf("with the opt-in, %q", got)
+	}
+	if resp, v := f.call("PUT", admin.CloudantPath, `{"origins": ["https://app.example.com"]}`); resp.StatusCode != 200 {
+		t.Fatalf("PUT a list: %d %s", resp.StatusCode, jsonText(v))
+	}
+	if f.allowed(other) != "" || f.allowed(app) != app || f.ctrl.Snapshot().Service().Policy.ReflectsAnyOriginWithCredentials() {
+		t.Error("a listed origin did not turn the opt-in off")
+	}
+}
+
+// Every route needs credentials, and no route answers another origin.
+func TestEveryRouteIsGuarded(t *testing.T) {
+	f := newFixture(t, spa(), "")
+	for _, route := range []struct{ method, path string }{
+		{"GET", admin.CloudantPath}, {"PUT", admin.CloudantPath}, {"GET", "/v1/cors/config"}, {"PUT", "/v1/cors/layer"},
+		{"PUT", "/v1/cors/scopes/service"}, {"POST", "/v1/cors/validate"}, {"GET", "/v1/cors/history"},
+		{"POST", "/v1/cors/rollback"}, {"POST", "/v1/cors/reset"}, {"GET", "/v1/cors/status"}, {"GET", "/nowhere"},
+	} {
+		req, _ := http.NewRequest(route.method, f.admin.URL+route.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `Basic realm="corsgate"`) {
+			t.Errorf("%s %s without credentials: %d %v", route.method, route.path, resp.StatusCode, resp.Header)
+		}
+		req, _ = http.NewRequest(route.method, f.admin.URL+route.path, nil)
+		req.SetBasicAuth(user, password)
+		req.Header.Set("Origin", "https://evil.example")
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 403 {
+			t.Errorf("%s %s from another origin: %d", route.method, route.path, resp.StatusCode)
+		}
+		for k := range resp.Header {
+			if strings.HasPrefix(k, "Access-Control-") {
+				t.Errorf("%s %s: %s on an admin answer", route.method, route.path, k)
+			}
+		}
+	}
+}
+
+func TestFullAPI(t *testing.T) {
+	f := newFixture(t, spa(), "")
+	resp, v := f.call("GET", "/v1/cors/config", "")
+	if resp.StatusCode != 200 || resp.Header.Get("ETag") != `"0"` || v["effective"] == nil || v["file"] == nil {
+		t.Fatalf("GET config: %d %s", resp.StatusCode, jsonText(v))
+	}
+
+	layer := `{"service": {"allow_origins": ["https://other.example.com"]}, "endpoints": {"PUT /users/{id}": {"allow_origins": ["https://admin.example.com"]}}}`
+	if resp, _ := f.call("PUT", "/v1/cors/layer", layer); resp.StatusCode != 428 {
+		t.Errorf("PUT without If-Match: %d, want 428", resp.StatusCode)
+	}
+	if resp, _ := f.call("PUT", "/v1/cors/layer", layer, "If-Match", `"7"`); resp.StatusCode != 412 {
+		t.Errorf("PUT with a stale If-Match: %d, want 412", resp.StatusCode)
+	}
+	resp, v = f.call("PUT", "/v1/cors/layer", layer, "If-Match", `"0"`)
+	if resp.StatusCode != 200 || resp.Header.Get("ETag") != `"1"` {
+		t.Fatalf("PUT layer: %d %s", resp.StatusCode, jsonText(v))
+	}
+	_, v = f.call("GET", "/v1/cors/config", "")
+	sources := jsonText(v["sources"])
+	if !strings.Contains(sources, `"allow_origins":"runtime"`) || !strings.Contains(sources, `"allow_methods":"file"`) {
+		t.Errorf("sources: %s", sources)
+	}
+
+	// An endpoint the gateway does not serve.
+	resp, v = f.call("PUT", "/v1/cors/scopes/DELETE/users/{id}", `{"allow_origins": ["https://a.example.com"]}`, "If-Match", `"1"`)
+	if resp.StatusCode != 400 || !strings.Contains(jsonText(v), "DELETE /users/{id}") {
+		t.Errorf("unknown endpoint: %d %s", resp.StatusCode, jsonText(v))
+	}
+	// One scope.
+	resp, v = f.call("PUT", "/v1/cors/scopes/service", `{"allow_origins": ["https://app.example.com"], "max_age": "1h"}`, "If-Match", `"1"`)
+	if resp.StatusCode != 200 || f.allowed(app) != app {
+		t.Fatalf("PUT scope: %d %s", resp.StatusCode, jsonText(v))
+	}
+
+	// A dry run gives the errors check gives, and changes nothing.
+	resp, v = f.call("POST", "/v1/cors/validate", `{"service": {"allow_origins": ["*"]}}`)
+	if resp.StatusCode != 200 || v["valid"] != false || !strings.Contains(jsonText(v["errors"]), `service.allow_origins[0]`) {
+		t.Errorf("validate: %d %s", resp.StatusCode, jsonText(v))
+	}
+	if f.srv.Status().Revision != 2 {
+		t.Errorf("validate changed the revision to %d", f.srv.Status().Revision)
+	}
+
+	// History, rollback, reset.
+	_, v = f.call("GET", "/v1/cors/history", "")
+	hist, _ := v["history"].([]any)
+	if len(hist) != 2 || hist[0].(map[string]any)["revision"] != 2.0 || hist[0].(map[string]any)["user"] != user || hist[0].(map[string]any)["source"] != "api" || hist[0].(map[string]any)["diff"] == nil {
+		t.Errorf("history: %s", jsonText(v))
+	}
+	if resp, v = f.call("POST", "/v1/cors/rollback", `{"revision": 1}`); resp.StatusCode != 200 || f.allowed(other) != other || f.allowed(app) != "" {
+		t.Errorf("rollback: %d %s", resp.StatusCode, jsonText(v))
+	}
+	if resp, v = f.call("POST", "/v1/cors/reset", ""); resp.StatusCode != 200 || f.allowed(app) != app || f.allowed(other) != "" {
+		t.Errorf("reset: %d %s", resp.StatusCode, jsonText(v))
+	}
+	_, v = f.call("GET", "/v1/cors/history?limit=2", "")
+	hist, _ = v["history"].([]any)
+	if len(hist) != 2 || hist[0].(map[string]any)["source"] != "reset" || hist[1].(map[string]any)["source"] != "rollback" {
+		t.Errorf("history after rollback and reset: %s", jsonText(v))
+	}
+}
+
+// Run-time changes survive a restart: a new server on the same store
+// answers and serves the same.
+func TestPersistence(t *testing.T) {
+	dir := t.TempDir()
+	f := newFixture(t, spa(), dir)
+	if resp, _ := f.call("PUT", admin.CloudantPath, `{"origins": ["https://other.example.com"]}`); resp.StatusCode != 200 {
+		t.Fatal(resp.Status)
+	}
+	_, want := f.call("GET", "/v1/cors/config", "")
+	f.admin.Close()
+	f.gateway.Close()
+	if err := f.st.Close(); err != nil { // a restart lets go of the database
+		t.Fatal(err)
+	}
+
+	g := newFixture(t, spa(), dir)
+	_, got := g.call("GET", "/v1/cors/config", "")
+	if jsonText(got) != jsonText(want) || g.allowed(other) != other {
+		t.Errorf("after a restart:\n%s\nwant\n%s", jsonText(got), jsonText(want))
+	}
+}
+
+// 100 writes with the same If-Match: exactly one wins.
+func TestConcurrentWrites(t *testing.T) {
+	f := newFixture(t, spa(), "")
+	var wg sync.WaitGroup
+	codes := make(chan int, 100)
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			body := `{"service": {"max_age": "` + strings.Repeat("1", 1+i%3) + `s"}}`
+			req, _ := http.NewRequest("PUT", f.admin.URL+"/v1/cors/layer", strings.NewReader(body))
+			req.SetBasicAuth(user, password)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("If-Match", `"0"`)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}(i)
+	}
+	wg.Wait()
+	close(codes)
+	n := map[int]int{}
+	for c := range codes {
+		n[c]++
+	}
+	if n[200] != 1 || n[412] != 99 || f.srv.Status().Revision != 1 {
+		t.Errorf("answers %v, revision %d; want one 200 and 99 412 at revision 1", n, f.srv.Status().Revision)
+	}
+}

@@ -1,0 +1,142 @@
+// Package store keeps corsgate's run-time CORS changes: the run-time layer,
+// a JSON object of CORS settings that operators change through the admin
+// API and that the gateway lays over its configuration file. Every change
+// is a new revision of the whole layer, and every revision must survive a
+// restart of the gateway. Whoever can write here decides which web sites
+// may read the gateway's answers, so this package is a security boundary:
+// a change is stored whole or not at all, and no change is ever lost to a
+// concurrent one.
+//
+// The pieces:
+//
+//   - Record is one revision: its number, when and by whom it was made,
+//     where it came from (the admin API, Cloudant's API, the file, a
+//     rollback, a reset), the whole layer after it, and what changed.
+//   - Store is what every store does. Current reads the latest record.
+//     Commit is a compare-and-swap: it stores a record as the next revision
+//     only if the current revision is still the one the caller read, and
+//     otherwise returns ErrConflict without storing anything, so that two
+//     operators changing CORS at once never overwrite each other's change
+//     unknowingly. Get and History read the bounded history, which rollback
+//     and the audit trail use.
+//   - Embedded is the default store: one bbolt database file, corsgate.db,
+//     in the gateway's state directory, locked by one process at a time.
+//     It checks the whole file when it opens it and refuses a file that is
+//     not its own or is damaged, leaving it untouched and saying how to
+//     start without it; it never panics on a bad file.
+//
+// Package storetest holds the contract every Store must meet, as a test
+// suite that each implementation runs against itself.
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Record is one revision of the run-time layer.
+type Record struct {
+	// Revision is the revision's number: 1 for the first change, then one
+	// more for each change. Commit sets it; 0 means nothing was ever
+	// written.
+	Revision uint64 `json:"revision"`
+	// Time is when the revision was made. Commit sets it to the current
+	// time when it is zero.
+	Time time.Time `json:"time"`
+	// User is who made the change, as the admin API authenticated them.
+	User string `json:"user"`
+	// Source is where the change came from: api, cloudant, file, rollback
+	// or reset.
+	Source string `json:"source"`
+	// Layer is the whole layer after this revision: a JSON object, or
+	// null after a reset.
+	Layer json.RawMessage `json:"layer"`
+	// Diff is what changed, computed by the caller and stored as given
+	// (it must be JSON when it is not empty).
+	Diff json.RawMessage `json:"diff,omitempty"`
+}
+
+// ErrConflict is returned, wrapped (test it with errors.Is), by Commit when
+// the revision the caller read is no longer the current one: someone else
+// changed the layer in between. The message names both revisions. Nothing
+// is stored; read the current record, apply the change to it again, and
+// commit against its revision.
+var ErrConflict = errors.New("revision conflict")
+
+// ErrNotFound is returned, wrapped (test it with errors.Is), by Get for a
+// revision that was never written or that was dropped from the bounded
+// history.
+var ErrNotFound = errors.New("revision not found")
+
+// Store keeps the run-time layer and its history. Its methods are safe for
+// concurrent use. Every method except Close returns the context's error,
+// having done nothing, when the context is done before the call.
+type Store interface {
+	// Current returns the latest record: Revision 0, nil Layer when
+	// nothing was ever written.
+	Current(ctx context.Context) (Record, error)
+	// Commit stores rec as revision Current+1 if the current revision
+	// equals ifRevision, in one transaction (compare-and-swap): it sets
+	// rec.Revision, sets rec.Time to now when zero, validates that
+	// rec.Layer is a JSON object or null (else an error, nothing stored),
+	// and returns the stored record. When the current revision is not
+	// ifRevision it returns an error wrapping ErrConflict and stores
+	// nothing.
+	Commit(ctx context.Context, ifRevision uint64, rec Record) (Record, error)
+	// Get returns the record of one revision, or an error wrapping
+	// ErrNotFound when the revision was never written or was dropped from
+	// the bounded history.
+	Get(ctx context.Context, revision uint64) (Record, error)
+	// History lists up to limit records (limit <= 0: all kept), newest
+	// first.
+	History(ctx context.Context, limit int) ([]Record, error)
+	// Close releases the store. Calls after Close return an error.
+	Close() error
+}
+
+// checkRecord checks what Commit requires of a record before storing it:
+// a Layer that is a JSON object or the JSON null, and a Diff that is empty
+// or JSON. Every Store of this package calls it, so that all refuse the
+// same records with the same messages.
+func checkRecord(rec Record) error {
+	layer := bytes.TrimSpace(rec.Layer)
+	switch {
+	case len(layer) == 0:
+		return errors.New("the record's layer is empty: give the whole layer as a JSON object, or null to clear it")
+	case !json.Valid(layer):
+		return fmt.Errorf("the record's layer is not valid JSON (%s): give the whole layer as a JSON object, or null to clear it", excerpt(layer))
+	case layer[0] != '{' && !bytes.Equal(layer, []byte("null")):
+		return fmt.Errorf("the record's layer is JSON %s, not an object (%s): give the whole layer as a JSON object, or null to clear it", jsonKind(layer[0]), excerpt(layer))
+	}
+	if diff := bytes.TrimSpace(rec.Diff); len(diff) > 0 && !json.Valid(diff) {
+		return fmt.Errorf("the record's diff is not valid JSON (%s): give it as JSON, or leave it empty", excerpt(diff))
+	}
+	return nil
+}
+
+// jsonKind names the type of the JSON value that starts with c.
+func jsonKind(c byte) string {
+	switch c {
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	default:
+		return "a number"
+	}
+}
+
+// excerpt quotes the start of b for an error message.
+func excerpt(b []byte) string {
+	const max = 40
+	if len(b) > max {
+		return fmt.Sprintf("%q…", b[:max])
+	}
+	return fmt.Sprintf("%q", b)
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/corsgate/corsgate/admin/auth"
+)
+
+const configUsage = `Usage: corsgate config COMMAND [flags]
+
+Reads and changes the CORS settings of a running gateway through its admin API
+(--admin URL, or $CORSGATE_ADMIN_URL, default http://127.0.0.1:9091), with the
+credentials of $CORSGATE_ADMIN_TOKEN, or $CORSGATE_ADMIN_USER and $CORSGATE_ADMIN_PASSWORD.
+
+  get [--cloudant]                       the effective settings, the file's, the run-time layer
+  put [--scope S] [--if-match N] [-f F]  replace the run-time layer, or one scope's keys
+                                         (S: service, or an endpoint such as "GET /users/{id}"),
+                                         with the JSON of file F (- or absent: standard input)
+  validate [-f F]                        check a run-time layer without applying it
+  history [--limit N]                    the revisions, newest first
+  rollback --revision N                  make revision N's layer current again, as a new revision
+  reset                                  drop the run-time layer: the file alone applies
+
+Without --if-match, put sends the revision it has just read, so it fails (412)
+rather than overwrite a change made in between.
+`
+
+// configCommand is "corsgate config".
+func configCommand(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stderr, configUsage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("config "+sub, flag.ContinueOnError)
+	adminURL := fs.String("admin", envOr("CORSGATE_ADMIN_URL", "http://127.0.0.1:9091"), "the admin API's URL")
+	var (
+		cloudant *bool
+		scope    *string
+		ifMatch  *string
+		file     *string
+		limit    *int
+		revision *uint64
+	)
+	switch sub {
+	case "get":
+		cloudant = fs.Bool("cloudant", false, "print Cloudant's view (GET /_api/v2/user/config/cors)")
+	case "put":
+		scope = fs.String("scope", "", `replace one scope's keys: "service", or an endpoint such as "GET /users/{id}"`)
+		ifMatch = fs.String("if-match", "", "the revision the change is based on (default: the current one, read first)")
+		file = fs.String("f", "-", "the JSON to send (- for standard input)")
+	case "validate":
+		file = fs.String("f", "-", "the layer's JSON (- for standard input)")
+	case "history":
+		limit = fs.Int("limit", 20, "how many revisions")
+	case "rollback":
+		revision = fs.Uint64("revision", 0, "the revision to roll back to")
+	case "reset":
+	default:
+		fmt.Fprintf(stderr, "corsgate config: unknown command %q\n\n%s", sub, configUsage)
+		return 2
+	}
+	if code := parseFlags(fs, args[1:], stderr); code >= 0 {
+		return code
+	}
+	base, err := url.Parse(strings.TrimSuffix(*adminURL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		fmt.Fprintf(stderr, "corsgate config: --admin %q is not an http(s) URL such as http://127.0.0.1:9091\n", *adminURL)
+		return 2
+	}
+	c := &adminClient{base: base.String(), stdout: stdout, stderr: stderr, http: &http.Client{Timeout: 30 * time.Second}}
+	switch sub {
+	case "get":
+		if *cloudant {
+			return c.do("GET", "/_api/v2/user/config/cors", "", nil)
+		}
+		return c.do("GET", "/v1/cors/config", "", nil)
+	case "put":
+		body, err := readInput(*file)
+		if err != nil {
+			fmt.Fprintln(stderr, "corsgate config put:", err)
+			return 2
+		}
+		rev := *ifMatch
+		if rev == "" {
+			if rev, err = c.revision(); err != nil {
+				fmt.Fprintln(stderr, "corsgate config put:", err)
+				return 1
+			}
+		}
+		path := "/v1/cors/layer"
+		switch {
+		case *scope == "service":
+			path = "/v1/cors/scopes/service"
+		case *scope != "":
+			method, tmpl, ok := strings.Cut(*scope, " ")
+			if !ok || !strings.HasPrefix(tmpl, "/") {
+				fmt.Fprintf(stderr, "corsgate config put: --scope %q is neither service nor an endpoint such as \"GET /users/{id}\"\n", *scope)
+				return 2
+			}
+			path = "/v1/cors/scopes/" + method + tmpl
+		}
+		return c.do("PUT", path, rev, body)
+	case "validate":
+		body, err := readInput(*file)
+		if err != nil {
+			fmt.Fprintln(stderr, "corsgate config validate:", err)
+			return 2
+		}
+		return c.do("POST", "/v1/cors/validate", "", body)
+	case "history":
+		return c.do("GET", "/v1/cors/history?limit="+strconv.Itoa(*limit), "", nil)
+	case "rollback":
+		if *revision == 0 {
+			fmt.Fprintln(stderr, "corsgate config rollback: --revision N is required")
+			return 2
+		}
+		return c.do("POST", "/v1/cors/rollback", "", []byte(fmt.Sprintf(`{"revision": %d}`, *revision)))
+	case "reset":
+		return c.do("POST", "/v1/cors/reset", "", nil)
+	}
+	return 2
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func readInput(path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	return os.ReadFile(path)
+}
+
+// adminClient calls the admin API with the credentials of the environment.
+type adminClient struct {
+	base           string
+	stdout, stderr io.Writer
+	http           *http.Client
+}
+
+func (c *adminClient) request(method, path, ifMatch string, body []byte) (*http.Response, []byte, error) {
+	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if ifMatch != "" {
+		req.Header.Set("If-Match", `"`+strings.Trim(ifMatch, `"`)+`"`)
+	}
+	switch token, user := os.Getenv(auth.EnvToken), os.Getenv(auth.EnvUser); {
+	case token != "":
+		req.Header.Set("Authorization", "Bearer "+token)
+	case user != "":
+		req.SetBasicAuth(user, os.Getenv(auth.EnvPassword))
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the admin API at %s does not answer: %v", c.base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	return resp, data, err
+}
+
+// revision reads the current revision (the ETag of GET /v1/cors/config).
+func (c *adminClient) revision() (string, error) {
+	resp, data, err := c.request("GET", "/v1/cors/config", "", nil)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("reading the current revision: %s: %s", resp.Status, reason(data))
+	}
+	return strings.Trim(resp.Header.Get("ETag"), `"`), nil
+}
+
+// do calls the API and prints the answer: the body on stdout for 2xx
+// (exit 0), the reason on stderr otherwise (exit 1).
+func (c *adminClient) do(method, path, ifMatch string, body []byte) int {
+	resp, data, err := c.request(method, path, ifMatch, body)
+	if err != nil {
+		fmt.Fprintln(c.stderr, "corsgate config:", err)
+		return 1
+	}
+	if resp.StatusCode/100 != 2 {
+		fmt.Fprintf(c.stderr, "corsgate config: %s %s: %s: %s\n", method, path, resp.Status, reason(data))
+		var e struct {
+			Errors []struct{ Path, Message string }
+		}
+		if json.Unmarshal(data, &e) == nil {
+			for _, fe := range e.Errors {
+				fmt.Fprintf(c.stderr, "  %s: %s\n", fe.Path, fe.Message)
+			}
+		}
+		return 1
+	}
+	c.stdout.Write(data)
+	if path == "/v1/cors/validate" {
+		var v struct{ Valid bool }
+		if json.Unmarshal(data, &v) == nil && !v.Valid {
+			return 1
+		}
+	}
+	return 0
+}
+
+// reason is the reason of an API error body, or the body.
+func reason(data []byte) string {
+	var e struct{ Reason string }
+	if json.Unmarshal(data, &e) == nil && e.Reason != "" {
+		return e.Reason
+	}
+	return strings.TrimSpace(string(data))
+}
