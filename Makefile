@@ -23,7 +23,7 @@ FUZZ_TARGETS := \
 	./plugin/policy:FuzzPreflightHeaders \
 	./plugin/policy:FuzzCompileJSON
 
-.PHONY: all build run test vet unit e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check docs clean
+.PHONY: all build run test vet unit e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check docs load-runtime clean
 
 all: build
 
@@ -92,6 +92,11 @@ deps-bench:
 # gateway (bench/load.sh); adds the Load section of BENCHMARKS.md.
 load: deps-load
 	cd bench && GO=$(GO) ./load.sh
+
+# load-runtime: wrk while the admin API applies 10 changes a second
+# (bench/runtime.sh); writes bench/results/runtime.txt.
+load-runtime: deps-load build
+	cd bench && GO=$(GO) ./runtime.sh
 
 deps-load:
 	@if command -v wrk >/dev/null 2>&1; then :; else \

@@ -51,6 +51,21 @@ type Server struct {
 	revision uint64
 
 	status atomic.Pointer[Status]
+
+	latMu     sync.Mutex
+	latencies []time.Duration // of the last applies, a ring
+	latNext   int
+}
+
+// maxLatencies bounds the apply latencies kept for the status.
+const maxLatencies = 1000
+
+// Latency summarises how long applies took, from the write received to
+// the new policy in place.
+type Latency struct {
+	Samples int     `json:"samples"`
+	P50ms   float64 `json:"p50_ms"`
+	P99ms   float64 `json:"p99_ms"`
 }
 
 // Status is what GET /v1/cors/status answers.
@@ -68,7 +83,9 @@ type Status struct {
 		// not applied at start.
 		Error string `json:"error,omitempty"`
 	} `json:"store"`
-	File struct {
+	// ApplyLatency covers the last applies of run-time changes.
+	ApplyLatency Latency `json:"apply_latency"`
+	File         struct {
 		Path string `json:"path"`
 		// LastReload is when the file's CORS settings were last applied.
 		LastReload *time.Time `json:"last_reload,omitempty"`
@@ -138,7 +155,33 @@ func (s *Server) loadLayer(ctx context.Context) error {
 func (s *Server) Status() Status {
 	st := *s.status.Load()
 	st.Applied = s.ctrl.Snapshot().Revision()
+	st.ApplyLatency = s.latency()
 	return st
+}
+
+func (s *Server) recordLatency(d time.Duration) {
+	s.latMu.Lock()
+	defer s.latMu.Unlock()
+	if len(s.latencies) < maxLatencies {
+		s.latencies = append(s.latencies, d)
+		return
+	}
+	s.latencies[s.latNext] = d
+	s.latNext = (s.latNext + 1) % maxLatencies
+}
+
+func (s *Server) latency() Latency {
+	s.latMu.Lock()
+	l := slices.Clone(s.latencies)
+	s.latMu.Unlock()
+	if len(l) == 0 {
+		return Latency{}
+	}
+	slices.Sort(l)
+	at := func(q float64) float64 {
+		return float64(l[min(len(l)-1, int(q*float64(len(l))))]) / float64(time.Millisecond)
+	}
+	return Latency{Samples: len(l), P50ms: at(0.50), P99ms: at(0.99)}
 }
 
 func (s *Server) updateStatus(f func(*Status)) {
@@ -173,6 +216,7 @@ type result struct {
 }
 
 func (s *Server) apply(ctx context.Context, c change) (result, *apiError) {
+	start := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.ifRevision != nil && *c.ifRevision != s.revision {
@@ -225,6 +269,7 @@ func (s *Server) apply(ctx context.Context, c change) (result, *apiError) {
 		s.logger.Error(LogPrefix, "revision", rec.Revision, "was stored but not applied:", err)
 	}
 	s.layer, s.revision = cand, rec.Revision
+	s.recordLatency(time.Since(start))
 	s.updateStatus(func(st *Status) { st.Revision = rec.Revision })
 	s.logger.Info(LogPrefix, fmt.Sprintf("revision %d applied (%s, by %s)", rec.Revision, c.source, c.user))
 	return result{Revision: rec.Revision, Warnings: snap.Warnings()}, nil

@@ -418,3 +418,71 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Errorf("answers %v, revision %d; want one 200 and 99 412 at revision 1", n, f.srv.Status().Revision)
 	}
 }
+
+// A store whose layer no longer validates against the file (an endpoint
+// it names is gone) leaves the gateway on the file alone, with the reason
+// in the status; writes still work and replace the layer.
+func TestStoredLayerThatNoLongerValidates(t *testing.T) {
+	dir := t.TempDir()
+	two := spa()
+	two.Endpoints = append(two.Endpoints, plugintest.EP("GET", "/gone", nil))
+	f := newFixture(t, two, dir)
+	if resp, v := f.call("PUT", "/v1/cors/scopes/GET/gone", `{"allow_origins": ["https://other.example.com"]}`, "If-Match", `"0"`); resp.StatusCode != 200 {
+		t.Fatalf("PUT: %d %s", resp.StatusCode, jsonText(v))
+	}
+	f.admin.Close()
+	f.gateway.Close()
+	f.st.Close()
+
+	g := newFixture(t, spa(), dir) // the file no longer has GET /gone
+	st := g.srv.Status()
+	if !strings.Contains(st.Store.Error, "GET /gone") || g.allowed(app) != app {
+		t.Errorf("status %+v; the file alone must apply", st.Store)
+	}
+	if resp, v := g.call("POST", "/v1/cors/reset", ""); resp.StatusCode != 200 {
+		t.Errorf("reset: %d %s", resp.StatusCode, jsonText(v))
+	}
+}
+
+// A store that cannot be opened: the file alone applies, and writes say
+// why they cannot be kept.
+func TestNoStore(t *testing.T) {
+	cfg := spa().Config(t)
+	doc, routes, _ := plugin.Read(cfg)
+	ctrl, _ := core.NewController(routes, doc)
+	creds, _ := auth.Load(auth.Sources{Getenv: func(k string) string {
+		return map[string]string{auth.EnvUser: user, auth.EnvPassword: password}[k]
+	}})
+	srv := admin.NewServer(ctrl, doc, nil, errTest("locked by another process"), "/x", creds, "test.json", nopLogger{})
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	f := &fixture{t: t, admin: ts, ctrl: ctrl, srv: srv}
+	if st := srv.Status(); st.Store.OK || !strings.Contains(st.Store.Error, "locked by another process") {
+		t.Errorf("status %+v", st.Store)
+	}
+	resp, v := f.call("PUT", admin.CloudantPath, `{"origins": ["https://other.example.com"]}`)
+	if resp.StatusCode != 503 || !strings.Contains(fmt.Sprint(v), "locked by another process") {
+		t.Errorf("PUT without a store: %d %s", resp.StatusCode, jsonText(v))
+	}
+	if resp, _ := f.call("GET", admin.CloudantPath, ""); resp.StatusCode != 200 {
+		t.Errorf("GET without a store: %d", resp.StatusCode)
+	}
+}
+
+type errTest string
+
+func (e errTest) Error() string { return string(e) }
+
+// The status reports how long applies took.
+func TestStatusApplyLatency(t *testing.T) {
+	f := newFixture(t, spa(), "")
+	for i := 0; i < 3; i++ {
+		body := `{"origins": ["https://o` + itoa(uint64(i)) + `.example.com"]}`
+		if resp, _ := f.call("PUT", admin.CloudantPath, body); resp.StatusCode != 200 {
+			t.Fatal(resp.Status)
+		}
+	}
+	if l := f.srv.Status().ApplyLatency; l.Samples != 3 || l.P50ms <= 0 || l.P99ms < l.P50ms {
+		t.Errorf("apply latency %+v", l)
+	}
+}

@@ -26,6 +26,7 @@ func main() {
 	behaviourFile := flag.String("behaviour", "results/behaviour.tsv", "behaviour table written by TestBehaviour")
 	benchstatFile := flag.String("benchstat", "results/benchstat.txt", "benchstat output")
 	loadFile := flag.String("load", "results/load.txt", "load.sh output")
+	runtimeFile := flag.String("runtime", "results/runtime.txt", "runtime.sh output")
 	out := flag.String("out", "../BENCHMARKS.md", "file to write")
 	flag.Parse()
 
@@ -35,6 +36,7 @@ func main() {
 	}
 	r.behaviour, _ = readLines(*behaviourFile)
 	r.benchstat, _ = os.ReadFile(*benchstatFile)
+	r.runtime, _ = readLines(*runtimeFile)
 	if err := r.readLoad(*loadFile); err != nil {
 		fatal(err)
 	}
@@ -65,6 +67,7 @@ type samples struct {
 }
 
 type report struct {
+	runtime    []string // results/runtime.txt
 	benchMeta  map[string]string
 	benchOrder []string
 	bench      map[string]*samples
@@ -270,6 +273,9 @@ func (r *report) write(w io.Writer) {
 	}
 	if len(r.loads) > 0 {
 		r.writeLoad(w)
+	}
+	if len(r.runtime) > 0 {
+		r.writeRuntime(w)
 	}
 	if len(r.benchstat) > 0 {
 		p("## Appendix: benchstat\n\n")
@@ -761,4 +767,30 @@ func fmtSec(s float64) string {
 		return fmt.Sprintf("%.2f ms", s*1e3)
 	}
 	return fmt.Sprintf("%.0f µs", s*1e6)
+}
+
+// writeRuntime is the section of make load-runtime: wrk against corsgate
+// while the admin API applies changes, and without.
+func (r *report) writeRuntime(w io.Writer) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	p("## Run-time changes under load (make load-runtime)\n\n")
+	p("bench/runtime.sh: wrk against `corsgate run` (GET from two origins in turn, `wrk/mixed.lua`), once without changes and once while the admin API applies a new policy about 10 times a second, interleaved. The gateway's CPU time per request (user + system, from /proc) decides; requests/s swings on 2 shared cores. A mixed answer is one whose allowed origin and exposed header belong to two different policies.\n\n")
+	var rows, notes []string
+	for _, line := range r.runtime {
+		switch {
+		case strings.HasPrefix(line, "# run "):
+		case strings.HasPrefix(line, "#"):
+			notes = append(notes, strings.TrimSpace(strings.TrimPrefix(line, "#")))
+		case strings.TrimSpace(line) != "":
+			rows = append(rows, line)
+		}
+	}
+	for _, n := range notes {
+		p("- %s\n", n)
+	}
+	p("\n| repetition | changes | requests | requests/s | CPU µs per request | non-2xx | mixed | changes applied |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, row := range rows {
+		p("| %s |\n", strings.Join(strings.Fields(row), " | "))
+	}
+	p("\n")
 }
