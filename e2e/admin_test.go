@@ -369,3 +369,33 @@ func TestConfigCLI(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// A store that cannot be opened does not stop the gateway: the file alone
+// applies, the status says why, and writes answer 503.
+func TestAdminBadStoreAtStart(t *testing.T) {
+	port, adminPort := freePort(t), freePort(t)
+	path, _ := adminConfig(t, port, originApp)
+	cfg := readConfigFile(t, path)
+	state := cfg["extra_config"].(map[string]any)["corsgate/admin"].(map[string]any)["store"].(map[string]any)["path"].(string)
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(state, "corsgate.db"), []byte("not a database at all"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := startAdminGateway(t, path, port, adminPort)
+	if got := g.allowedOrigin(t, originApp); got != originApp {
+		t.Errorf("with a bad store the file's policy must apply: %q", got)
+	}
+	_, status := g.adminCall(t, "GET", "/v1/cors/status", "")
+	if !strings.Contains(status, `"ok": false`) || !strings.Contains(status, "corsgate.db") {
+		t.Errorf("status: %s", status)
+	}
+	resp, body := g.adminCall(t, "PUT", "/_api/v2/user/config/cors", `{"origins": ["https://admin.example.com"]}`)
+	if resp.StatusCode != 503 || g.allowedOrigin(t, originAdmin) != "" {
+		t.Errorf("a write without a store: %d %s", resp.StatusCode, body)
+	}
+	if data, _ := os.ReadFile(filepath.Join(state, "corsgate.db")); string(data) != "not a database at all" {
+		t.Error("the bad store file was changed")
+	}
+}
