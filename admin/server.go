@@ -306,7 +306,10 @@ func invalid(errs policy.Errors) *apiError {
 
 // ReloadFile applies a new version of the configuration file's CORS
 // document under the run-time layer. When the merge does not validate,
-// nothing changes and the status keeps the error.
+// nothing changes and the status keeps the error. A change of the file's
+// CORS settings is recorded in the history as a revision of source
+// "file" (the layer itself stays as it was), so that the ETag of the API
+// changes with the effective settings.
 func (s *Server) ReloadFile(file *policy.Document, restartRequired []string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -330,8 +333,46 @@ func (s *Server) ReloadFile(file *policy.Document, restartRequired []string) err
 	if err != nil {
 		return err
 	}
+	changes := diffDocuments(s.file, file)
 	s.file = file.Clone()
+	if len(changes) > 0 && s.store != nil {
+		layerJSON, _ := json.Marshal(s.layer)
+		if s.layer.Empty() {
+			layerJSON = []byte("null")
+		}
+		diff, _ := json.Marshal(changes)
+		rec, cerr := s.store.Commit(context.Background(), s.revision, store.Record{User: "file", Source: SourceFile, Layer: layerJSON, Diff: diff})
+		if cerr != nil {
+			s.logger.Error(LogPrefix, "the file's change is applied but not recorded in the history:", cerr)
+			return nil
+		}
+		s.revision = rec.Revision
+		s.updateStatus(func(st *Status) { st.Revision = rec.Revision })
+	}
 	return nil
+}
+
+// diffDocuments lists the keys whose value differs between two versions
+// of the file's document.
+func diffDocuments(a, b *policy.Document) []keyChange {
+	asKeys := func(bl *policy.Block) map[string]json.RawMessage {
+		if bl == nil {
+			return nil
+		}
+		data, _ := json.Marshal(bl)
+		var m map[string]json.RawMessage
+		json.Unmarshal(data, &m)
+		return m
+	}
+	la := &policy.Layer{Service: asKeys(a.Service), Endpoints: map[string]map[string]json.RawMessage{}}
+	lb := &policy.Layer{Service: asKeys(b.Service), Endpoints: map[string]map[string]json.RawMessage{}}
+	for k, bl := range a.Endpoints {
+		la.Endpoints[k] = asKeys(bl)
+	}
+	for k, bl := range b.Endpoints {
+		lb.Endpoints[k] = asKeys(bl)
+	}
+	return diffLayers(la, lb)
 }
 
 // ReloadFailed records in the status that a new version of the file was

@@ -486,3 +486,26 @@ func TestStatusApplyLatency(t *testing.T) {
 		t.Errorf("apply latency %+v", l)
 	}
 }
+
+// A change of the file's CORS settings is a revision of source "file";
+// reloading the same settings is not.
+func TestReloadFileIsRecorded(t *testing.T) {
+	f := newFixture(t, spa(), "")
+	changed := spa()
+	changed.CORS["allow_origins"] = []any{other}
+	doc, _, err := plugin.Read(changed.Config(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.srv.ReloadFile(doc, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.srv.ReloadFile(doc, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, v := f.call("GET", "/v1/cors/history", "")
+	hist, _ := v["history"].([]any)
+	if len(hist) != 1 || hist[0].(map[string]any)["source"] != "file" || !strings.Contains(jsonText(hist[0]), "allow_origins") || f.srv.Status().Revision != 1 || f.allowed(other) != other {
+		t.Errorf("history %s, revision %d", jsonText(v), f.srv.Status().Revision)
+	}
+}
