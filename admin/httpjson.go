@@ -68,10 +68,10 @@ func readJSON(r *http.Request, v any, strict bool) *apiError {
 		}
 		return errorf(http.StatusBadRequest, "bad_request", "cannot read the body: %v", err)
 	}
-	if _, _, err := schema.ScanJSON(data); err != nil {
+	_, dups, err := schema.ScanJSON(data)
+	if err != nil {
 		return errorf(http.StatusBadRequest, "bad_request", "the body is not valid JSON: %v", err)
 	}
-	_, dups, _ := schema.ScanJSON(data)
 	if len(dups) > 0 {
 		e := errorf(http.StatusBadRequest, "bad_request", "%q is written twice in one object; a JSON parser would keep only the second value, so remove one", dups[0].Key)
 		for _, d := range dups {

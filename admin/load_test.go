@@ -3,6 +3,7 @@ package admin_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,7 +41,7 @@ func TestRequestsDuringAPIChangesGetOneWholePolicy(t *testing.T) {
 				return
 			default:
 			}
-			_, v := f.call("PUT", "/v1/cors/layer", layers[i%2], "If-Match", `"`+itoa(f.srv.Status().Revision)+`"`)
+			_, v := f.call("PUT", "/v1/cors/layer", layers[i%2], "If-Match", `"`+strconv.FormatUint(f.srv.Status().Revision, 10)+`"`)
 			if v["ok"] == true {
 				writes.Add(1)
 			}
@@ -76,16 +77,5 @@ func TestRequestsDuringAPIChangesGetOneWholePolicy(t *testing.T) {
 	writer.Wait()
 	if writes.Load() < 20 || bad.Load() != 0 {
 		t.Errorf("%d changes applied during the requests, %d mixed responses", writes.Load(), bad.Load())
-	}
-}
-
-func itoa(n uint64) string {
-	b := []byte{}
-	for {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-		if n == 0 {
-			return string(b)
-		}
 	}
 }

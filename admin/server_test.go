@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -477,7 +478,7 @@ func (e errTest) Error() string { return string(e) }
 func TestStatusApplyLatency(t *testing.T) {
 	f := newFixture(t, spa(), "")
 	for i := 0; i < 3; i++ {
-		body := `{"origins": ["https://o` + itoa(uint64(i)) + `.example.com"]}`
+		body := `{"origins": ["https://o` + strconv.Itoa(i) + `.example.com"]}`
 		if resp, _ := f.call("PUT", admin.CloudantPath, body); resp.StatusCode != 200 {
 			t.Fatal(resp.Status)
 		}

@@ -36,7 +36,6 @@ func loadConfig(path string, logger logging.Logger, adminListen string, stderr i
 		fmt.Fprintln(stderr, "corsgate:", err)
 		return nil, false
 	}
-	doc, _, _ := plugin.Read(cfg)
 	ctrl, err := plugin.New(cfg, logger)
 	adminCfg, adminErrs := admin.ReadConfig(cfg.ExtraConfig, path, cfg.Port, adminListen, os.Getenv)
 	if err == nil && len(adminErrs) > 0 {
@@ -56,7 +55,7 @@ func loadConfig(path string, logger logging.Logger, adminListen string, stderr i
 		}
 		return nil, false
 	}
-	g := &gatewayConfig{path: path, cfg: cfg, doc: doc, ctrl: ctrl, admin: adminCfg}
+	g := &gatewayConfig{path: path, cfg: cfg, doc: ctrl.Snapshot().Document(), ctrl: ctrl, admin: adminCfg}
 	if adminCfg != nil {
 		for _, w := range adminCfg.Credentials.Warnings() {
 			g.warnings = append(g.warnings, w)

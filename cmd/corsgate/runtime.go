@@ -20,6 +20,7 @@ import (
 	"github.com/corsgate/corsgate/admin/store"
 	"github.com/corsgate/corsgate/admin/watch"
 	"github.com/corsgate/corsgate/plugin"
+	"github.com/corsgate/corsgate/plugin/core"
 )
 
 // startAdmin opens the store, applies its run-time layer over the file and
@@ -108,9 +109,9 @@ func reload(g *gatewayConfig, srv *admin.Server, logger logging.Logger, reason w
 		}
 		return
 	}
-	doc, _, err := plugin.Read(cfg)
+	doc, routes, err := plugin.Read(cfg)
 	if err == nil {
-		_, err = plugin.New(cfg, nil) // the file on its own must be valid too
+		_, err = core.Compile(doc, routes) // the file on its own must be valid too
 	}
 	if err != nil {
 		logger.Error("[RELOAD]", fmt.Sprintf("(%s) %s: nothing applied:\n%v", reason, g.path, err))
