@@ -1,5 +1,6 @@
 # corsgate: two commands do everything on a fresh machine.
 #   make run    build, start the demo backend and the gateway with config.example.json
+#   make fleet  etcd and three replicas of the example sharing run-time CORS changes
 #   make test   install what the tests need, vet, unit tests (-race), e2e and browser tests,
 #               and every fuzz target for 10000 inputs
 # Evidence (see BENCHMARKS.md):
@@ -23,7 +24,7 @@ FUZZ_TARGETS := \
 	./plugin/policy:FuzzPreflightHeaders \
 	./plugin/policy:FuzzCompileJSON
 
-.PHONY: all build run test vet unit e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check docs load-runtime clean
+.PHONY: all build run fleet deps-etcd test vet unit e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check docs load-runtime load-fleet clean
 
 all: build
 
@@ -43,7 +44,12 @@ run: build
 	$(BIN)/demo-backend -listen 127.0.0.1:8000 & backend=$$!; \
 	trap 'kill $$backend 2>/dev/null' EXIT INT TERM; \
 	CORSGATE_ADMIN_USER=admin CORSGATE_ADMIN_PASSWORD=$$password \
-	$(BIN)/corsgate run -c config.example.json -d -p $(PORT) --admin-listen 127.0.0.1:$(ADMIN_PORT)
+	$(BIN)/corsgate run -c config.example.json -d -p $(PORT) --admin-listen 127.0.0.1:$(ADMIN_PORT) --replica-id make-run
+
+# fleet: etcd and three replicas of the example gateway sharing run-time
+# changes (scripts/fleet.sh, docs/runtime.md); prints how to try it.
+fleet: build deps-etcd
+	@BIN=$(BIN) ./scripts/fleet.sh
 
 check: build
 	$(BIN)/corsgate check -c config.example.json
@@ -59,6 +65,19 @@ deps-browser:
 		command -v chromium; \
 	fi
 
+# etcd for the tests of the etcd store and make fleet, from Debian's
+# packages (etcd-server 3.4.23 on Debian 12), when it is missing. Installing
+# starts no service: tests and make fleet start their own on loopback.
+deps-etcd:
+	@if command -v etcd >/dev/null 2>&1 || [ -n "$${ETCD_PATH:-}" ]; then \
+		echo "etcd: $$(command -v etcd || echo $$ETCD_PATH)"; \
+	else \
+		echo "installing etcd (apt-get)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq etcd-server >/dev/null; \
+		command -v etcd; \
+	fi
+
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -67,11 +86,11 @@ vet:
 
 # unit: the unit tests with -race, then the allocation tests, which only
 # build without -race (the race detector makes sync.Pool drop objects).
-unit:
-	$(GO) test -race -count=1 ./plugin/... ./schema/... ./admin/... ./debug/... ./cmd/...
+unit: deps-etcd
+	$(GO) test -race -count=1 ./plugin/... ./schema/... ./admin/... ./internal/... ./debug/... ./cmd/...
 	$(GO) test -count=1 -run 'NoAllocations' ./plugin/
 
-e2e: deps-browser
+e2e: deps-browser deps-etcd
 	$(GO) test -race -count=1 ./e2e/...
 
 test: vet unit e2e fuzz-short
@@ -97,6 +116,12 @@ load: deps-load
 # (bench/runtime.sh); writes bench/results/runtime.txt.
 load-runtime: deps-load build
 	cd bench && GO=$(GO) ./runtime.sh
+
+# load-fleet: three replicas sharing etcd: convergence over 200 changes,
+# and wrk against all three with 10 changes a second (bench/fleet.sh);
+# writes bench/results/fleet.txt and its section of BENCHMARKS.md.
+load-fleet: deps-load deps-etcd build
+	cd bench && GO=$(GO) ./fleet.sh
 
 deps-load:
 	@if command -v wrk >/dev/null 2>&1; then :; else \

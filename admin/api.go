@@ -24,11 +24,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/v1/cors/history", s.methods(map[string]http.HandlerFunc{"GET": s.history}))
 	mux.HandleFunc("/v1/cors/rollback", s.methods(map[string]http.HandlerFunc{"POST": s.rollback}))
 	mux.HandleFunc("/v1/cors/reset", s.methods(map[string]http.HandlerFunc{"POST": s.reset}))
+	mux.HandleFunc("/v1/cors/fleet", s.methods(map[string]http.HandlerFunc{"GET": s.fleet}))
 	mux.HandleFunc("/v1/cors/status", s.methods(map[string]http.HandlerFunc{"GET": func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Status())
 	}}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, errorf(http.StatusNotFound, "not_found", "no admin route %s; the routes are %s and /v1/cors/{config,layer,scopes/...,validate,history,rollback,reset,status}", r.URL.Path, CloudantPath))
+		writeError(w, errorf(http.StatusNotFound, "not_found", "no admin route %s; the routes are %s and /v1/cors/{config,layer,scopes/...,validate,history,rollback,reset,fleet,status}", r.URL.Path, CloudantPath))
 	})
 	return auth.Guard(s.creds, func(msg string) { s.logger.Warning(LogPrefix, msg) }, mux)
 }
@@ -90,12 +91,14 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
 	eff, _ := layer.Over(file)
 	file.Paths = nil
 	w.Header().Set("ETag", etag(rev))
+	s.markStale(w)
 	writeJSON(w, http.StatusOK, configView{Revision: rev, Effective: eff, File: file, Layer: layer, Sources: layer.Source(file)})
 }
 
 func (s *Server) getLayer(w http.ResponseWriter, r *http.Request) {
 	_, layer, rev := s.state()
 	w.Header().Set("ETag", etag(rev))
+	s.markStale(w)
 	writeJSON(w, http.StatusOK, layer)
 }
 
@@ -170,13 +173,15 @@ func (s *Server) putScope(w http.ResponseWriter, r *http.Request) {
 // write applies a change and answers its revision.
 func (s *Server) write(w http.ResponseWriter, r *http.Request, c change) {
 	c.user = auth.User(r.Context())
-	res, e := s.apply(r.Context(), c)
-	if e != nil {
-		writeError(w, e)
-		return
+	wait, e := waitRequest(r)
+	if e == nil {
+		var res result
+		if res, e = s.apply(r.Context(), c); e == nil {
+			s.answerWrite(w, r, wait, res.Revision, map[string]any{"ok": true, "revision": res.Revision, "warnings": messages(res.Warnings)})
+			return
+		}
 	}
-	w.Header().Set("ETag", etag(res.Revision))
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "revision": res.Revision, "warnings": messages(res.Warnings)})
+	writeError(w, e)
 }
 
 func messages(errs policy.Errors) []fieldError {

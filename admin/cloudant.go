@@ -52,6 +52,7 @@ func (s *Server) cloudant(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet, http.MethodHead:
 		file, layer, rev := s.state()
 		w.Header().Set("ETag", etag(rev))
+		s.markStale(w)
 		writeJSON(w, http.StatusOK, cloudantView(file, layer))
 	case http.MethodPut:
 		var body cloudantPut
@@ -64,15 +65,20 @@ func (s *Server) cloudant(w http.ResponseWriter, r *http.Request) {
 			writeError(w, e)
 			return
 		}
-		_, e = s.apply(r.Context(), change{
+		wait, e := waitRequest(r)
+		if e != nil {
+			writeError(w, e)
+			return
+		}
+		res, e := s.apply(r.Context(), change{
 			user: auth.User(r.Context()), source: SourceCloudant, ifRevision: ifRev,
-			mutate: func(l *policy.Layer) *apiError { return cloudantMutate(s.file, l, body) },
+			mutate: func(l *policy.Layer) *apiError { return cloudantMutate(s.cur.Load().file, l, body) },
 		})
 		if e != nil {
 			writeError(w, cloudantPaths(e))
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+		s.answerWrite(w, r, wait, res.Revision, map[string]any{"ok": true})
 	default:
 		w.Header().Set("Allow", "GET, HEAD, PUT")
 		writeError(w, errorf(http.StatusMethodNotAllowed, "method_not_allowed", "%s is not allowed here; use GET or PUT", r.Method))

@@ -14,6 +14,7 @@ package admin
 import (
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -36,8 +37,14 @@ const DefaultStoreDir = "corsgate-state"
 type Config struct {
 	// Listen is host:port.
 	Listen string
-	// StoreDir is the embedded store's directory, absolute.
-	StoreDir string
+	// StateDir is the local state directory, absolute: the embedded
+	// store's database and, with a shared store, the cache of the last
+	// applied layer.
+	StateDir string
+	// Store says where run-time changes persist.
+	Store StoreConfig
+	// ReplicaID names this gateway in the fleet of a shared store.
+	ReplicaID string
 	// TLSCertFile and TLSKeyFile make the listener serve HTTPS.
 	TLSCertFile, TLSKeyFile string
 	// InsecurePlaintext allows plain HTTP on a non-loopback address.
@@ -48,32 +55,47 @@ type Config struct {
 
 // block is the corsgate/admin block as written.
 type block struct {
-	Comment any    `json:"@comment"`
-	Listen  string `json:"listen"`
-	Store   *struct {
-		Type string `json:"type"`
-		Path string `json:"path"`
-	} `json:"store"`
-	BasicAuthFile     string `json:"basic_auth_file"`
-	TokenFile         string `json:"token_file"`
-	TLSCertFile       string `json:"tls_cert_file"`
-	TLSKeyFile        string `json:"tls_key_file"`
-	InsecurePlaintext bool   `json:"insecure_plaintext"`
+	Comment           any         `json:"@comment"`
+	Listen            string      `json:"listen"`
+	StateDir          string      `json:"state_dir"`
+	Store             *storeBlock `json:"store"`
+	BasicAuthFile     string      `json:"basic_auth_file"`
+	TokenFile         string      `json:"token_file"`
+	TLSCertFile       string      `json:"tls_cert_file"`
+	TLSKeyFile        string      `json:"tls_key_file"`
+	InsecurePlaintext bool        `json:"insecure_plaintext"`
+}
+
+// Overrides replace, for one gateway process, settings of the
+// corsgate/admin block, so that several replicas can share one
+// configuration file (corsgate run --admin-listen, --state-dir,
+// --replica-id). Empty fields override nothing.
+type Overrides struct {
+	// Listen replaces listen, with or without a block.
+	Listen string
+	// StateDir replaces state_dir and the embedded store's path.
+	StateDir string
+	// ReplicaID names the gateway in the fleet; by default it is the host
+	// name and the admin listener's address.
+	ReplicaID string
 }
 
 // ReadConfig reads the corsgate/admin block of a service's extra_config.
 // configPath is the configuration file's path: relative paths in the block
 // are relative to its directory. gatewayPort is the gateway's own port,
-// which the admin listener may not use. listen, when not empty, replaces
-// the block's listen (corsgate run --admin-listen), with or without a
-// block. getenv reads the credentials' environment variables (os.Getenv
-// when nil).
+// which the admin listener may not use. ov replaces settings of the block
+// for this process. getenv reads the credentials' environment variables
+// (os.Getenv when nil).
 //
 // It returns nil and no error when there is no block or the block has no
 // listen. It refuses, with the way to fix it: a listener without any
 // credential, a non-loopback listener without TLS or insecure_plaintext,
-// the gateway's port, and every problem of the credentials.
-func ReadConfig(extra luraconfig.ExtraConfig, configPath string, gatewayPort int, listen string, getenv func(string) string) (*Config, policy.Errors) {
+// the gateway's port, every problem of the credentials and of the store.
+func ReadConfig(extra luraconfig.ExtraConfig, configPath string, gatewayPort int, ov Overrides, getenv func(string) string) (*Config, policy.Errors) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	listen := ov.Listen
 	raw, ok := extra[Namespace]
 	if !ok {
 		if listen == "" {
@@ -112,17 +134,31 @@ func ReadConfig(extra luraconfig.ExtraConfig, configPath string, gatewayPort int
 	}
 	cfg := &Config{
 		Listen:            b.Listen,
-		StoreDir:          abs(DefaultStoreDir),
+		StateDir:          abs(DefaultStoreDir),
 		TLSCertFile:       abs(b.TLSCertFile),
 		TLSKeyFile:        abs(b.TLSKeyFile),
 		InsecurePlaintext: b.InsecurePlaintext,
+		ReplicaID:         ov.ReplicaID,
 	}
-	if b.Store != nil && b.Store.Path != "" {
-		cfg.StoreDir = abs(b.Store.Path)
+	if b.StateDir != "" {
+		cfg.StateDir = abs(b.StateDir)
+	}
+	if ov.StateDir != "" {
+		cfg.StateDir = absFromWD(ov.StateDir)
+	}
+	if cfg.ReplicaID == "" {
+		host, _ := os.Hostname()
+		if host == "" {
+			host = "gateway"
+		}
+		cfg.ReplicaID = host + "/" + b.Listen
 	}
 
 	var errs policy.Errors
 	at := func(key string) string { return schema.Path(base, key) }
+	sc, serrs := readStore(b.Store, cfg.StateDir, ov.StateDir != "", abs, getenv, at("store"))
+	errs = append(errs, serrs...)
+	cfg.Store = sc
 	host, port, err := net.SplitHostPort(b.Listen)
 	n, perr := strconv.Atoi(port)
 	switch {
@@ -158,4 +194,13 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// absFromWD makes a path given on the command line absolute, relative to
+// the working directory.
+func absFromWD(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,23 +39,44 @@ const (
 )
 
 // Server holds the run-time state: the file's document, the run-time
-// layer and its revision, and the controller both are applied to.
+// layer and its revision, and the controller both are applied to. With a
+// shared store (etcd) it also follows the revisions that other replicas
+// commit (Run).
 type Server struct {
 	ctrl   *core.Controller
-	store  store.Store // nil when it could not be opened
+	store  store.Store  // nil when it could not be opened
+	shared store.Shared // the store, when replicas share it
+	cfg    *Config
 	creds  *auth.Credentials
 	logger Logger
 
 	mu       sync.Mutex // serialises changes
-	file     *policy.Document
-	layer    *policy.Layer
-	revision uint64
+	storeRev uint64     // the newest revision seen in the store, applied or refused
+	member   store.Member
 
+	cur    atomic.Pointer[state]
 	status atomic.Pointer[Status]
+	outage atomic.Pointer[outage] // nil while the store answers
+
+	announceC chan store.Member // latest wins, for the announcer
 
 	latMu     sync.Mutex
 	latencies []time.Duration // of the last applies, a ring
 	latNext   int
+}
+
+// state is what the gateway applies: the file's document, the layer over
+// it and the layer's revision. It is replaced whole, never changed.
+type state struct {
+	file     *policy.Document
+	layer    *policy.Layer
+	revision uint64
+}
+
+// outage is since when, and why, the store does not answer.
+type outage struct {
+	since time.Time
+	err   error
 }
 
 // maxLatencies bounds the apply latencies kept for the status.
@@ -70,6 +92,8 @@ type Latency struct {
 
 // Status is what GET /v1/cors/status answers.
 type Status struct {
+	// Replica names this gateway in its fleet.
+	Replica string `json:"replica"`
 	// Revision is the run-time layer's revision (the ETag of the API).
 	Revision uint64 `json:"revision"`
 	// Applied is the controller's snapshot revision, which also counts
@@ -77,11 +101,23 @@ type Status struct {
 	Applied uint64 `json:"applied_snapshot"`
 	Store   struct {
 		Type string `json:"type"`
+		// Path is the embedded store's directory.
 		Path string `json:"path,omitempty"`
-		OK   bool   `json:"ok"`
+		// Endpoints and Prefix locate an etcd store.
+		Endpoints []string `json:"endpoints,omitempty"`
+		Prefix    string   `json:"prefix,omitempty"`
+		// Cache is the file of the last applied layer (etcd store).
+		Cache string `json:"cache,omitempty"`
+		// OK says that the store answers and that its layer is applied.
+		OK bool `json:"ok"`
 		// Error says why the store cannot be used, or why its layer was
-		// not applied at start.
+		// not applied.
 		Error string `json:"error,omitempty"`
+		// UnreachableSince is when the store stopped answering.
+		UnreachableSince *time.Time `json:"unreachable_since,omitempty"`
+		// Refused is the newest revision of the store that this gateway
+		// refused; it keeps applying Revision.
+		Refused *Refusal `json:"refused,omitempty"`
 	} `json:"store"`
 	// ApplyLatency covers the last applies of run-time changes.
 	ApplyLatency Latency `json:"apply_latency"`
@@ -97,58 +133,303 @@ type Status struct {
 	} `json:"file"`
 }
 
-// NewServer loads the run-time layer from st and applies it over file,
-// the configuration file's document, through ctrl. st may be nil when the
-// store could not be opened (storeErr says why): the gateway then runs
-// with the file alone, and writes answer 503. A layer that no longer
-// validates against the file (an endpoint it names was removed, for
-// example) is not applied either: the file alone serves, and the status
-// says why. Neither case is fatal.
-func NewServer(ctrl *core.Controller, file *policy.Document, st store.Store, storeErr error, storePath string, creds *auth.Credentials, configPath string, logger Logger) *Server {
-	s := &Server{ctrl: ctrl, store: st, creds: creds, logger: logger, file: file.Clone(), layer: &policy.Layer{}}
+// Refusal is a revision of the store that did not validate.
+type Refusal struct {
+	// Revision is 0 when the store's value is not a record at all.
+	Revision uint64    `json:"revision"`
+	Error    string    `json:"error"`
+	Time     time.Time `json:"time"`
+}
+
+// Options are what NewServer needs.
+type Options struct {
+	// Controller applies the effective document.
+	Controller *core.Controller
+	// File is the configuration file's CORS document.
+	File *policy.Document
+	// Store keeps the run-time layer; nil when it could not be opened,
+	// and StoreErr then says why.
+	Store    store.Store
+	StoreErr error
+	// Config is the admin block as read (store, state directory,
+	// credentials, replica name).
+	Config *Config
+	// ConfigPath is the configuration file's path, for the status.
+	ConfigPath string
+	Logger     Logger
+}
+
+// NewServer loads the run-time layer from the store and applies it over
+// the file's document. A store that could not be opened is not fatal: the
+// gateway then runs with the file alone, and writes answer 503. A layer
+// that no longer validates against the file (an endpoint it names was
+// removed, for example) is not applied either: the file alone serves, and
+// the status says why. An etcd store that does not answer at start is
+// not fatal either: the gateway serves the layer it cached when it last
+// ran, and Run catches up once etcd answers.
+func NewServer(o Options) *Server {
+	s := &Server{ctrl: o.Controller, store: o.Store, cfg: o.Config, creds: o.Config.Credentials, logger: o.Logger, announceC: make(chan store.Member, 1)}
+	if sh, ok := o.Store.(store.Shared); ok {
+		s.shared = sh
+	}
+	s.cur.Store(&state{file: o.File.Clone(), layer: &policy.Layer{}})
 	var status Status
-	status.Store.Type, status.Store.Path = "embedded", storePath
-	status.File.Path = configPath
+	status.Replica = o.Config.ReplicaID
+	status.Store.Type = o.Config.Store.Type
+	if e := o.Config.Store.Etcd; e != nil {
+		status.Store.Endpoints, status.Store.Prefix = e.Endpoints, e.Prefix
+		status.Store.Cache = s.cachePath()
+	} else {
+		status.Store.Path = o.Config.Store.Path
+	}
+	status.File.Path = o.ConfigPath
+	s.status.Store(&status)
+	s.member = store.Member{ID: o.Config.ReplicaID, Admin: o.Config.Listen, Started: time.Now().UTC()}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch {
-	case st == nil:
-		status.Store.Error = fmt.Sprintf("the store cannot be opened, so run-time changes are off and the file alone applies: %v", storeErr)
-		logger.Error(LogPrefix, status.Store.Error)
+	case o.Store == nil:
+		msg := fmt.Sprintf("the store cannot be opened, so run-time changes are off and the file alone applies: %v", o.StoreErr)
+		s.updateStatus(func(st *Status) { st.Store.Error = msg })
+		s.logger.Error(LogPrefix, msg)
 	default:
-		status.Store.OK = true
-		if err := s.loadLayer(context.Background()); err != nil {
-			status.Store.Error = fmt.Sprintf("the run-time layer was not applied, so the file alone applies until it is fixed (a write, a rollback or a reset): %v", err)
-			logger.Error(LogPrefix, status.Store.Error)
+		ctx, cancel := context.WithTimeout(context.Background(), s.storeTimeout())
+		rec, err := o.Store.Current(ctx)
+		cancel()
+		switch {
+		case err != nil && s.shared != nil && !isDecodeError(err):
+			s.startFromCache(err)
+			s.storeDown(err)
+		case err != nil:
+			s.refuse(0, err)
+		default:
+			s.storeRev = rec.Revision
+			if rec.Revision != 0 {
+				if err := s.adopt(rec); err != nil {
+					s.refuse(rec.Revision, err)
+				}
+			}
 		}
 	}
-	status.Revision = s.revision
-	status.Applied = ctrl.Snapshot().Revision()
-	s.status.Store(&status)
+	s.updateStatus(func(st *Status) { st.Revision = s.cur.Load().revision })
+	s.announce()
 	return s
 }
 
-// loadLayer reads the current revision and applies it.
-func (s *Server) loadLayer(ctx context.Context) error {
-	rec, err := s.store.Current(ctx)
-	if err != nil {
-		return err
+// storeTimeout bounds a call to the store made outside a request.
+func (s *Server) storeTimeout() time.Duration {
+	if e := s.cfg.Store.Etcd; e != nil {
+		return e.DialTimeout
 	}
-	s.revision = rec.Revision
-	if rec.Revision == 0 {
-		return nil
+	return 5 * time.Second
+}
+
+// isDecodeError tells a value in the store that is not a record from a
+// store that does not answer.
+func isDecodeError(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "is not a corsgate record")
+}
+
+// adopt validates a record read from the store and applies its layer over
+// the file, or changes nothing and says why. s.mu is held.
+func (s *Server) adopt(rec store.Record) error {
+	cur := s.cur.Load()
+	layer := &policy.Layer{}
+	if len(rec.Layer) > 0 {
+		var err error
+		if layer, err = policy.ParseLayer(rec.Layer); err != nil {
+			return fmt.Errorf("revision %d: %v", rec.Revision, err)
+		}
 	}
-	layer, err := policy.ParseLayer(rec.Layer)
-	if err != nil {
-		return fmt.Errorf("revision %d: %v", rec.Revision, err)
-	}
-	eff, errs := layer.Over(s.file)
+	eff, errs := layer.Over(cur.file)
 	if errs != nil {
 		return fmt.Errorf("revision %d does not validate against the file:\n%v", rec.Revision, errs)
 	}
 	if _, err := s.ctrl.Apply(eff); err != nil {
 		return fmt.Errorf("revision %d does not validate against the file:\n%v", rec.Revision, err)
 	}
-	s.layer = layer
+	s.cur.Store(&state{file: cur.file, layer: layer, revision: rec.Revision})
+	s.applied(rec)
 	return nil
+}
+
+// applied records that rec is in force: the status, the refusal cleared,
+// the cache and the fleet. s.mu is held.
+func (s *Server) applied(rec store.Record) {
+	s.updateStatus(func(st *Status) {
+		st.Revision = rec.Revision
+		st.Store.Refused = nil
+		if st.Store.Error != "" && s.outage.Load() == nil {
+			st.Store.Error = ""
+		}
+	})
+	s.member.Applied, s.member.Error = rec.Revision, ""
+	if s.shared != nil {
+		if err := s.writeCache(rec); err != nil {
+			s.logger.Warning(LogPrefix, "the cache of the applied layer was not written, so a restart while the store is down would serve an older layer:", err)
+		}
+	}
+	s.announce()
+}
+
+// refuse records that the store's revision rev (0: a value that is not a
+// record) was not applied: the gateway keeps its layer and says why.
+// s.mu is held.
+func (s *Server) refuse(rev uint64, err error) {
+	kept := s.cur.Load().revision
+	msg := fmt.Sprintf("the store's current revision was refused, so this gateway keeps revision %d: %v", kept, err)
+	s.updateStatus(func(st *Status) {
+		st.Store.Refused = &Refusal{Revision: rev, Error: err.Error(), Time: time.Now().UTC()}
+		st.Store.Error = msg
+	})
+	s.member.Error = msg
+	s.logger.Error(LogPrefix, msg)
+	s.announce()
+}
+
+// storeDown records that the store stopped answering.
+func (s *Server) storeDown(err error) {
+	if s.outage.Load() != nil {
+		return
+	}
+	o := &outage{since: time.Now().UTC(), err: err}
+	s.outage.Store(o)
+	msg := fmt.Sprintf("the store does not answer, so writes answer 503 and reads may be stale; this gateway keeps serving revision %d: %v", s.cur.Load().revision, err)
+	s.updateStatus(func(st *Status) {
+		st.Store.UnreachableSince = &o.since
+		st.Store.Error = msg
+	})
+	s.logger.Error(LogPrefix, msg)
+}
+
+// storeUp records that the store answers again.
+func (s *Server) storeUp() {
+	o := s.outage.Swap(nil)
+	if o == nil {
+		return
+	}
+	s.updateStatus(func(st *Status) {
+		st.Store.UnreachableSince = nil
+		if st.Store.Refused == nil {
+			st.Store.Error = ""
+		}
+	})
+	s.logger.Info(LogPrefix, fmt.Sprintf("the store answers again, after %s", time.Since(o.since).Round(time.Millisecond)))
+}
+
+// Run follows a shared store until ctx is done: it applies every revision
+// that another replica commits (validated first: a revision that does not
+// validate is refused, and the gateway keeps its layer), tracks whether
+// the store answers, and publishes this gateway in the fleet. With the
+// embedded store there is nothing to follow: it waits for ctx.
+func (s *Server) Run(ctx context.Context) {
+	if s.shared == nil {
+		<-ctx.Done()
+		return
+	}
+	done := make(chan struct{})
+	go func() { s.announcer(ctx); close(done) }()
+	s.mu.Lock()
+	after := s.storeRev
+	s.mu.Unlock()
+	s.shared.Watch(ctx, after, s.onChange, s.onHealth)
+	<-done
+}
+
+// onChange applies a revision the store's watch delivered.
+func (s *Server) onChange(rec store.Record, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.refuse(0, err)
+		return
+	}
+	if rec.Revision < s.storeRev {
+		// Older than a revision this gateway committed or saw: the watch
+		// is catching up with this gateway's own writes. Unless the store
+		// really went back (restored from a backup), it is skipped.
+		ctx, cancel := context.WithTimeout(context.Background(), s.storeTimeout())
+		latest, err := s.shared.Current(ctx)
+		cancel()
+		if err != nil || latest.Revision >= s.storeRev {
+			return
+		}
+		s.logger.Warning(LogPrefix, fmt.Sprintf("the store went back from revision %d to %d (restored from a backup?); following it", s.storeRev, latest.Revision))
+		rec = latest
+	}
+	s.storeRev = rec.Revision
+	cur := s.cur.Load()
+	if rec.Revision == cur.revision && sameLayer(rec.Layer, cur.layer) {
+		if s.status.Load().Store.Refused != nil {
+			s.applied(rec)
+		}
+		return
+	}
+	if err := s.adopt(rec); err != nil {
+		s.refuse(rec.Revision, err)
+		return
+	}
+	s.logger.Info(LogPrefix, fmt.Sprintf("revision %d applied from the store (%s, by %s)", rec.Revision, rec.Source, rec.User))
+}
+
+// sameLayer reports whether a stored layer is l.
+func sameLayer(stored []byte, l *policy.Layer) bool {
+	got := &policy.Layer{}
+	if len(stored) > 0 {
+		var err error
+		if got, err = policy.ParseLayer(stored); err != nil {
+			return false
+		}
+	}
+	return reflect.DeepEqual(normalize(got), normalize(l))
+}
+
+// onHealth tracks whether the store answers.
+func (s *Server) onHealth(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.storeDown(err)
+		return
+	}
+	s.storeUp()
+}
+
+// announce hands the member to the announcer; the latest wins. s.mu is
+// held.
+func (s *Server) announce() {
+	if s.shared == nil {
+		return
+	}
+	m := s.member
+	for {
+		select {
+		case s.announceC <- m:
+			return
+		default:
+			select {
+			case <-s.announceC:
+			default:
+			}
+		}
+	}
+}
+
+// announcer publishes the member in the fleet, one update at a time.
+func (s *Server) announcer(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-s.announceC:
+			if err := s.shared.Announce(ctx, m); err != nil && ctx.Err() == nil {
+				// The store's renewal publishes the latest member when
+				// it answers again; the outage is logged by onHealth.
+				continue
+			}
+		}
+	}
 }
 
 // Status returns the status.
@@ -156,6 +437,7 @@ func (s *Server) Status() Status {
 	st := *s.status.Load()
 	st.Applied = s.ctrl.Snapshot().Revision()
 	st.ApplyLatency = s.latency()
+	st.Store.OK = s.store != nil && s.outage.Load() == nil && st.Store.Refused == nil && st.Store.Error == ""
 	return st
 }
 
@@ -190,11 +472,11 @@ func (s *Server) updateStatus(f func(*Status)) {
 	s.status.Store(&st)
 }
 
-// state is a consistent view of the file, the layer and the revision.
+// state is a consistent view of the file, the layer and the revision. It
+// never waits for a write, so reads answer while the store is slow.
 func (s *Server) state() (*policy.Document, *policy.Layer, uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.file.Clone(), s.layer.Clone(), s.revision
+	c := s.cur.Load()
+	return c.file.Clone(), c.layer.Clone(), c.revision
 }
 
 // change is one write: ifRevision, when not nil, must be the current
@@ -215,64 +497,102 @@ type result struct {
 	Warnings policy.Errors `json:"-"`
 }
 
+// maxCatchUps bounds how many times a write catches up with revisions
+// that other replicas committed before it gives up.
+const maxCatchUps = 5
+
 func (s *Server) apply(ctx context.Context, c change) (result, *apiError) {
 	start := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c.ifRevision != nil && *c.ifRevision != s.revision {
-		e := errorf(http.StatusPreconditionFailed, "precondition_failed", "the configuration changed since revision %d; it is at revision %d: read it again (GET, then If-Match: \"%d\") and redo the change", *c.ifRevision, s.revision, s.revision)
-		rev := s.revision
-		e.Revision = &rev
-		return result{}, e
-	}
-	cand := s.layer.Clone()
-	if e := c.mutate(cand); e != nil {
-		return result{}, e
-	}
-	eff, perrs := cand.Over(s.file)
-	if perrs != nil {
-		return result{}, invalid(perrs)
-	}
-	snap, err := core.Compile(eff, s.ctrl.Routes())
-	if err != nil {
-		var errs policy.Errors
-		if errors.As(err, &errs) {
-			return result{}, invalid(errs)
+	for attempt := 0; ; attempt++ {
+		cur := s.cur.Load()
+		if c.ifRevision != nil && *c.ifRevision != cur.revision {
+			e := errorf(http.StatusPreconditionFailed, "precondition_failed", "the configuration changed since revision %d; it is at revision %d: read it again (GET, then If-Match: \"%d\") and redo the change", *c.ifRevision, cur.revision, cur.revision)
+			rev := cur.revision
+			e.Revision = &rev
+			return result{}, e
 		}
-		return result{}, errorf(http.StatusInternalServerError, "internal_error", "%v", err)
-	}
-	if c.dryRun {
-		return result{Revision: s.revision, Warnings: snap.Warnings()}, nil
-	}
-	if s.store == nil {
-		return result{}, errorf(http.StatusServiceUnavailable, "service_unavailable", "the store cannot be used, so changes cannot be kept: %s", s.status.Load().Store.Error)
-	}
-	if reflect.DeepEqual(normalize(cand), normalize(s.layer)) && c.source != SourceRollback && c.source != SourceReset {
-		// Nothing changes: no new revision.
-		return result{Revision: s.revision, Warnings: snap.Warnings()}, nil
-	}
-	layerJSON, _ := json.Marshal(cand)
-	if cand.Empty() {
-		layerJSON = []byte("null")
-	}
-	diff, _ := json.Marshal(diffLayers(s.layer, cand))
-	rec, err := s.store.Commit(ctx, s.revision, store.Record{User: c.user, Source: c.source, Layer: layerJSON, Diff: diff})
-	if err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return result{}, errorf(http.StatusConflict, "conflict", "the store holds a revision this gateway has not seen (%v); restart it, or give each gateway its own store", err)
+		cand := cur.layer.Clone()
+		if e := c.mutate(cand); e != nil {
+			return result{}, e
 		}
-		s.logger.Error(LogPrefix, "the store refused revision", s.revision+1, ":", err)
-		return result{}, errorf(http.StatusServiceUnavailable, "service_unavailable", "the store refused the change, so nothing changed: %v", err)
+		eff, perrs := cand.Over(cur.file)
+		if perrs != nil {
+			return result{}, invalid(perrs)
+		}
+		snap, err := core.Compile(eff, s.ctrl.Routes())
+		if err != nil {
+			var errs policy.Errors
+			if errors.As(err, &errs) {
+				return result{}, invalid(errs)
+			}
+			return result{}, errorf(http.StatusInternalServerError, "internal_error", "%v", err)
+		}
+		if c.dryRun {
+			return result{Revision: cur.revision, Warnings: snap.Warnings()}, nil
+		}
+		if s.store == nil {
+			return result{}, errorf(http.StatusServiceUnavailable, "service_unavailable", "the store cannot be used, so changes cannot be kept: %s", s.status.Load().Store.Error)
+		}
+		if reflect.DeepEqual(normalize(cand), normalize(cur.layer)) && c.source != SourceRollback && c.source != SourceReset && s.storeRev == cur.revision {
+			// Nothing changes: no new revision.
+			return result{Revision: cur.revision, Warnings: snap.Warnings()}, nil
+		}
+		layerJSON, _ := json.Marshal(cand)
+		if cand.Empty() {
+			layerJSON = []byte("null")
+		}
+		diff, _ := json.Marshal(diffLayers(cur.layer, cand))
+		rec, err := s.store.Commit(ctx, s.storeRev, store.Record{User: c.user, Source: c.source, Layer: layerJSON, Diff: diff})
+		if errors.Is(err, store.ErrConflict) && s.shared != nil && attempt < maxCatchUps {
+			// Another replica committed first: catch up with it, then
+			// judge the change again (an If-Match then fails with 412,
+			// a change without one applies over the newer layer).
+			if e := s.catchUp(ctx); e != nil {
+				return result{}, e
+			}
+			continue
+		}
+		if err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return result{}, errorf(http.StatusConflict, "conflict", "the store holds a revision this gateway has not seen (%v); restart it, or give each gateway its own store", err)
+			}
+			s.logger.Error(LogPrefix, "the store refused revision", s.storeRev+1, ":", err)
+			return result{}, errorf(http.StatusServiceUnavailable, "service_unavailable", "the store did not take the change, so nothing changed (revision %d stays in force): %v", cur.revision, err)
+		}
+		if _, err := s.ctrl.Apply(eff); err != nil {
+			// Compile accepted the same document a moment ago.
+			s.logger.Error(LogPrefix, "revision", rec.Revision, "was stored but not applied:", err)
+		}
+		s.cur.Store(&state{file: cur.file, layer: cand, revision: rec.Revision})
+		s.storeRev = rec.Revision
+		s.applied(rec)
+		s.recordLatency(time.Since(start))
+		s.logger.Info(LogPrefix, fmt.Sprintf("revision %d applied (%s, by %s)", rec.Revision, c.source, c.user))
+		return result{Revision: rec.Revision, Warnings: snap.Warnings()}, nil
 	}
-	if _, err := s.ctrl.Apply(eff); err != nil {
-		// Compile accepted the same document a moment ago.
-		s.logger.Error(LogPrefix, "revision", rec.Revision, "was stored but not applied:", err)
+}
+
+// catchUp reads the store's current revision and applies it, for a write
+// that lost a race with another replica. s.mu is held.
+func (s *Server) catchUp(ctx context.Context) *apiError {
+	rec, err := s.shared.Current(ctx)
+	if err != nil {
+		if isDecodeError(err) {
+			s.refuse(0, err)
+			return errorf(http.StatusConflict, "conflict", "another writer changed the store, and its value is not a corsgate record: %v", err)
+		}
+		return errorf(http.StatusServiceUnavailable, "service_unavailable", "another replica changed the configuration, and the store did not answer when asked for it, so nothing changed: %v", err)
 	}
-	s.layer, s.revision = cand, rec.Revision
-	s.recordLatency(time.Since(start))
-	s.updateStatus(func(st *Status) { st.Revision = rec.Revision })
-	s.logger.Info(LogPrefix, fmt.Sprintf("revision %d applied (%s, by %s)", rec.Revision, c.source, c.user))
-	return result{Revision: rec.Revision, Warnings: snap.Warnings()}, nil
+	s.storeRev = rec.Revision
+	if rec.Revision == s.cur.Load().revision {
+		return nil
+	}
+	if err := s.adopt(rec); err != nil {
+		s.refuse(rec.Revision, err)
+	}
+	return nil
 }
 
 // normalize makes two layers that change the same comparable.
@@ -306,15 +626,18 @@ func invalid(errs policy.Errors) *apiError {
 
 // ReloadFile applies a new version of the configuration file's CORS
 // document under the run-time layer. When the merge does not validate,
-// nothing changes and the status keeps the error. A change of the file's
-// CORS settings is recorded in the history as a revision of source
-// "file" (the layer itself stays as it was), so that the ETag of the API
-// changes with the effective settings.
+// nothing changes and the status keeps the error. With the embedded store,
+// a change of the file's CORS settings is recorded in the history as a
+// revision of source "file" (the layer itself stays as it was), so that
+// the ETag of the API changes with the effective settings. With a shared
+// store it is not: each replica reads its own file, and the store's
+// history is the fleet's.
 func (s *Server) ReloadFile(file *policy.Document, restartRequired []string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
-	eff, perrs := s.layer.Over(file)
+	cur := s.cur.Load()
+	eff, perrs := cur.layer.Over(file)
 	var err error
 	if perrs != nil {
 		err = perrs
@@ -333,22 +656,23 @@ func (s *Server) ReloadFile(file *policy.Document, restartRequired []string) err
 	if err != nil {
 		return err
 	}
-	changes := diffDocuments(s.file, file)
-	s.file = file.Clone()
-	if len(changes) > 0 && s.store != nil {
-		layerJSON, _ := json.Marshal(s.layer)
-		if s.layer.Empty() {
+	changes := diffDocuments(cur.file, file)
+	next := &state{file: file.Clone(), layer: cur.layer, revision: cur.revision}
+	if len(changes) > 0 && s.store != nil && s.shared == nil {
+		layerJSON, _ := json.Marshal(cur.layer)
+		if cur.layer.Empty() {
 			layerJSON = []byte("null")
 		}
 		diff, _ := json.Marshal(changes)
-		rec, cerr := s.store.Commit(context.Background(), s.revision, store.Record{User: "file", Source: SourceFile, Layer: layerJSON, Diff: diff})
+		rec, cerr := s.store.Commit(context.Background(), s.storeRev, store.Record{User: "file", Source: SourceFile, Layer: layerJSON, Diff: diff})
 		if cerr != nil {
 			s.logger.Error(LogPrefix, "the file's change is applied but not recorded in the history:", cerr)
-			return nil
+		} else {
+			next.revision, s.storeRev = rec.Revision, rec.Revision
+			s.updateStatus(func(st *Status) { st.Revision = rec.Revision })
 		}
-		s.revision = rec.Revision
-		s.updateStatus(func(st *Status) { st.Revision = rec.Revision })
 	}
+	s.cur.Store(next)
 	return nil
 }
 

@@ -72,12 +72,18 @@ func newFixture(t *testing.T, g plugintest.Gateway, dir string) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, ctrl: ctrl, dir: dir, st: st}
-	f.srv = admin.NewServer(ctrl, doc, st, nil, dir, creds, "test.json", nopLogger{})
+	f.srv = admin.NewServer(admin.Options{Controller: ctrl, File: doc, Store: st, Config: testConfig(creds, dir), ConfigPath: "test.json", Logger: nopLogger{}})
 	f.admin = httptest.NewServer(f.srv.Handler())
 	t.Cleanup(f.admin.Close)
 	f.gateway = httptest.NewServer(ctrl.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })))
 	t.Cleanup(f.gateway.Close)
 	return f
+}
+
+// testConfig is the admin configuration of a test gateway with an
+// embedded store in dir.
+func testConfig(creds *auth.Credentials, dir string) *admin.Config {
+	return &admin.Config{Listen: "127.0.0.1:0", StateDir: dir, Store: admin.StoreConfig{Type: admin.StoreEmbedded, Path: dir}, ReplicaID: "test", Credentials: creds}
 }
 
 func spa() plugintest.Gateway {
@@ -454,7 +460,7 @@ func TestNoStore(t *testing.T) {
 	creds, _ := auth.Load(auth.Sources{Getenv: func(k string) string {
 		return map[string]string{auth.EnvUser: user, auth.EnvPassword: password}[k]
 	}})
-	srv := admin.NewServer(ctrl, doc, nil, errTest("locked by another process"), "/x", creds, "test.json", nopLogger{})
+	srv := admin.NewServer(admin.Options{Controller: ctrl, File: doc, StoreErr: errTest("locked by another process"), Config: testConfig(creds, "/x"), ConfigPath: "test.json", Logger: nopLogger{}})
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	f := &fixture{t: t, admin: ts, ctrl: ctrl, srv: srv}

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -158,18 +157,12 @@ func (e *Embedded) Commit(ctx context.Context, ifRevision uint64, rec Record) (R
 	if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
-	if err := checkRecord(rec); err != nil {
+	rec, err := prepareRecord(rec)
+	if err != nil {
 		return Record{}, err
 	}
-	if rec.Time.IsZero() {
-		rec.Time = time.Now().UTC()
-	}
-	rec.Layer = bytes.TrimSpace(rec.Layer)
-	if rec.Diff = bytes.TrimSpace(rec.Diff); len(rec.Diff) == 0 {
-		rec.Diff = nil
-	}
 	var data []byte
-	err := e.run(ctx, true, func(tx *bolt.Tx) error {
+	err = e.run(ctx, true, func(tx *bolt.Tx) error {
 		hist, cur, err := e.open(tx)
 		if err != nil {
 			return err

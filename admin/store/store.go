@@ -24,6 +24,17 @@
 //     It checks the whole file when it opens it and refuses a file that is
 //     not its own or is damaged, leaving it untouched and saying how to
 //     start without it; it never panics on a bad file.
+//   - Etcd is the shared store, for a fleet of gateways: the layer is kept
+//     in an etcd cluster, under a key prefix P that the replicas share.
+//     P+"current" holds the current record, P+"history/" and the revision
+//     in 20 digits each kept record, and P+"members/" and a gateway's ID
+//     each live gateway, under a lease that expires a few seconds after
+//     the gateway stops renewing it. Commit is one etcd transaction,
+//     conditional on etcd's own revision (ModRevision) of P+"current".
+//     Etcd is also a Shared store: Watch follows P+"current" with an etcd
+//     watch, and reads it at a regular interval as a safety net, so that
+//     every replica applies every change; Announce and Members keep the
+//     list of the live gateways. Opening it does not wait for etcd.
 //
 // Package storetest holds the contract every Store must meet, as a test
 // suite that each implementation runs against itself.
@@ -116,6 +127,22 @@ func checkRecord(rec Record) error {
 		return fmt.Errorf("the record's diff is not valid JSON (%s): give it as JSON, or leave it empty", excerpt(diff))
 	}
 	return nil
+}
+
+// prepareRecord checks a record for Commit (checkRecord), sets its time
+// to now when zero, and trims its layer and diff.
+func prepareRecord(rec Record) (Record, error) {
+	if err := checkRecord(rec); err != nil {
+		return Record{}, err
+	}
+	if rec.Time.IsZero() {
+		rec.Time = time.Now().UTC()
+	}
+	rec.Layer = bytes.TrimSpace(rec.Layer)
+	if rec.Diff = bytes.TrimSpace(rec.Diff); len(rec.Diff) == 0 {
+		rec.Diff = nil
+	}
+	return rec, nil
 }
 
 // jsonKind names the type of the JSON value that starts with c.

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/corsgate/corsgate/admin"
 	"io"
 )
 
@@ -17,7 +18,7 @@ func checkCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "corsgate check: -c FILE is required")
 		return 2
 	}
-	g, ok := loadConfig(*path, nil, "", stderr)
+	g, ok := loadConfig(*path, nil, admin.Overrides{}, stderr)
 	if !ok {
 		return 1
 	}

@@ -30,6 +30,12 @@ credentials of $CORSGATE_ADMIN_TOKEN, or $CORSGATE_ADMIN_USER and $CORSGATE_ADMI
   history [--limit N]                    the revisions, newest first
   rollback --revision N                  make revision N's layer current again, as a new revision
   reset                                  drop the run-time layer: the file alone applies
+  fleet                                  the gateways that share the store, and the
+                                         revision each applies
+
+put, rollback and reset take --wait fleet [--wait-timeout 10s]: the answer comes
+when every live replica applies the change, and the exit status is 3 when some
+had not within the timeout (the change itself is made).
 
 Without --if-match, put sends the revision it has just read, so it fails (412)
 rather than overwrite a change made in between.
@@ -54,7 +60,13 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 		file     *string
 		limit    *int
 		revision *uint64
+		wait     *string
+		waitFor  *time.Duration
 	)
+	waitFlags := func() {
+		wait = fs.String("wait", "", "fleet: answer when every live replica applies the change")
+		waitFor = fs.Duration("wait-timeout", 10*time.Second, "how long --wait fleet waits")
+	}
 	switch sub {
 	case "get":
 		cloudant = fs.Bool("cloudant", false, "print Cloudant's view (GET /_api/v2/user/config/cors)")
@@ -62,13 +74,17 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 		scope = fs.String("scope", "", `replace one scope's keys: "service", or an endpoint such as "GET /users/{id}"`)
 		ifMatch = fs.String("if-match", "", "the revision the change is based on (default: the current one, read first)")
 		file = fs.String("f", "-", "the JSON to send (- for standard input)")
+		waitFlags()
 	case "validate":
 		file = fs.String("f", "-", "the layer's JSON (- for standard input)")
 	case "history":
 		limit = fs.Int("limit", 20, "how many revisions")
 	case "rollback":
 		revision = fs.Uint64("revision", 0, "the revision to roll back to")
+		waitFlags()
 	case "reset":
+		waitFlags()
+	case "fleet":
 	default:
 		fmt.Fprintf(stderr, "corsgate config: unknown command %q\n\n%s", sub, configUsage)
 		return 2
@@ -82,6 +98,15 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	c := &adminClient{base: base.String(), stdout: stdout, stderr: stderr, http: &http.Client{Timeout: 30 * time.Second}}
+	query := ""
+	if wait != nil && *wait != "" {
+		if *wait != "fleet" {
+			fmt.Fprintf(stderr, "corsgate config %s: --wait %q is not known; --wait fleet waits until every live replica applies the change\n", sub, *wait)
+			return 2
+		}
+		query = "?wait=fleet&timeout=" + url.QueryEscape(waitFor.String())
+		c.http.Timeout = *waitFor + 30*time.Second
+	}
 	switch sub {
 	case "get":
 		if *cloudant {
@@ -113,7 +138,7 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 			}
 			path = "/v1/cors/scopes/" + method + tmpl
 		}
-		return c.do("PUT", path, rev, body)
+		return c.do("PUT", path+query, rev, body)
 	case "validate":
 		body, err := readInput(*file)
 		if err != nil {
@@ -128,9 +153,11 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "corsgate config rollback: --revision N is required")
 			return 2
 		}
-		return c.do("POST", "/v1/cors/rollback", "", []byte(fmt.Sprintf(`{"revision": %d}`, *revision)))
+		return c.do("POST", "/v1/cors/rollback"+query, "", []byte(fmt.Sprintf(`{"revision": %d}`, *revision)))
 	case "reset":
-		return c.do("POST", "/v1/cors/reset", "", nil)
+		return c.do("POST", "/v1/cors/reset"+query, "", nil)
+	case "fleet":
+		return c.do("GET", "/v1/cors/fleet", "", nil)
 	}
 	return 2
 }
@@ -195,7 +222,8 @@ func (c *adminClient) revision() (string, error) {
 }
 
 // do calls the API and prints the answer: the body on stdout for 2xx
-// (exit 0), the reason on stderr otherwise (exit 1).
+// (exit 0; 3 for a 202, a change that some replicas had not applied in
+// time), the reason on stderr otherwise (exit 1).
 func (c *adminClient) do(method, path, ifMatch string, body []byte) int {
 	resp, data, err := c.request(method, path, ifMatch, body)
 	if err != nil {
@@ -214,7 +242,14 @@ func (c *adminClient) do(method, path, ifMatch string, body []byte) int {
 		}
 		return 1
 	}
+	if stale := resp.Header.Get("X-Corsgate-Stale"); stale != "" {
+		fmt.Fprintln(c.stderr, "corsgate config: warning:", stale)
+	}
 	c.stdout.Write(data)
+	if resp.StatusCode == http.StatusAccepted {
+		fmt.Fprintln(c.stderr, "corsgate config: the change is made, but not every replica applied it in time (see fleet.pending)")
+		return 3
+	}
 	if path == "/v1/cors/validate" {
 		var v struct{ Valid bool }
 		if json.Unmarshal(data, &v) == nil && !v.Valid {

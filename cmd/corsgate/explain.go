@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/corsgate/corsgate/admin"
 	"io"
 	"strings"
 
@@ -48,7 +49,7 @@ func explainCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	g, ok := loadConfig(*path, nil, "", stderr)
+	g, ok := loadConfig(*path, nil, admin.Overrides{}, stderr)
 	if !ok {
 		return 1
 	}

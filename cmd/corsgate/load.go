@@ -30,14 +30,14 @@ type gatewayConfig struct {
 // aliases and compiles the CORS settings. On failure it prints every
 // problem to stderr and returns false. logger receives the debug lines of
 // policies with debug on; nil discards them.
-func loadConfig(path string, logger logging.Logger, adminListen string, stderr io.Writer) (*gatewayConfig, bool) {
+func loadConfig(path string, logger logging.Logger, ov admin.Overrides, stderr io.Writer) (*gatewayConfig, bool) {
 	cfg, dupWarnings, err := plugin.ParseFile(path)
 	if err != nil {
 		fmt.Fprintln(stderr, "corsgate:", err)
 		return nil, false
 	}
 	ctrl, err := plugin.New(cfg, logger)
-	adminCfg, adminErrs := admin.ReadConfig(cfg.ExtraConfig, path, cfg.Port, adminListen, os.Getenv)
+	adminCfg, adminErrs := admin.ReadConfig(cfg.ExtraConfig, path, cfg.Port, ov, os.Getenv)
 	if err == nil && len(adminErrs) > 0 {
 		err = adminErrs
 	} else if errs, ok := err.(policy.Errors); ok && len(adminErrs) > 0 {

@@ -27,7 +27,8 @@ import (
 const usage = `corsgate: a lura API gateway with the corsgate CORS plugin
 
 Usage:
-  corsgate run -c FILE [-d] [-p PORT] [--admin-listen ADDR] [--no-watch]
+  corsgate run -c FILE [-d] [-p PORT] [--admin-listen ADDR] [--state-dir DIR]
+               [--replica-id NAME] [--no-watch]
                                         run the gateway from a KrakenD v3 JSON config
   corsgate check -c FILE                validate the config (JSON, lura and CORS) and exit
   corsgate explain -c FILE --origin O --method M --path P [--header H]... [--credentials]
@@ -35,7 +36,7 @@ Usage:
   corsgate playground [--listen 127.0.0.1:8099] [--target http://localhost:8080]
                                         serve a CORS test page (its own origin) that runs
                                         fetch() against the gateway and shows its explanations
-  corsgate config get|put|validate|history|rollback|reset [--admin URL]
+  corsgate config get|put|validate|history|rollback|reset|fleet [--admin URL]
                                         read and change the CORS settings of a running
                                         gateway through its admin API
   corsgate version                      print corsgate's and its libraries' versions

@@ -30,7 +30,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	path := configFlag(fs)
 	debugMode := fs.Bool("d", false, "debug: log at DEBUG level (CORS decisions included) and enable /__debug/ and /__debug/cors")
 	port := fs.Int("p", 0, "listen on this port instead of the configuration's port")
-	adminListen := fs.String("admin-listen", "", "serve the admin API on this host:port (replaces corsgate/admin's listen; credentials from CORSGATE_ADMIN_* as documented)")
+	adminListen := fs.String("admin-listen", os.Getenv("CORSGATE_ADMIN_LISTEN"), "serve the admin API on this host:port (replaces corsgate/admin's listen; credentials from CORSGATE_ADMIN_* as documented); default $CORSGATE_ADMIN_LISTEN")
+	stateDir := fs.String("state-dir", os.Getenv("CORSGATE_STATE_DIR"), "the local state directory: the embedded store and the cache of an etcd store's layer (replaces corsgate/admin's state_dir and store path, so replicas can share one file); default $CORSGATE_STATE_DIR")
+	replicaID := fs.String("replica-id", os.Getenv("CORSGATE_REPLICA_ID"), "this gateway's name in the fleet of an etcd store (default: host name/admin address); default $CORSGATE_REPLICA_ID")
 	noWatch := fs.Bool("no-watch", false, "do not watch the configuration file for changes (SIGHUP still reloads its CORS settings)")
 	if code := parseFlags(fs, args, stderr); code >= 0 {
 		return code
@@ -48,7 +50,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "corsgate run:", err)
 		return 1
 	}
-	g, ok := loadConfig(*path, logger, *adminListen, stderr)
+	g, ok := loadConfig(*path, logger, admin.Overrides{Listen: *adminListen, StateDir: *stateDir, ReplicaID: *replicaID}, stderr)
 	if !ok {
 		return 1
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/luraproject/lura/v2/logging"
 
 	"github.com/corsgate/corsgate/admin"
-	"github.com/corsgate/corsgate/admin/store"
 	"github.com/corsgate/corsgate/admin/watch"
 	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/plugin/core"
@@ -29,13 +28,11 @@ import (
 // that cannot be bound is.
 func startAdmin(ctx context.Context, g *gatewayConfig, logger logging.Logger) (*admin.Server, error) {
 	cfg := g.admin
-	st, storeErr := store.OpenEmbedded(cfg.StoreDir, store.EmbeddedOptions{})
-	var s store.Store
+	st, storeErr := cfg.OpenStore()
+	srv := admin.NewServer(admin.Options{Controller: g.ctrl, File: g.doc, Store: st, StoreErr: storeErr, Config: cfg, ConfigPath: g.path, Logger: logger})
 	if storeErr == nil {
-		s = st
-		go func() { <-ctx.Done(); st.Close() }()
+		go func() { srv.Run(ctx); st.Close() }()
 	}
-	srv := admin.NewServer(g.ctrl, g.doc, s, storeErr, cfg.StoreDir, cfg.Credentials, g.path, logger)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -63,7 +60,7 @@ func startAdmin(ctx context.Context, g *gatewayConfig, logger logging.Logger) (*
 		defer cancel()
 		hs.Shutdown(shutdown)
 	}()
-	logger.Info(admin.LogPrefix, fmt.Sprintf("admin API on %s://%s (credentials: %s; store: %s)", scheme, ln.Addr(), cfg.Credentials.Describe(), cfg.StoreDir))
+	logger.Info(admin.LogPrefix, fmt.Sprintf("admin API on %s://%s (credentials: %s; store: %s)", scheme, ln.Addr(), cfg.Credentials.Describe(), cfg.Store.Describe()))
 	return srv, nil
 }
 

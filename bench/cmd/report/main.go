@@ -27,6 +27,7 @@ func main() {
 	benchstatFile := flag.String("benchstat", "results/benchstat.txt", "benchstat output")
 	loadFile := flag.String("load", "results/load.txt", "load.sh output")
 	runtimeFile := flag.String("runtime", "results/runtime.txt", "runtime.sh output")
+	fleetFile := flag.String("fleet", "results/fleet.txt", "fleet.sh output")
 	out := flag.String("out", "../BENCHMARKS.md", "file to write")
 	flag.Parse()
 
@@ -37,6 +38,7 @@ func main() {
 	r.behaviour, _ = readLines(*behaviourFile)
 	r.benchstat, _ = os.ReadFile(*benchstatFile)
 	r.runtime, _ = readLines(*runtimeFile)
+	r.fleet, _ = readLines(*fleetFile)
 	if err := r.readLoad(*loadFile); err != nil {
 		fatal(err)
 	}
@@ -68,6 +70,7 @@ type samples struct {
 
 type report struct {
 	runtime    []string // results/runtime.txt
+	fleet      []string // results/fleet.txt
 	benchMeta  map[string]string
 	benchOrder []string
 	bench      map[string]*samples
@@ -276,6 +279,9 @@ func (r *report) write(w io.Writer) {
 	}
 	if len(r.runtime) > 0 {
 		r.writeRuntime(w)
+	}
+	if len(r.fleet) > 0 {
+		r.writeFleet(w)
 	}
 	if len(r.benchstat) > 0 {
 		p("## Appendix: benchstat\n\n")
@@ -775,8 +781,14 @@ func (r *report) writeRuntime(w io.Writer) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("## Run-time changes under load (make load-runtime)\n\n")
 	p("bench/runtime.sh: wrk against `corsgate run` (GET from two origins in turn, `wrk/mixed.lua`), once without changes and once while the admin API applies a new policy about 10 times a second, interleaved. The gateway's CPU time per request (user + system, from /proc) decides; requests/s swings on 2 shared cores. A mixed answer is one whose allowed origin and exposed header belong to two different policies.\n\n")
+	writeRuns(w, r.runtime, "| repetition | changes | requests | requests/s | CPU µs per request | non-2xx | mixed | changes applied |\n|---|---|---:|---:|---:|---:|---:|---:|")
+}
+
+// writeRuns writes the "#" lines of a load script's output as a list and
+// its other lines as the rows of a table under header.
+func writeRuns(w io.Writer, lines []string, header string) {
 	var rows, notes []string
-	for _, line := range r.runtime {
+	for _, line := range lines {
 		switch {
 		case strings.HasPrefix(line, "# run "):
 		case strings.HasPrefix(line, "#"):
@@ -786,11 +798,21 @@ func (r *report) writeRuntime(w io.Writer) {
 		}
 	}
 	for _, n := range notes {
-		p("- %s\n", n)
+		fmt.Fprintf(w, "- %s\n", n)
 	}
-	p("\n| repetition | changes | requests | requests/s | CPU µs per request | non-2xx | mixed | changes applied |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "\n%s\n", header)
 	for _, row := range rows {
-		p("| %s |\n", strings.Join(strings.Fields(row), " | "))
+		fmt.Fprintf(w, "| %s |\n", strings.Join(strings.Fields(row), " | "))
 	}
-	p("\n")
+	fmt.Fprintf(w, "\n")
+}
+
+// writeFleet is the section of make load-fleet: convergence between three
+// replicas sharing etcd, and wrk against all three with and without
+// changes.
+func (r *report) writeFleet(w io.Writer) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	p("## A fleet of three replicas sharing etcd (make load-fleet)\n\n")
+	p("bench/fleet.sh: a real etcd and three `corsgate run` processes of one configuration file on loopback. Convergence comes from the e2e test TestFleet/Convergence: after each of 200 changes made on replica 1, the time until a preflight on replicas 2 and 3 follows it. The load runs wrk against the three replicas at once, without changes and while a changer applies a new policy about 10 times a second through the replicas in turn, interleaved; each replica's CPU time per request (user + system, from /proc) decides.\n\n")
+	writeRuns(w, r.fleet, "| repetition | changes | replica | requests | requests/s | CPU µs per request | non-2xx | mixed | changes applied |\n|---|---|---|---:|---:|---:|---:|---:|---:|")
 }

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# fleet.sh: the fleet's figures, run by `make load-fleet`.
+#
+# 1. Convergence: the e2e test TestFleet/Convergence (real etcd, three
+#    corsgate run processes): 200 changes on replica 1, the time until a
+#    preflight on replicas 2 and 3 follows each one.
+# 2. Load with churn: on 127.0.0.1 only, etcd, the counting backend and
+#    three replicas of one configuration sharing an etcd store; wrk drives
+#    all three at once (wrk/mixed.lua), REPS times without changes and REPS
+#    times while a changer applies a new policy 10 times a second through
+#    the replicas in turn (GET the layer's ETag, PUT with If-Match),
+#    interleaved. Per replica and run: requests, requests/s, CPU time per
+#    request (user + system, from /proc), non-2xx and mixed answers.
+#
+#   REPS      repetitions (default 3)
+#   DURATION  wrk -d (default 8s)
+#   WRK_ARGS  wrk's other arguments, per replica (default -t1 -c16)
+#   PORT_BASE backend on PORT_BASE+10, gateways +11..+13, admin APIs
+#             +21..+23, etcd +31 and +32 (default 18500)
+set -euo pipefail
+cd "$(dirname "$0")"
+REPS=${REPS:-3}
+DURATION=${DURATION:-8s}
+WRK_ARGS=${WRK_ARGS:-"-t1 -c16"}
+PORT_BASE=${PORT_BASE:-18500}
+GO=${GO:-go}
+backend_port=$((PORT_BASE + 10))
+etcd_port=$((PORT_BASE + 31))
+
+command -v wrk >/dev/null || { echo "fleet: wrk is not installed (make load-fleet installs it)" >&2; exit 1; }
+command -v etcd >/dev/null || { echo "fleet: etcd is not installed (make load-fleet installs it)" >&2; exit 1; }
+mkdir -p results
+
+echo "fleet: convergence (go test -run TestFleet/Convergence ./e2e/)" >&2
+(cd .. && CORSGATE_FLEET_REPORT="$PWD/bench/results/fleet-convergence.txt" $GO test -count=1 -run 'TestFleet$/Convergence' ./e2e/ >&2)
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+echo "fleet: building" >&2
+(cd .. && $GO build -o "$tmp/corsgate" ./cmd/corsgate)
+$GO build -o "$tmp/loadbackend" ./cmd/loadbackend
+
+etcd --name bench --data-dir "$tmp/etcd" \
+	--listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+	--listen-peer-urls "http://127.0.0.1:$((PORT_BASE + 32))" --initial-advertise-peer-urls "http://127.0.0.1:$((PORT_BASE + 32))" \
+	--initial-cluster "bench=http://127.0.0.1:$((PORT_BASE + 32))" >"$tmp/etcd.log" 2>&1 &
+pids+=($!)
+etcd_pid=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$etcd_port/health" 2>/dev/null | grep -q true && break; sleep 0.1; done
+
+cat >"$tmp/gw.json" <<JSON
+{
+  "version": 3, "port": $((PORT_BASE + 11)), "listen_ip": "127.0.0.1", "timeout": "3s",
+  "extra_config": {
+    "router": {"disable_access_log": true},
+    "security/cors": {"allow_origins": ["https://a.example"], "expose_headers": ["X-A"]},
+    "corsgate/admin": {"store": {"type": "etcd", "endpoints": ["http://127.0.0.1:$etcd_port"], "prefix": "/corsgate/bench/"}}
+  },
+  "endpoints": [{
+    "endpoint": "/users/{id}", "method": "GET", "output_encoding": "no-op",
+    "backend": [{ "host": ["http://127.0.0.1:$backend_port"], "url_pattern": "/users/{id}", "encoding": "no-op" }]
+  }]
+}
+JSON
+
+password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+"$tmp/loadbackend" -listen "127.0.0.1:$backend_port" >"$tmp/backend.log" 2>&1 &
+pids+=($!)
+gw_pids=()
+for n in 1 2 3; do
+	CORSGATE_ADMIN_USER=bench CORSGATE_ADMIN_PASSWORD=$password \
+		"$tmp/corsgate" run -c "$tmp/gw.json" -p $((PORT_BASE + 10 + n)) --admin-listen "127.0.0.1:$((PORT_BASE + 20 + n))" \
+		--state-dir "$tmp/r$n" --replica-id "r$n" --no-watch >"$tmp/r$n.log" 2>&1 &
+	pids+=($!)
+	gw_pids+=($!)
+done
+for n in 1 2 3; do
+	for _ in $(seq 1 100); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$((PORT_BASE + 10 + n))/__health" && break; sleep 0.1; done
+done
+
+admin=(-s -u "bench:$password" -H 'Content-Type: application/json')
+# changer: a new policy every 100 ms, through replicas 1, 2 and 3 in turn:
+# the layer's ETag read on that replica, then PUT with If-Match.
+changer() {
+	local i=0 n rev
+	while :; do
+		n=$(( i % 3 + 1 ))
+		local url="http://127.0.0.1:$((PORT_BASE + 20 + n))/v1/cors/layer" p=a h=X-A
+		if [ $((i % 2)) = 0 ]; then p=b h=X-B; fi
+		rev=$(curl "${admin[@]}" -D - -o /dev/null "$url" | tr -d '\r' | sed -n 's/^Etag: "\(.*\)"/\1/p')
+		curl "${admin[@]}" -o /dev/null -X PUT -H "If-Match: \"$rev\"" \
+			-d "{\"service\": {\"allow_origins\": [\"https://$p.example\"], \"expose_headers\": [\"$h\"]}}" "$url"
+		i=$((i + 1))
+		sleep 0.07
+	done
+}
+cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+clk_tck=$(getconf CLK_TCK)
+revision() { curl "${admin[@]}" "http://127.0.0.1:$((PORT_BASE + 21))/v1/cors/status" | sed -n 's/^  "revision": \([0-9]*\).*/\1/p'; }
+
+out=results/fleet.txt
+{
+	echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "# cpu-model: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores"
+	echo "# corsgate-revision: $(git rev-parse --short HEAD 2>/dev/null || echo unknown); etcd $(etcd --version | sed -n 's/^etcd Version: //p')"
+	echo "# three replicas, each driven by wrk $WRK_ARGS -d $DURATION -s wrk/mixed.lua at once; changes: about 10 a second through the replicas in turn"
+	sed 's/^/# /' results/fleet-convergence.txt 2>/dev/null || true
+	echo "# run changes replica requests rps cpu_us_per_req non2xx mixed changes_applied"
+} >"$out"
+for rep in $(seq 1 "$REPS"); do
+	for mode in off on; do
+		if [ $(( rep % 2 )) = 0 ]; then mode=$([ $mode = off ] && echo on || echo off); fi
+		rev_before=$(revision)
+		chg=""
+		if [ $mode = on ]; then changer & chg=$!; fi
+		declare -a t0 wrks
+		for n in 1 2 3; do
+			t0[$n]=$(cputicks "${gw_pids[$((n - 1))]}")
+			wrk $WRK_ARGS -d "$DURATION" -s wrk/mixed.lua "http://127.0.0.1:$((PORT_BASE + 10 + n))" >"$tmp/wrk$n.txt" &
+			wrks[$n]=$!
+		done
+		for n in 1 2 3; do wait "${wrks[$n]}"; done
+		declare -a t1
+		for n in 1 2 3; do t1[$n]=$(cputicks "${gw_pids[$((n - 1))]}"); done
+		if [ -n "$chg" ]; then kill $chg; wait $chg 2>/dev/null || true; fi
+		sleep 0.2
+		rev_after=$(revision)
+		for n in 1 2 3; do
+			res=$(cat "$tmp/wrk$n.txt")
+			reqs=$(printf '%s\n' "$res" | sed -n 's/^counts: requests \([0-9]*\).*/\1/p')
+			rps=$(printf '%s\n' "$res" | sed -n 's/^Requests\/sec: *//p')
+			non2xx=$(printf '%s\n' "$res" | sed -n 's/.*non2xx \([0-9]*\).*/\1/p')
+			mixed=$(printf '%s\n' "$res" | sed -n 's/.*mixed \([0-9]*\).*/\1/p')
+			allowed=$(printf '%s\n' "$res" | sed -n 's/.*allowed \([0-9]*\).*/\1/p')
+			if [ "${allowed:-0}" -lt $((reqs / 4)) ]; then
+				echo "fleet: only ${allowed:-0} of $reqs answers of replica $n carried Access-Control-Allow-Origin; the mixed-policy check cannot be trusted" >&2
+				exit 1
+			fi
+			cpu=$(awk -v d=$((t1[n] - t0[n])) -v n="$reqs" -v hz="$clk_tck" 'BEGIN { printf "%.2f", d / hz * 1e6 / n }')
+			echo "$rep $mode r$n $reqs $rps $cpu $non2xx $mixed $((rev_after - rev_before))" | tee -a "$out" >&2
+		done
+	done
+done
+awk '!/^#/ { k = $3; cpu[$2 " " k] += $6; n[$2 " " k]++; mixed += $8; bad += $7 } END {
+	line = "# mean CPU per request, with changes over without:"
+	for (r = 1; r <= 3; r++) { k = "r" r; on = cpu["on " k] / n["on " k]; off = cpu["off " k] / n["off " k]; line = line sprintf(" %s %.2f/%.2f us = %.3f;", k, on, off, on / off) }
+	printf "%s non-2xx %d; mixed %d\n", line, bad, mixed
+}' "$out" | tee -a "$out" >&2
+$GO run ./cmd/report -out ../BENCHMARKS.md
