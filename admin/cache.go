@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/corsgate/corsgate/admin/store"
@@ -54,9 +55,21 @@ func (s *Server) writeCache(rec store.Record) error {
 	return os.Rename(f.Name(), s.cachePath())
 }
 
-// readCache reads the cache of the same store.
+// readCache reads the cache of the same store. A cache that another user
+// could have written (the file, or its directory, writable by group or
+// others) is refused: whoever writes it decides the policy served while
+// etcd is down.
 func (s *Server) readCache() (cacheEntry, error) {
 	var c cacheEntry
+	for _, p := range []string{s.cfg.StateDir, s.cachePath()} {
+		info, err := os.Stat(p)
+		if err != nil {
+			return c, err
+		}
+		if perm := info.Mode().Perm(); perm&0o022 != 0 && runtime.GOOS != "windows" {
+			return c, fmt.Errorf("%s may be written by group or others (mode %04o), so its cache cannot be trusted: run chmod go-w on it", p, perm)
+		}
+	}
 	data, err := os.ReadFile(s.cachePath())
 	if err != nil {
 		return c, err

@@ -128,6 +128,9 @@ type FleetWait struct {
 	// errors when they refused it.
 	Pending []store.Member `json:"pending"`
 	Members []store.Member `json:"members"`
+	// Error is why the fleet could not be listed, when the wait ended
+	// without knowing.
+	Error string `json:"error,omitempty"`
 }
 
 // waitFleet waits until every live member applies rev, or timeout.
@@ -140,7 +143,10 @@ func (s *Server) waitFleet(ctx context.Context, rev uint64, timeout time.Duratio
 	defer tick.Stop()
 	for {
 		ms, err := s.members(ctx)
-		if err == nil {
+		if err != nil {
+			out.Error = "the fleet cannot be listed: " + err.Error()
+		} else {
+			out.Error = ""
 			out.Members = ms
 			out.Pending = slices.DeleteFunc(slices.Clone(ms), func(m store.Member) bool { return m.Applied >= rev })
 			if len(out.Pending) == 0 {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/corsgate/corsgate/schema"
@@ -25,6 +26,8 @@ type apiError struct {
 	Errors []fieldError `json:"errors,omitempty"`
 	// Revision is the current revision, on a 412.
 	Revision *uint64 `json:"revision,omitempty"`
+	// retryAfter, in seconds, is sent as Retry-After when not zero.
+	retryAfter int
 }
 
 // fieldError is one problem of a request body, with its JSON path.
@@ -47,7 +50,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-func writeError(w http.ResponseWriter, e *apiError) { writeJSON(w, e.status, e) }
+func writeError(w http.ResponseWriter, e *apiError) {
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	writeJSON(w, e.status, e)
+}
 
 // readJSON reads a write's body: application/json, at most 1 MiB, one
 // JSON value, decoded into v with unknown keys refused when strict.

@@ -52,6 +52,7 @@ type Server struct {
 
 	mu       sync.Mutex // serialises changes
 	storeRev uint64     // the newest revision seen in the store, applied or refused
+	openErr  string     // why the store could not be opened; "" when it was
 	member   store.Member
 
 	cur    atomic.Pointer[state]
@@ -190,9 +191,8 @@ func NewServer(o Options) *Server {
 	defer s.mu.Unlock()
 	switch {
 	case o.Store == nil:
-		msg := fmt.Sprintf("the store cannot be opened, so run-time changes are off and the file alone applies: %v", o.StoreErr)
-		s.updateStatus(func(st *Status) { st.Store.Error = msg })
-		s.logger.Error(LogPrefix, msg)
+		s.openErr = fmt.Sprintf("the store cannot be opened, so run-time changes are off and the file alone applies: %v", o.StoreErr)
+		s.logger.Error(LogPrefix, s.openErr)
 	default:
 		ctx, cancel := context.WithTimeout(context.Background(), s.storeTimeout())
 		rec, err := o.Store.Current(ctx)
@@ -201,6 +201,11 @@ func NewServer(o Options) *Server {
 		case err != nil && s.shared != nil && !isDecodeError(err):
 			s.startFromCache(err)
 			s.storeDown(err)
+		case err != nil && s.shared != nil:
+			// Another tool wrote a value that is not a record: serve the
+			// last good layer, as the other replicas do.
+			s.startFromCache(err)
+			s.refuse(0, err)
 		case err != nil:
 			s.refuse(0, err)
 		default:
@@ -260,9 +265,6 @@ func (s *Server) applied(rec store.Record) {
 	s.updateStatus(func(st *Status) {
 		st.Revision = rec.Revision
 		st.Store.Refused = nil
-		if st.Store.Error != "" && s.outage.Load() == nil {
-			st.Store.Error = ""
-		}
 	})
 	s.member.Applied, s.member.Error = rec.Revision, ""
 	if s.shared != nil {
@@ -278,11 +280,9 @@ func (s *Server) applied(rec store.Record) {
 // s.mu is held.
 func (s *Server) refuse(rev uint64, err error) {
 	kept := s.cur.Load().revision
-	msg := fmt.Sprintf("the store's current revision was refused, so this gateway keeps revision %d: %v", kept, err)
-	s.updateStatus(func(st *Status) {
-		st.Store.Refused = &Refusal{Revision: rev, Error: err.Error(), Time: time.Now().UTC()}
-		st.Store.Error = msg
-	})
+	ref := &Refusal{Revision: rev, Error: err.Error(), Time: time.Now().UTC()}
+	msg := ref.message(kept)
+	s.updateStatus(func(st *Status) { st.Store.Refused = ref })
 	s.member.Error = msg
 	s.logger.Error(LogPrefix, msg)
 	s.announce()
@@ -295,12 +295,8 @@ func (s *Server) storeDown(err error) {
 	}
 	o := &outage{since: time.Now().UTC(), err: err}
 	s.outage.Store(o)
-	msg := fmt.Sprintf("the store does not answer, so writes answer 503 and reads may be stale; this gateway keeps serving revision %d: %v", s.cur.Load().revision, err)
-	s.updateStatus(func(st *Status) {
-		st.Store.UnreachableSince = &o.since
-		st.Store.Error = msg
-	})
-	s.logger.Error(LogPrefix, msg)
+	s.updateStatus(func(st *Status) { st.Store.UnreachableSince = &o.since })
+	s.logger.Error(LogPrefix, o.message(s.cur.Load().revision))
 }
 
 // storeUp records that the store answers again.
@@ -309,12 +305,7 @@ func (s *Server) storeUp() {
 	if o == nil {
 		return
 	}
-	s.updateStatus(func(st *Status) {
-		st.Store.UnreachableSince = nil
-		if st.Store.Refused == nil {
-			st.Store.Error = ""
-		}
-	})
+	s.updateStatus(func(st *Status) { st.Store.UnreachableSince = nil })
 	s.logger.Info(LogPrefix, fmt.Sprintf("the store answers again, after %s", time.Since(o.since).Round(time.Millisecond)))
 }
 
@@ -330,10 +321,11 @@ func (s *Server) Run(ctx context.Context) {
 	}
 	done := make(chan struct{})
 	go func() { s.announcer(ctx); close(done) }()
-	s.mu.Lock()
-	after := s.storeRev
-	s.mu.Unlock()
-	s.shared.Watch(ctx, after, s.onChange, s.onHealth)
+	// From 0: the first read is always given, and onChange drops it when
+	// it is what this gateway applies already. That also catches a store
+	// rebuilt behind the same address that holds another layer under the
+	// same revision number.
+	s.shared.Watch(ctx, 0, s.onChange, s.onHealth)
 	<-done
 }
 
@@ -437,8 +429,33 @@ func (s *Server) Status() Status {
 	st := *s.status.Load()
 	st.Applied = s.ctrl.Snapshot().Revision()
 	st.ApplyLatency = s.latency()
-	st.Store.OK = s.store != nil && s.outage.Load() == nil && st.Store.Refused == nil && st.Store.Error == ""
+	o := s.outage.Load()
+	switch {
+	case s.openErr != "":
+		st.Store.Error = s.openErr
+	case o != nil:
+		st.Store.Error = o.message(st.Revision)
+	case st.Store.Refused != nil:
+		st.Store.Error = st.Store.Refused.message(st.Revision)
+	default:
+		st.Store.Error = ""
+	}
+	st.Store.OK = st.Store.Error == ""
 	return st
+}
+
+// message says what an outage means.
+func (o *outage) message(kept uint64) string {
+	return fmt.Sprintf("the store does not answer (since %s), so writes answer 503 and reads may be stale; this gateway keeps serving revision %d: %v", o.since.Format(time.RFC3339), kept, o.err)
+}
+
+// message says what a refusal means.
+func (r *Refusal) message(kept uint64) string {
+	what := "the store's current value"
+	if r.Revision != 0 {
+		what = fmt.Sprintf("the store's revision %d", r.Revision)
+	}
+	return fmt.Sprintf("%s was refused, so this gateway keeps revision %d: %s", what, kept, r.Error)
 }
 
 func (s *Server) recordLatency(d time.Duration) {
@@ -507,7 +524,21 @@ func (s *Server) apply(ctx context.Context, c change) (result, *apiError) {
 	defer s.mu.Unlock()
 	for attempt := 0; ; attempt++ {
 		cur := s.cur.Load()
-		if c.ifRevision != nil && *c.ifRevision != cur.revision {
+		if s.shared != nil && s.storeRev != cur.revision && (c.ifRevision == nil || *c.ifRevision != s.storeRev) && !c.dryRun {
+			// The store's current revision, which another replica
+			// committed, was refused here (its keys do not validate
+			// against this gateway's file): a change based on the layer
+			// this gateway keeps would silently undo it. (With the
+			// embedded store, the refused revision is this gateway's own
+			// past, which a write replaces as before.)
+			ref := s.status.Load().Store.Refused
+			why := ""
+			if ref != nil {
+				why = ": " + ref.Error
+			}
+			return result{}, errorf(http.StatusConflict, "conflict", "the store is at revision %d, which this gateway refused%s; it keeps revision %d. Fix this gateway's file so that revision %d validates, write through a replica that applies it, or replace it with If-Match: \"%d\"", s.storeRev, why, cur.revision, s.storeRev, s.storeRev)
+		}
+		if c.ifRevision != nil && *c.ifRevision != cur.revision && *c.ifRevision != s.storeRev {
 			e := errorf(http.StatusPreconditionFailed, "precondition_failed", "the configuration changed since revision %d; it is at revision %d: read it again (GET, then If-Match: \"%d\") and redo the change", *c.ifRevision, cur.revision, cur.revision)
 			rev := cur.revision
 			e.Revision = &rev
@@ -533,7 +564,12 @@ func (s *Server) apply(ctx context.Context, c change) (result, *apiError) {
 			return result{Revision: cur.revision, Warnings: snap.Warnings()}, nil
 		}
 		if s.store == nil {
-			return result{}, errorf(http.StatusServiceUnavailable, "service_unavailable", "the store cannot be used, so changes cannot be kept: %s", s.status.Load().Store.Error)
+			return result{}, errorf(http.StatusServiceUnavailable, "service_unavailable", "the store cannot be used, so changes cannot be kept: %s", s.openErr)
+		}
+		if o := s.outage.Load(); o != nil {
+			e := errorf(http.StatusServiceUnavailable, "service_unavailable", "nothing changed: %s", o.message(cur.revision))
+			e.retryAfter = 5
+			return result{}, e
 		}
 		if reflect.DeepEqual(normalize(cand), normalize(cur.layer)) && c.source != SourceRollback && c.source != SourceReset && s.storeRev == cur.revision {
 			// Nothing changes: no new revision.
@@ -555,8 +591,20 @@ func (s *Server) apply(ctx context.Context, c change) (result, *apiError) {
 			continue
 		}
 		if err != nil {
-			if errors.Is(err, store.ErrConflict) {
+			switch {
+			case errors.Is(err, store.ErrConflict) && s.shared != nil:
+				e := errorf(http.StatusConflict, "conflict", "other replicas kept committing changes before this one (%v); retry it", err)
+				e.retryAfter = 1
+				return result{}, e
+			case errors.Is(err, store.ErrConflict):
 				return result{}, errorf(http.StatusConflict, "conflict", "the store holds a revision this gateway has not seen (%v); restart it, or give each gateway its own store", err)
+			case s.shared != nil:
+				// The transaction may have reached etcd before the
+				// answer was lost: say so rather than "nothing changed".
+				s.logger.Error(LogPrefix, "the store did not confirm revision", s.storeRev+1, ":", err)
+				e := errorf(http.StatusServiceUnavailable, "service_unavailable", "the store did not confirm the change, so this gateway still applies revision %d; the change may or may not be stored: GET /v1/cors/history once the store answers shows whether revision %d is yours (%v)", cur.revision, s.storeRev+1, err)
+				e.retryAfter = 5
+				return result{}, e
 			}
 			s.logger.Error(LogPrefix, "the store refused revision", s.storeRev+1, ":", err)
 			return result{}, errorf(http.StatusServiceUnavailable, "service_unavailable", "the store did not take the change, so nothing changed (revision %d stays in force): %v", cur.revision, err)
@@ -673,6 +721,18 @@ func (s *Server) ReloadFile(file *policy.Document, restartRequired []string) err
 		}
 	}
 	s.cur.Store(next)
+	if s.shared != nil && s.storeRev != next.revision {
+		// A revision refused against the old file may validate against
+		// the new one.
+		ctx, cancel := context.WithTimeout(context.Background(), s.storeTimeout())
+		rec, err := s.shared.Current(ctx)
+		cancel()
+		if err == nil && rec.Revision == s.storeRev {
+			if aerr := s.adopt(rec); aerr == nil {
+				s.logger.Info(LogPrefix, fmt.Sprintf("revision %d applied from the store, now that the file lets it validate", rec.Revision))
+			}
+		}
+	}
 	return nil
 }
 
@@ -702,6 +762,8 @@ func diffDocuments(a, b *policy.Document) []keyChange {
 // ReloadFailed records in the status that a new version of the file was
 // refused (the current settings stay).
 func (s *Server) ReloadFailed(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.updateStatus(func(st *Status) { st.File.Error = err.Error() })
 }
 

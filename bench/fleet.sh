@@ -8,20 +8,20 @@
 #    three replicas of one configuration sharing an etcd store; wrk drives
 #    all three at once (wrk/mixed.lua), REPS times without changes and REPS
 #    times while a changer applies a new policy 10 times a second through
-#    the replicas in turn (GET the layer's ETag, PUT with If-Match),
+#    the replicas in turn (PUT with If-Match, paced by the clock),
 #    interleaved. Per replica and run: requests, requests/s, CPU time per
 #    request (user + system, from /proc), non-2xx and mixed answers.
 #
-#   REPS      repetitions (default 3)
+#   REPS      repetitions (default 5)
 #   DURATION  wrk -d (default 8s)
-#   WRK_ARGS  wrk's other arguments, per replica (default -t1 -c16)
+#   WRK_ARGS  wrk's other arguments, per replica (default -t1 -c8)
 #   PORT_BASE backend on PORT_BASE+10, gateways +11..+13, admin APIs
 #             +21..+23, etcd +31 and +32 (default 18500)
 set -euo pipefail
 cd "$(dirname "$0")"
-REPS=${REPS:-3}
+REPS=${REPS:-5}
 DURATION=${DURATION:-8s}
-WRK_ARGS=${WRK_ARGS:-"-t1 -c16"}
+WRK_ARGS=${WRK_ARGS:-"-t1 -c8"}
 PORT_BASE=${PORT_BASE:-18500}
 GO=${GO:-go}
 backend_port=$((PORT_BASE + 10))
@@ -86,19 +86,30 @@ for n in 1 2 3; do
 done
 
 admin=(-s -u "bench:$password" -H 'Content-Type: application/json')
-# changer: a new policy every 100 ms, through replicas 1, 2 and 3 in turn:
-# the layer's ETag read on that replica, then PUT with If-Match.
+# changer: a new policy every 100 ms (paced by the clock), through replicas
+# 1, 2 and 3 in turn, with If-Match: the ETag of the previous answer, or,
+# after a 412 (the next replica had not applied it yet), one read again.
 changer() {
-	local i=0 n rev
+	local i=0 n rev="" next now
+	next=$(date +%s%N)
 	while :; do
 		n=$(( i % 3 + 1 ))
 		local url="http://127.0.0.1:$((PORT_BASE + 20 + n))/v1/cors/layer" p=a h=X-A
 		if [ $((i % 2)) = 0 ]; then p=b h=X-B; fi
-		rev=$(curl "${admin[@]}" -D - -o /dev/null "$url" | tr -d '\r' | sed -n 's/^Etag: "\(.*\)"/\1/p')
-		curl "${admin[@]}" -o /dev/null -X PUT -H "If-Match: \"$rev\"" \
-			-d "{\"service\": {\"allow_origins\": [\"https://$p.example\"], \"expose_headers\": [\"$h\"]}}" "$url"
+		if [ -z "$rev" ]; then
+			rev=$(curl "${admin[@]}" -D - -o /dev/null "$url" | tr -d '\r' | sed -n 's/^Etag: "\(.*\)"/\1/p')
+		fi
+		rev=$(curl "${admin[@]}" -D - -o /dev/null -X PUT -H "If-Match: \"$rev\"" \
+			-d "{\"service\": {\"allow_origins\": [\"https://$p.example\"], \"expose_headers\": [\"$h\"]}}" "$url" \
+			| tr -d '\r' | sed -n 's/^Etag: "\(.*\)"/\1/p')
 		i=$((i + 1))
-		sleep 0.07
+		next=$((next + 100000000))
+		now=$(date +%s%N)
+		if [ $((next - now)) -gt 0 ]; then
+			sleep "$(awk -v d=$((next - now)) 'BEGIN { printf "%.3f", d / 1e9 }')"
+		else
+			next=$now
+		fi
 	done
 }
 cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -279,10 +279,16 @@ func TestFleet(t *testing.T) {
 				}
 			}
 		}
-		// A good write through the API replaces the bad document.
-		code, rev, body := r1.cloudantPut(t, "?wait=fleet", originApp, "https://fixed.example.com")
-		if code != 200 {
-			t.Fatalf("the write over the bad document: %d %s", code, body)
+		// A write that does not name the refused revision would undo it
+		// unseen: 409, saying how to replace it.
+		if code, _, body := r1.cloudantPut(t, "", originApp, "https://fixed.example.com"); code != 409 || !strings.Contains(body, fmt.Sprintf(`If-Match: \"%d\"`, before+1)) {
+			t.Errorf("a write over a refused revision without If-Match: %d %s", code, body)
+		}
+		// A good write with If-Match of the refused revision replaces it.
+		resp, body := r1.adminCall(t, "PUT", "/_api/v2/user/config/cors?wait=fleet", `{"origins": ["`+originApp+`", "https://fixed.example.com"]}`, "If-Match", fmt.Sprintf(`"%d"`, before+1))
+		rev, _ := strconv.ParseUint(strings.Trim(resp.Header.Get("ETag"), `"`), 10, 64)
+		if resp.StatusCode != 200 {
+			t.Fatalf("the write over the bad document: %d %s", resp.StatusCode, body)
 		}
 		for _, g := range f.replicas {
 			if st := g.status(t); st.Revision != rev || st.Store.Refused != nil || !st.Store.OK {
