@@ -7,8 +7,8 @@
 # 2. Load with churn: on 127.0.0.1 only, etcd, the counting backend and
 #    three replicas of one configuration sharing an etcd store; wrk drives
 #    all three at once (wrk/mixed.lua), REPS times without changes and REPS
-#    times while a changer applies a new policy 10 times a second through
-#    the replicas in turn (PUT with If-Match, paced by the clock),
+#    times while cmd/changer applies a new policy 10 times a second through
+#    the replicas in turn (PUT with If-Match, paced by a ticker),
 #    interleaved. Per replica and run: requests, requests/s, CPU time per
 #    request (user + system, from /proc), non-2xx and mixed answers.
 #
@@ -46,6 +46,7 @@ trap cleanup EXIT
 echo "fleet: building" >&2
 (cd .. && $GO build -o "$tmp/corsgate" ./cmd/corsgate)
 $GO build -o "$tmp/loadbackend" ./cmd/loadbackend
+$GO build -o "$tmp/changer" ./cmd/changer
 
 etcd --name bench --data-dir "$tmp/etcd" \
 	--listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
@@ -86,32 +87,6 @@ for n in 1 2 3; do
 done
 
 admin=(-s -u "bench:$password" -H 'Content-Type: application/json')
-# changer: a new policy every 100 ms (paced by the clock), through replicas
-# 1, 2 and 3 in turn, with If-Match: the ETag of the previous answer, or,
-# after a 412 (the next replica had not applied it yet), one read again.
-changer() {
-	local i=0 n rev="" next now
-	next=$(date +%s%N)
-	while :; do
-		n=$(( i % 3 + 1 ))
-		local url="http://127.0.0.1:$((PORT_BASE + 20 + n))/v1/cors/layer" p=a h=X-A
-		if [ $((i % 2)) = 0 ]; then p=b h=X-B; fi
-		if [ -z "$rev" ]; then
-			rev=$(curl "${admin[@]}" -D - -o /dev/null "$url" | tr -d '\r' | sed -n 's/^Etag: "\(.*\)"/\1/p')
-		fi
-		rev=$(curl "${admin[@]}" -D - -o /dev/null -X PUT -H "If-Match: \"$rev\"" \
-			-d "{\"service\": {\"allow_origins\": [\"https://$p.example\"], \"expose_headers\": [\"$h\"]}}" "$url" \
-			| tr -d '\r' | sed -n 's/^Etag: "\(.*\)"/\1/p')
-		i=$((i + 1))
-		next=$((next + 100000000))
-		now=$(date +%s%N)
-		if [ $((next - now)) -gt 0 ]; then
-			sleep "$(awk -v d=$((next - now)) 'BEGIN { printf "%.3f", d / 1e9 }')"
-		else
-			next=$now
-		fi
-	done
-}
 cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 clk_tck=$(getconf CLK_TCK)
 revision() { curl "${admin[@]}" "http://127.0.0.1:$((PORT_BASE + 21))/v1/cors/status" | sed -n 's/^  "revision": \([0-9]*\).*/\1/p'; }
@@ -121,7 +96,7 @@ out=results/fleet.txt
 	echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "# cpu-model: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores"
 	echo "# corsgate-revision: $(git rev-parse --short HEAD 2>/dev/null || echo unknown); etcd $(etcd --version | sed -n 's/^etcd Version: //p')"
-	echo "# three replicas, each driven by wrk $WRK_ARGS -d $DURATION -s wrk/mixed.lua at once; changes: about 10 a second through the replicas in turn"
+	echo "# three replicas, each driven by wrk $WRK_ARGS -d $DURATION -s wrk/mixed.lua at once; changes: 10 a second through the replicas in turn (cmd/changer, one process)"
 	sed 's/^/# /' results/fleet-convergence.txt 2>/dev/null || true
 	echo "# run changes replica requests rps cpu_us_per_req non2xx mixed changes_applied"
 } >"$out"
@@ -130,7 +105,11 @@ for rep in $(seq 1 "$REPS"); do
 		if [ $(( rep % 2 )) = 0 ]; then mode=$([ $mode = off ] && echo on || echo off); fi
 		rev_before=$(revision)
 		chg=""
-		if [ $mode = on ]; then changer & chg=$!; fi
+		if [ $mode = on ]; then
+			CORSGATE_ADMIN_USER=bench CORSGATE_ADMIN_PASSWORD=$password "$tmp/changer" -rate 10 -d "$DURATION" \
+				"http://127.0.0.1:$((PORT_BASE + 21))" "http://127.0.0.1:$((PORT_BASE + 22))" "http://127.0.0.1:$((PORT_BASE + 23))" >"$tmp/changer.txt" &
+			chg=$!
+		fi
 		declare -a t0 wrks
 		for n in 1 2 3; do
 			t0[$n]=$(cputicks "${gw_pids[$((n - 1))]}")
@@ -140,7 +119,7 @@ for rep in $(seq 1 "$REPS"); do
 		for n in 1 2 3; do wait "${wrks[$n]}"; done
 		declare -a t1
 		for n in 1 2 3; do t1[$n]=$(cputicks "${gw_pids[$((n - 1))]}"); done
-		if [ -n "$chg" ]; then kill $chg; wait $chg 2>/dev/null || true; fi
+		if [ -n "$chg" ]; then wait $chg; echo "changer: $(cat "$tmp/changer.txt")" >&2; fi
 		sleep 0.2
 		rev_after=$(revision)
 		for n in 1 2 3; do

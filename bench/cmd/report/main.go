@@ -813,6 +813,6 @@ func writeRuns(w io.Writer, lines []string, header string) {
 func (r *report) writeFleet(w io.Writer) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("## A fleet of three replicas sharing etcd (make load-fleet)\n\n")
-	p("bench/fleet.sh: a real etcd and three `corsgate run` processes of one configuration file on loopback. Convergence comes from the e2e test TestFleet/Convergence: after each of 200 changes made on replica 1, the time until a preflight on replicas 2 and 3 follows it. The load runs wrk against the three replicas at once, without changes and while a changer applies a new policy about 10 times a second through the replicas in turn, interleaved; each replica's CPU time per request (user + system, from /proc) decides.\n\n")
+	p("bench/fleet.sh: a real etcd and three `corsgate run` processes of one configuration file on loopback. Convergence comes from the e2e test TestFleet/Convergence: after each of 200 changes made on replica 1, the time until a preflight on replicas 2 and 3 follows it. The load runs wrk against the three replicas at once, without changes and while cmd/changer applies a new policy 10 times a second through the replicas in turn (PUT with If-Match), interleaved; each replica's CPU time per request (user + system, from /proc) decides.\n\n")
 	writeRuns(w, r.fleet, "| repetition | changes | replica | requests | requests/s | CPU µs per request | non-2xx | mixed | changes applied |\n|---|---|---|---:|---:|---:|---:|---:|---:|")
 }
