@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/corsgate/corsgate/admin/auth"
+	"github.com/corsgate/corsgate/admin/dashboard"
 	"github.com/corsgate/corsgate/admin/store"
 	"github.com/corsgate/corsgate/plugin/policy"
 )
@@ -24,12 +25,19 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/v1/cors/history", s.methods(map[string]http.HandlerFunc{"GET": s.history}))
 	mux.HandleFunc("/v1/cors/rollback", s.methods(map[string]http.HandlerFunc{"POST": s.rollback}))
 	mux.HandleFunc("/v1/cors/reset", s.methods(map[string]http.HandlerFunc{"POST": s.reset}))
+	mux.HandleFunc("/v1/cors/decisions", s.methods(map[string]http.HandlerFunc{"GET": s.getDecisions}))
+	mux.HandleFunc("/v1/cors/candidate", s.candidate)
+	mux.Handle("/metrics", s.metricsHandler())
+	mux.Handle("/dashboard/", dashboard.Handler())
+	mux.HandleFunc("/dashboard", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/dashboard/", http.StatusMovedPermanently)
+	})
 	mux.HandleFunc("/v1/cors/fleet", s.methods(map[string]http.HandlerFunc{"GET": s.fleet}))
 	mux.HandleFunc("/v1/cors/status", s.methods(map[string]http.HandlerFunc{"GET": func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Status())
 	}}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, errorf(http.StatusNotFound, "not_found", "no admin route %s; the routes are %s and /v1/cors/{config,layer,scopes/...,validate,history,rollback,reset,fleet,status}", r.URL.Path, CloudantPath))
+		writeError(w, errorf(http.StatusNotFound, "not_found", "no admin route %s; the routes are %s and /v1/cors/{config,layer,scopes/...,validate,history,rollback,reset,fleet,status,decisions,candidate}, /metrics and /dashboard/", r.URL.Path, CloudantPath))
 	})
 	return auth.Guard(s.creds, func(msg string) { s.logger.Warning(LogPrefix, msg) }, mux)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/corsgate/corsgate/admin/auth"
+	"github.com/corsgate/corsgate/admin/metrics"
 	"github.com/corsgate/corsgate/admin/store"
 	"github.com/corsgate/corsgate/plugin/core"
 	"github.com/corsgate/corsgate/plugin/policy"
@@ -49,6 +50,10 @@ type Server struct {
 	cfg    *Config
 	creds  *auth.Credentials
 	logger Logger
+	// decisions counts the gateway's CORS decisions; nil without them.
+	decisions *metrics.Decisions
+
+	appliesOK, appliesFailed atomic.Uint64
 
 	mu       sync.Mutex // serialises changes
 	storeRev uint64     // the newest revision seen in the store, applied or refused
@@ -158,6 +163,10 @@ type Options struct {
 	// ConfigPath is the configuration file's path, for the status.
 	ConfigPath string
 	Logger     Logger
+	// Decisions, when not nil, are the gateway's CORS decisions, shown at
+	// /metrics, /v1/cors/decisions and on the dashboard, and the home of
+	// report-only mode.
+	Decisions *metrics.Decisions
 }
 
 // NewServer loads the run-time layer from the store and applies it over
@@ -169,7 +178,7 @@ type Options struct {
 // not fatal either: the gateway serves the layer it cached when it last
 // ran, and Run catches up once etcd answers.
 func NewServer(o Options) *Server {
-	s := &Server{ctrl: o.Controller, store: o.Store, cfg: o.Config, creds: o.Config.Credentials, logger: o.Logger, announceC: make(chan store.Member, 1)}
+	s := &Server{ctrl: o.Controller, store: o.Store, cfg: o.Config, creds: o.Config.Credentials, logger: o.Logger, decisions: o.Decisions, announceC: make(chan store.Member, 1)}
 	if sh, ok := o.Store.(store.Shared); ok {
 		s.shared = sh
 	}
@@ -262,6 +271,7 @@ func (s *Server) adopt(rec store.Record) error {
 // applied records that rec is in force: the status, the refusal cleared,
 // the cache and the fleet. s.mu is held.
 func (s *Server) applied(rec store.Record) {
+	s.appliesOK.Add(1)
 	s.updateStatus(func(st *Status) {
 		st.Revision = rec.Revision
 		st.Store.Refused = nil
@@ -279,6 +289,7 @@ func (s *Server) applied(rec store.Record) {
 // record) was not applied: the gateway keeps its layer and says why.
 // s.mu is held.
 func (s *Server) refuse(rev uint64, err error) {
+	s.appliesFailed.Add(1)
 	kept := s.cur.Load().revision
 	ref := &Refusal{Revision: rev, Error: err.Error(), Time: time.Now().UTC()}
 	msg := ref.message(kept)
@@ -554,11 +565,7 @@ func (s *Server) apply(ctx context.Context, c change) (result, *apiError) {
 		}
 		snap, err := core.Compile(eff, s.ctrl.Routes())
 		if err != nil {
-			var errs policy.Errors
-			if errors.As(err, &errs) {
-				return result{}, invalid(errs)
-			}
-			return result{}, errorf(http.StatusInternalServerError, "internal_error", "%v", err)
+			return result{}, compileError(err)
 		}
 		if c.dryRun {
 			return result{Revision: cur.revision, Warnings: snap.Warnings()}, nil
@@ -660,6 +667,16 @@ func normalize(l *policy.Layer) *policy.Layer {
 	return c
 }
 
+// compileError is the answer to a document that does not compile: 400
+// with its problems, or 500 for anything else.
+func compileError(err error) *apiError {
+	var errs policy.Errors
+	if errors.As(err, &errs) {
+		return invalid(errs)
+	}
+	return errorf(http.StatusInternalServerError, "internal_error", "%v", err)
+}
+
 // invalid is the 400 of a change that does not validate.
 func invalid(errs policy.Errors) *apiError {
 	e := errorf(http.StatusBadRequest, "bad_request", "%s", errs[0].Error())
@@ -695,9 +712,11 @@ func (s *Server) ReloadFile(file *policy.Document, restartRequired []string) err
 	s.updateStatus(func(st *Status) {
 		st.File.RestartRequired = restartRequired
 		if err != nil {
+			s.appliesFailed.Add(1)
 			st.File.Error = err.Error()
 			return
 		}
+		s.appliesOK.Add(1)
 		st.File.Error = ""
 		st.File.LastReload = &now
 	})

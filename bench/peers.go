@@ -24,8 +24,10 @@ import (
 	"github.com/luraproject/lura/v2/logging"
 	rscors "github.com/rs/cors"
 
+	"github.com/corsgate/corsgate/admin/metrics"
 	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/plugin/core"
+	"github.com/corsgate/corsgate/plugin/route"
 )
 
 // AppOrigin is the one origin the benchmark policy allows.
@@ -124,6 +126,12 @@ var Peers = []Peer{
 		New:    newCorsgate,
 	},
 	{
+		Name:   "corsgate-metrics",
+		Module: "github.com/corsgate/corsgate (this repository), with admin/metrics",
+		Wiring: "As corsgate, with the decision counters of the admin listener as the controller's observer (core.WithObserverFor(metrics.New)): the cost of /metrics on the request path.",
+		New:    newCorsgateMetrics,
+	},
+	{
 		Name:   "floor",
 		Module: "github.com/gin-gonic/gin v1.12.0",
 		Wiring: "The bare engine, no CORS layer: the cost of routing alone. Preflights reach gin's 405 handler.",
@@ -184,12 +192,29 @@ func extra(p Policy) map[string]any {
 
 // CorsgateController compiles this plugin's policies for p, as the gateway
 // does.
-func CorsgateController(p Policy) (*core.Controller, error) {
-	return plugin.New(luraconfig.ServiceConfig{ExtraConfig: luraconfig.ExtraConfig{plugin.Namespace: extra(p)}}, nil)
+func CorsgateController(p Policy, opts ...core.Option) (*core.Controller, error) {
+	cfg := luraconfig.ServiceConfig{ExtraConfig: luraconfig.ExtraConfig{plugin.Namespace: extra(p)}}
+	// The engine's routes, so that a controller that resolves routes (with
+	// an observer) matches them as a gateway's would.
+	for _, m := range Methods {
+		cfg.Endpoints = append(cfg.Endpoints, &luraconfig.EndpointConfig{Endpoint: "/users/{id}", Method: m})
+	}
+	return plugin.New(cfg, nil, opts...)
 }
 
 func newCorsgate(p Policy) (http.Handler, error) {
 	c, err := CorsgateController(p)
+	if err != nil {
+		return nil, err
+	}
+	return c.Handler(NewEngine()), nil
+}
+
+// newCorsgateMetrics is corsgate as corsgate run wires it with an admin
+// listener: every decision counted (admin/metrics), which also makes the
+// controller resolve each request's route.
+func newCorsgateMetrics(p Policy) (http.Handler, error) {
+	c, err := CorsgateController(p, core.WithObserverFor(func(routes *route.Index) core.Observer { return metrics.New(routes) }))
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/corsgate/corsgate/admin/metrics"
 	"github.com/corsgate/corsgate/plugin/core"
 )
 
@@ -19,9 +20,11 @@ import (
 func TestPluginAddsNoAllocations(t *testing.T) {
 	e := benchEngine()
 	observed := &countingObserver{}
+	counted := metrics.New(benchGateway.Controller(t).Routes())
 	handlers := map[string]http.Handler{
 		"plugin":               benchGateway.Controller(t).Handler(benchEngine()),
 		"plugin with observer": benchGateway.Controller(t, core.WithObserver(observed)).Handler(benchEngine()),
+		"plugin with metrics":  benchGateway.Controller(t, core.WithObserver(counted)).Handler(benchEngine()),
 	}
 	for name, h := range handlers {
 		for _, c := range benchRequests() {
@@ -38,5 +41,8 @@ func TestPluginAddsNoAllocations(t *testing.T) {
 	}
 	if observed.n.Load() == 0 {
 		t.Error("the observer saw no decision")
+	}
+	if len(counted.Counts()) == 0 || len(counted.TopRefused()) == 0 {
+		t.Errorf("the metrics counted %v and kept %v refused origins", counted.Counts(), counted.TopRefused())
 	}
 }

@@ -8,9 +8,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/corsgate/corsgate/plugin/core"
 	"github.com/corsgate/corsgate/plugin/plugintest"
 	"github.com/corsgate/corsgate/plugin/policy"
-	"github.com/corsgate/corsgate/plugin/route"
 )
 
 // discard is a ResponseWriter that keeps nothing, so that a benchmark
@@ -95,4 +95,4 @@ var benchGateway = plugintest.Gateway{
 // countingObserver counts the decisions it sees.
 type countingObserver struct{ n atomic.Int64 }
 
-func (o *countingObserver) ObserveCORS(_ *route.Route, _ policy.Decision) { o.n.Add(1) }
+func (o *countingObserver) ObserveCORS(_ *http.Request, _ *core.Scope, _ policy.Decision) { o.n.Add(1) }

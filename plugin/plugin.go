@@ -173,13 +173,13 @@ func autoOptions(extra luraconfig.ExtraConfig) (bool, policy.Errors) {
 // New reads and compiles the CORS settings of cfg: the Controller of the
 // gateway's CORS layer. logger receives the debug lines of policies with
 // debug on; nil discards them. The error, when not nil, is a policy.Errors
-// with every problem.
-func New(cfg luraconfig.ServiceConfig, logger logging.Logger) (*core.Controller, error) {
+// with every problem. extra adds options to the controller (an observer).
+func New(cfg luraconfig.ServiceConfig, logger logging.Logger, extra ...core.Option) (*core.Controller, error) {
 	doc, routes, err := Read(cfg)
 	if err != nil {
 		return nil, withMeaningErrors(err.(policy.Errors), doc, routes)
 	}
-	var opts []core.Option
+	opts := extra
 	if logger != nil {
 		opts = append(opts, core.WithLogger(logger))
 	}

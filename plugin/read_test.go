@@ -1258,7 +1258,7 @@ func TestNewLeakyRegex(t *testing.T) {
 		},
 		{
 			name:    "allow_origins_regex_unsafe: a warning, no error",
-			service: block{"allow_origins_regex": []any{leaky}, "allow_credentials": true, "allow_origins_regex_unsafe": true},
+			service: block{"allow_origins_regex": []any{leaky}, "allow_credentials": true, "allow_origins_regex_unsafe": true, "allow_headers": []any{"Content-Type"}},
 			path:    newPath + ".allow_origins_regex[0]",
 			want:    []string{attacker, "allow_origins_regex_unsafe: true keeps it"},
 		},

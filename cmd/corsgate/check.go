@@ -3,14 +3,16 @@ package main
 import (
 	"flag"
 	"fmt"
-	"github.com/corsgate/corsgate/admin"
 	"io"
+
+	"github.com/corsgate/corsgate/admin"
 )
 
 // checkCommand validates a configuration without starting the gateway.
 func checkCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	path := configFlag(fs)
+	strict := fs.Bool("strict", false, "fail (exit status 1) when there is any warning, for CI")
 	if code := parseFlags(fs, args, stderr); code >= 0 {
 		return code
 	}
@@ -23,6 +25,10 @@ func checkCommand(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	g.printWarnings(stderr)
+	if n := len(g.warnings) + len(g.ctrl.Snapshot().Warnings()); *strict && n > 0 {
+		fmt.Fprintf(stderr, "corsgate check: %s has %d warning(s), and --strict makes them fail; fix them, or drop --strict\n", *path, n)
+		return 1
+	}
 	cors := "no security/cors block: CORS is off"
 	if g.ctrl.Snapshot().Enabled() {
 		cors = "CORS policy valid"

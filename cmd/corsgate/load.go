@@ -11,19 +11,23 @@ import (
 	"github.com/luraproject/lura/v2/logging"
 
 	"github.com/corsgate/corsgate/admin"
+	"github.com/corsgate/corsgate/admin/metrics"
 	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/plugin/core"
 	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/plugin/route"
 )
 
 // gatewayConfig is a configuration file read and compiled once.
 type gatewayConfig struct {
-	path     string
-	cfg      luraconfig.ServiceConfig
-	doc      *policy.Document // the file's CORS document
-	ctrl     *core.Controller
-	admin    *admin.Config // nil without an admin listener
-	warnings []string      // about the file; the CORS warnings are the snapshot's
+	path  string
+	cfg   luraconfig.ServiceConfig
+	doc   *policy.Document // the file's CORS document
+	ctrl  *core.Controller
+	admin *admin.Config // nil without an admin listener
+	// decisions counts the CORS decisions, with an admin listener.
+	decisions *metrics.Decisions
+	warnings  []string // about the file; the CORS warnings are the snapshot's
 }
 
 // loadConfig parses a KrakenD v3 configuration file, applies KrakenD's
@@ -36,8 +40,18 @@ func loadConfig(path string, logger logging.Logger, ov admin.Overrides, stderr i
 		fmt.Fprintln(stderr, "corsgate:", err)
 		return nil, false
 	}
-	ctrl, err := plugin.New(cfg, logger)
 	adminCfg, adminErrs := admin.ReadConfig(cfg.ExtraConfig, path, cfg.Port, ov, os.Getenv)
+	var opts []core.Option
+	var decisions *metrics.Decisions
+	if adminCfg != nil {
+		// The admin listener shows the decisions (/metrics, the
+		// dashboard): count them.
+		opts = append(opts, core.WithObserverFor(func(routes *route.Index) core.Observer {
+			decisions = metrics.New(routes)
+			return decisions
+		}))
+	}
+	ctrl, err := plugin.New(cfg, logger, opts...)
 	if err == nil && len(adminErrs) > 0 {
 		err = adminErrs
 	} else if errs, ok := err.(policy.Errors); ok && len(adminErrs) > 0 {
@@ -55,7 +69,7 @@ func loadConfig(path string, logger logging.Logger, ov admin.Overrides, stderr i
 		}
 		return nil, false
 	}
-	g := &gatewayConfig{path: path, cfg: cfg, doc: ctrl.Snapshot().Document(), ctrl: ctrl, admin: adminCfg}
+	g := &gatewayConfig{path: path, cfg: cfg, doc: ctrl.Snapshot().Document(), ctrl: ctrl, admin: adminCfg, decisions: decisions}
 	if adminCfg != nil {
 		for _, w := range adminCfg.Credentials.Warnings() {
 			g.warnings = append(g.warnings, w)

@@ -5,7 +5,7 @@
 //
 //	corsgate run -c FILE [-d] [-p PORT] [--admin-listen ADDR] [--no-watch]
 //	                                      run the gateway
-//	corsgate check -c FILE                validate a configuration and exit
+//	corsgate check -c FILE [--strict]     validate a configuration and exit
 //	corsgate explain -c FILE --origin O --method M --path P [--header H]... [--credentials]
 //	                                      say what the gateway does with a request, and why
 //	corsgate playground [--listen ADDR] [--target URL]
@@ -30,7 +30,8 @@ Usage:
   corsgate run -c FILE [-d] [-p PORT] [--admin-listen ADDR] [--state-dir DIR]
                [--replica-id NAME] [--no-watch]
                                         run the gateway from a KrakenD v3 JSON config
-  corsgate check -c FILE                validate the config (JSON, lura and CORS) and exit
+  corsgate check -c FILE [--strict]     validate the config (JSON, lura and CORS) and exit;
+                                        --strict fails on warnings too
   corsgate explain -c FILE --origin O --method M --path P [--header H]... [--credentials]
                                         print, as JSON, what the gateway does with that request and why
   corsgate playground [--listen 127.0.0.1:8099] [--target http://localhost:8080]

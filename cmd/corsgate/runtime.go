@@ -29,7 +29,10 @@ import (
 func startAdmin(ctx context.Context, g *gatewayConfig, logger logging.Logger) (*admin.Server, error) {
 	cfg := g.admin
 	st, storeErr := cfg.OpenStore()
-	srv := admin.NewServer(admin.Options{Controller: g.ctrl, File: g.doc, Store: st, StoreErr: storeErr, Config: cfg, ConfigPath: g.path, Logger: logger})
+	srv := admin.NewServer(admin.Options{Controller: g.ctrl, File: g.doc, Store: st, StoreErr: storeErr, Config: cfg, ConfigPath: g.path, Logger: logger, Decisions: g.decisions})
+	if g.decisions != nil {
+		go g.decisions.Run(ctx)
+	}
 	if storeErr == nil {
 		go func() { srv.Run(ctx); st.Close() }()
 	}

@@ -29,6 +29,13 @@ func WithLogger(l Logger) Option { return func(c *Controller) { c.logger = l } }
 // WithObserver makes the Handler report every decision to o.
 func WithObserver(o Observer) Option { return func(c *Controller) { c.observer = o } }
 
+// WithObserverFor is WithObserver for an observer that needs the route set
+// to be built (to size its counters, for example): newObserver gets the
+// controller's routes.
+func WithObserverFor(newObserver func(*route.Index) Observer) Option {
+	return func(c *Controller) { c.observer = newObserver(c.routes) }
+}
+
 // NewController compiles doc for routes and returns a Controller serving
 // it, as revision 1. It returns the document's problems (policy.Errors)
 // when it is invalid.

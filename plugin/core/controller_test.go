@@ -124,7 +124,8 @@ type recorder struct {
 	seen []string
 }
 
-func (o *recorder) ObserveCORS(r *route.Route, d policy.Decision) {
+func (o *recorder) ObserveCORS(_ *http.Request, sc *core.Scope, d policy.Decision) {
+	r := sc.Route
 	name := "-"
 	if r != nil {
 		name = r.Key()

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 
 	"github.com/corsgate/corsgate/plugin/policy"
-	"github.com/corsgate/corsgate/plugin/route"
 )
 
 // LogPrefix starts every log line of the CORS layer.
@@ -31,12 +30,13 @@ type Logger interface {
 	Warning(v ...any)
 }
 
-// Observer receives the decision of every request the Handler serves, with
-// the route it resolved to (nil for requests no endpoint serves). It is
-// called on the request path, before the response is written, and must
-// not allocate or block; it may be called concurrently.
+// Observer receives the decision of every request the Handler serves: the
+// request, the scope that decided it (its Route is nil for requests no
+// endpoint serves) and the decision. It is called on the request path,
+// before the response is written, and must not block, and should not
+// allocate; it may be called concurrently. It must not change r.
 type Observer interface {
-	ObserveCORS(r *route.Route, d policy.Decision)
+	ObserveCORS(r *http.Request, sc *Scope, d policy.Decision)
 }
 
 // Handler is the CORS layer: an http.Handler that wraps the gateway's
@@ -72,7 +72,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sc, d, action = snap.decideActual(r.Method, r.URL.Path, pr.Origin)
 	}
 	if o := h.observer; o != nil {
-		o.ObserveCORS(sc.Route, d)
+		o.ObserveCORS(r, sc, d)
 	}
 	p := sc.Policy
 	switch action {

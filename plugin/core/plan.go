@@ -68,6 +68,16 @@ func (s *Snapshot) Plan(r *http.Request) Plan {
 	return pl
 }
 
+// Decide is the decision this snapshot makes for r: the scope and the CORS
+// decision, without the explanation Plan packs. It does not allocate.
+// Report-only mode evaluates a candidate snapshot with it, beside the one
+// in force.
+func (s *Snapshot) Decide(r *http.Request) (*Scope, policy.Decision) {
+	pr := readCORSHeaders(r)
+	sc, d, _ := s.decide(r, &pr)
+	return sc, d
+}
+
 // readCORSHeaders reads the CORS request headers decide needs, each once:
 // Origin, and for an OPTIONS request the requested method too.
 func readCORSHeaders(r *http.Request) policy.PreflightRequest {

@@ -296,7 +296,7 @@ var rules = []*rule{
 // own: a rule then only applies when known reports all its needs).
 func checkCombinations(m *Block, v *values, known func(key string) bool) []problem {
 	var ps []problem
-	for _, r := range rules {
+	for _, r := range slices.Concat(rules, lintRules) {
 		if known != nil && slices.ContainsFunc(r.needs, func(k string) bool { return !known(k) }) {
 			continue
 		}

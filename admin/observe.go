@@ -1,0 +1,133 @@
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/corsgate/corsgate/admin/auth"
+	"github.com/corsgate/corsgate/admin/metrics"
+	"github.com/corsgate/corsgate/plugin/core"
+)
+
+// The metrics of the configuration, beside the decisions'.
+var (
+	revisionDesc = prometheus.NewDesc("corsgate_config_revision", "The revision of the run-time layer this gateway applies (0: the file alone).", nil, nil)
+	appliesDesc  = prometheus.NewDesc("corsgate_config_applies_total", "Configurations applied (result ok: a write, a revision from the store, a reload of the file) or refused (failed: a store revision or a file that did not validate).", []string{"result"}, nil)
+	storeUpDesc  = prometheus.NewDesc("corsgate_store_up", "1 when the store answers and its current revision is applied, 0 otherwise.", []string{"type"}, nil)
+	refusedDesc  = prometheus.NewDesc("corsgate_store_revision_refused", "1 while the store's current revision is refused by this gateway.", nil, nil)
+)
+
+// configCollector exports the status as metrics.
+type configCollector struct{ s *Server }
+
+func (c configCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- revisionDesc
+	ch <- appliesDesc
+	ch <- storeUpDesc
+	ch <- refusedDesc
+}
+
+func (c configCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.Status()
+	ch <- prometheus.MustNewConstMetric(revisionDesc, prometheus.GaugeValue, float64(st.Revision))
+	ch <- prometheus.MustNewConstMetric(appliesDesc, prometheus.CounterValue, float64(c.s.appliesOK.Load()), "ok")
+	ch <- prometheus.MustNewConstMetric(appliesDesc, prometheus.CounterValue, float64(c.s.appliesFailed.Load()), "failed")
+	up, refused := 0.0, 0.0
+	if st.Store.OK {
+		up = 1
+	}
+	if st.Store.Refused != nil {
+		refused = 1
+	}
+	ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, up, st.Store.Type)
+	ch <- prometheus.MustNewConstMetric(refusedDesc, prometheus.GaugeValue, refused)
+}
+
+// metricsHandler serves /metrics: the decisions, the configuration, and
+// the Go runtime's and the process's metrics.
+func (s *Server) metricsHandler() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(configCollector{s}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.decisions != nil {
+		reg.MustRegister(s.decisions)
+	}
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: nil, ErrorHandling: promhttp.ContinueOnError})
+}
+
+// decisionsView is GET /v1/cors/decisions.
+type decisionsView struct {
+	StepSeconds float64            `json:"step_seconds"`
+	Series      []metrics.Point    `json:"series"`
+	TopRefused  []metrics.ScopeTop `json:"top_refused"`
+	Candidate   *metrics.Report    `json:"candidate"`
+}
+
+// needDecisions answers 503 when the gateway does not count decisions.
+func (s *Server) needDecisions(w http.ResponseWriter) bool {
+	if s.decisions == nil {
+		writeError(w, errorf(http.StatusServiceUnavailable, "service_unavailable", "this gateway does not count its CORS decisions (it was built without them)"))
+		return false
+	}
+	return true
+}
+
+func (s *Server) getDecisions(w http.ResponseWriter, r *http.Request) {
+	if !s.needDecisions(w) {
+		return
+	}
+	series, step := s.decisions.Series()
+	v := decisionsView{StepSeconds: step.Seconds(), Series: series, TopRefused: s.decisions.TopRefused()}
+	if c := s.decisions.Candidate(); c != nil {
+		rep := c.Report()
+		v.Candidate = &rep
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// candidate serves /v1/cors/candidate: GET the report-only findings, PUT a
+// candidate layer (validated like a write, and never enforced), DELETE to
+// stop.
+func (s *Server) candidate(w http.ResponseWriter, r *http.Request) {
+	if !s.needDecisions(w) {
+		return
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		writeJSON(w, http.StatusOK, s.decisions.Candidate().Report())
+	case http.MethodDelete:
+		rep := s.decisions.Candidate().Report()
+		s.decisions.SetCandidate(nil)
+		if rep.Active {
+			s.logger.Info(LogPrefix, "report-only mode stopped")
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "report": rep})
+	case http.MethodPut:
+		l, e := readLayer(r)
+		if e != nil {
+			writeError(w, e)
+			return
+		}
+		cur := s.cur.Load()
+		eff, perrs := l.Over(cur.file)
+		if perrs != nil {
+			writeError(w, invalid(perrs))
+			return
+		}
+		snap, err := core.Compile(eff, s.ctrl.Routes())
+		if err != nil {
+			writeError(w, compileError(err))
+			return
+		}
+		data, _ := json.Marshal(l)
+		s.decisions.SetCandidate(metrics.NewCandidate(snap, data, func(line string) { s.logger.Warning(LogPrefix, line) }))
+		s.logger.Info(LogPrefix, "report-only mode: a candidate layer is evaluated beside the policy in force, by", auth.User(r.Context()))
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "warnings": messages(snap.Warnings())})
+	default:
+		w.Header().Set("Allow", "GET, HEAD, PUT, DELETE")
+		writeError(w, errorf(http.StatusMethodNotAllowed, "method_not_allowed", "%s is not allowed here; use GET, PUT or DELETE", r.Method))
+	}
+}

@@ -1,0 +1,229 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/corsgate/corsgate/plugin/plugintest"
+)
+
+// The dashboard in headless Chromium: sign in, add the origin of a page
+// in Cloudant's tab and save, and a fetch() from that page to the gateway
+// works; remove it and save, and the same fetch() fails. A page on another
+// origin cannot change anything through the operator's browser. The
+// screenshots (1280×800 and 390 px wide) land in
+// e2e/testdata/screenshots/.
+func TestDashboardInBrowser(t *testing.T) {
+	be := newBackend(t)
+	page := newPageServer(t) // the SPA's origin, http://127.0.0.1:PORT
+	port, adminPort := freePort(t), freePort(t)
+	cfg := plugintest.Gateway{
+		CORS:       plugintest.Block{"allow_origins": []any{originApp}, "allow_methods": []any{"GET", "PUT"}},
+		BackendURL: be.URL,
+		Endpoints:  []plugintest.Endpoint{{Method: "GET", Path: "/data", NoOp: true}},
+	}.JSON(port)
+	cfg["extra_config"].(map[string]any)["corsgate/admin"] = map[string]any{"store": map[string]any{"type": "embedded", "path": filepath.Join(t.TempDir(), "state")}}
+	g := startAdminGateway(t, plugintest.WriteFile(t, cfg), port, adminPort)
+	gw := "http://localhost:" + strconv.Itoa(port) // another host than the page's
+	dash := fmt.Sprintf("http://%s:%s@127.0.0.1:%d/dashboard/", adminUser, adminPassword, adminPort)
+
+	shots := filepath.Join("testdata", "screenshots")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx := startChromium(t, 1280, 800)
+	eval := func(js string, out any) {
+		t.Helper()
+		if err := chromedp.Run(ctx, chromedp.Evaluate(js, out, func(p *runtime.EvaluateParams) *runtime.EvaluateParams {
+			return p.WithAwaitPromise(true)
+		})); err != nil {
+			t.Fatalf("evaluating %s: %v", js, err)
+		}
+	}
+	waitText := func(sel, want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var text string
+			eval(fmt.Sprintf(`(document.querySelector(%q) || {textContent: ""}).textContent`, sel), &text)
+			if strings.Contains(text, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s shows %q, not %q, after 10s", sel, text, want)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	shot := func(name string) {
+		t.Helper()
+		var png []byte
+		if err := chromedp.Run(ctx, chromedp.CaptureScreenshot(&png)); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(png, []byte("\x89PNG")) {
+			t.Fatalf("screenshot %s is not a PNG", name)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Readable: nothing wider than the window.
+		var overflow bool
+		eval(`document.documentElement.scrollWidth > window.innerWidth`, &overflow)
+		if overflow {
+			t.Errorf("%s: the page is wider than the window", name)
+		}
+	}
+	fetchFromPage := func() fetchResult {
+		t.Helper()
+		if err := chromedp.Run(ctx, chromedp.Navigate(page.URL+"/")); err != nil {
+			t.Fatal(err)
+		}
+		var res fetchResult
+		eval(fmt.Sprintf(`window.corsFetch("dashboard", %q, {})`, gw+"/data"), &res)
+		return res
+	}
+	save := func() {
+		t.Helper()
+		if err := chromedp.Run(ctx, chromedp.Click("#save-cloudant", chromedp.ByQuery)); err != nil {
+			t.Fatal(err)
+		}
+		waitText("#cloudant-message", "Saved")
+	}
+
+	// Sign in (HTTP Basic, as the browser's prompt would) and see the
+	// origins of Cloudant's tab.
+	if err := chromedp.Run(ctx, chromedp.Navigate(dash)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#origins", originApp)
+	if res := fetchFromPage(); res.OK {
+		t.Fatalf("before the change, the page's fetch worked: %+v", res)
+	}
+
+	// Add the page's origin and save.
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(dash),
+		chromedp.WaitVisible("#new-origin", chromedp.ByQuery),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#origins", originApp)
+	if err := chromedp.Run(ctx,
+		chromedp.SendKeys("#new-origin", page.URL, chromedp.ByQuery),
+		chromedp.Click("#add-origin", chromedp.ByQuery),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#origins", page.URL)
+	save()
+	shot("dashboard-1280x800.png")
+	if res := fetchFromPage(); !res.OK || res.Status != 200 {
+		t.Errorf("after adding %s, the page's fetch: %+v", page.URL, res)
+	}
+
+	// The live view: the origin refused a moment ago is among the top
+	// refused origins.
+	send := func(origin string) {
+		req, _ := http.NewRequest("GET", gw+"/data", nil)
+		req.Header.Set("Origin", origin)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
+	for i := 0; i < 3; i++ {
+		send("https://refused.example")
+	}
+	if err := chromedp.Run(ctx, chromedp.Navigate(dash), chromedp.WaitVisible("#tab-live", chromedp.ByQuery), chromedp.Click("#tab-live", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#top-refused", "https://refused.example")
+	shot("dashboard-live-1280x800.png")
+
+	// A validation error shows next to its field.
+	if err := chromedp.Run(ctx, chromedp.Navigate(dash)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#origins", page.URL)
+	if err := chromedp.Run(ctx,
+		chromedp.SendKeys("#new-origin", "https://bad.example/path", chromedp.ByQuery),
+		chromedp.Click("#add-origin", chromedp.ByQuery),
+		chromedp.Click("#save-cloudant", chromedp.ByQuery),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#origins .field-error", "path")
+
+	// Remove it again and save: the same fetch fails.
+	if err := chromedp.Run(ctx, chromedp.Navigate(dash)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#origins", page.URL)
+	var removed bool
+	eval(fmt.Sprintf(`(() => {
+		for (const li of document.querySelectorAll("#origins li")) {
+			if (li.querySelector(".origin").textContent === %q) { li.querySelector("button.remove-origin").click(); return true; }
+		}
+		return false;
+	})()`, page.URL), &removed)
+	if !removed {
+		t.Fatal("no remove button for the page's origin")
+	}
+	save()
+	if res := fetchFromPage(); res.OK {
+		t.Errorf("after removing %s, the page's fetch still worked: %+v", page.URL, res)
+	}
+
+	// At a phone's width.
+	if err := chromedp.Run(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(dash)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#origins", originApp)
+	shot("dashboard-390px.png")
+
+	// A page on another origin, in the same signed-in browser, cannot
+	// change anything: a JSON PUT needs a preflight the admin API never
+	// grants, and a simple POST or a form is refused for its Origin.
+	_, before := g.adminCall(t, "GET", "/v1/cors/config", "")
+	if err := chromedp.Run(ctx, chromedp.Navigate(page.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	admin := fmt.Sprintf("http://127.0.0.1:%d", adminPort)
+	var results []string
+	eval(fmt.Sprintf(`(async () => {
+		const out = [];
+		const attempts = [
+			[%q, {method: "PUT", credentials: "include", headers: {"Content-Type": "application/json"}, body: JSON.stringify({origins: ["https://evil.example"]})}],
+			[%q, {method: "POST", mode: "no-cors", credentials: "include", headers: {"Content-Type": "text/plain"}, body: "{}"}],
+			[%q, {method: "POST", mode: "no-cors", credentials: "include", body: new URLSearchParams({revision: "0"})}],
+		];
+		for (const [url, init] of attempts) {
+			try { const r = await fetch(url, init); out.push(url + " " + r.type + " " + r.status); }
+			catch (e) { out.push(url + " " + e.name); }
+		}
+		const f = document.createElement("form");
+		f.method = "POST"; f.action = %q; f.target = "sink";
+		const frame = document.createElement("iframe"); frame.name = "sink"; document.body.append(frame, f);
+		f.submit();
+		await new Promise(r => setTimeout(r, 500));
+		return out;
+	})()`, admin+"/_api/v2/user/config/cors", admin+"/v1/cors/reset", admin+"/v1/cors/rollback", admin+"/v1/cors/reset"), &results)
+	t.Logf("cross-origin attempts: %q", results)
+	if !strings.Contains(results[0], "TypeError") {
+		t.Errorf("the cross-origin JSON PUT was not blocked: %q", results[0])
+	}
+	_, after := g.adminCall(t, "GET", "/v1/cors/config", "")
+	if after != before {
+		t.Errorf("a page on another origin changed the configuration:\nbefore %s\nafter %s", before, after)
+	}
+}
