@@ -153,6 +153,13 @@ func (d *Decisions) TopRefused() []ScopeTop {
 	return out
 }
 
+// ScopeOnly implements core.ScopeObserver: the counters need the scope
+// that decided, so the gateway need not match the route of every request
+// when all endpoints share the service policy.
+func (d *Decisions) ScopeOnly() {}
+
+var _ core.ScopeObserver = (*Decisions)(nil)
+
 // SetCandidate starts report-only mode with c, or stops it with nil.
 func (d *Decisions) SetCandidate(c *Candidate) { d.candidate.Store(c) }
 

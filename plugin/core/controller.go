@@ -69,10 +69,11 @@ func (c *Controller) Apply(doc *policy.Document) (*Snapshot, error) {
 
 // publish numbers s and makes it the snapshot in use. With an observer,
 // every request is resolved to its route, even when all routes share the
-// service policy, so that the observer always learns the route.
+// service policy, so that the observer always learns the route, unless it
+// is a ScopeObserver.
 func (c *Controller) publish(s *Snapshot, revision uint64) {
 	s.revision = revision
-	if c.observer != nil {
+	if _, scopeOnly := c.observer.(ScopeObserver); c.observer != nil && !scopeOnly {
 		s.resolve = true
 	}
 	c.current.Store(s)

@@ -238,3 +238,23 @@ func TestStreamBehindTheHandler(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// scopeRecorder is a ScopeObserver.
+type scopeRecorder struct{ recorder }
+
+func (*scopeRecorder) ScopeOnly() {}
+
+// A ScopeObserver does not make the handler match routes that share the
+// service policy: it learns the service scope.
+func TestScopeObserverSkipsMatching(t *testing.T) {
+	cors := plugintest.Block{"allow_origins": []any{"https://app.example.com"}}
+	obs := &scopeRecorder{}
+	h := plugintest.Gateway{CORS: cors, Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/users/{id}", nil)}}.
+		Controller(t, core.WithObserver(obs)).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	r := httptest.NewRequest("GET", "/users/1", nil)
+	r.Header.Set("Origin", "https://app.example.com")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if len(obs.seen) != 1 || obs.seen[0] != "- allowed" {
+		t.Errorf("scope observer saw %q, want the service scope", obs.seen)
+	}
+}

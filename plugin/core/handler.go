@@ -39,6 +39,16 @@ type Observer interface {
 	ObserveCORS(r *http.Request, sc *Scope, d policy.Decision)
 }
 
+// ScopeObserver is an Observer that needs the scope that decided each
+// request, not its route: when every endpoint shares the service policy,
+// the Handler then skips matching routes, and the scope it reports is the
+// service's (Route nil). The counters of decisions by scope are one.
+type ScopeObserver interface {
+	Observer
+	// ScopeOnly marks the observer; it is never called.
+	ScopeOnly()
+}
+
 // Handler is the CORS layer: an http.Handler that wraps the gateway's
 // router. It serves each request with the Controller's snapshot of the
 // moment the request arrives, answers preflights itself, and sets the CORS
