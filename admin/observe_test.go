@@ -135,3 +135,40 @@ func TestDashboardBehindTheGuard(t *testing.T) {
 		t.Errorf("the dashboard: %d %.200s", code, body)
 	}
 }
+
+// Every route added for observing and for the fleet answers 401 without
+// credentials and 403 to a request from another origin, with credentials.
+func TestNewRoutesBehindTheGuard(t *testing.T) {
+	f, _ := observed(t)
+	for _, r := range []struct{ method, path string }{
+		{"GET", "/metrics"}, {"GET", "/dashboard/"}, {"GET", "/dashboard/app.js"},
+		{"GET", "/v1/cors/decisions"}, {"GET", "/v1/cors/candidate"}, {"PUT", "/v1/cors/candidate"},
+		{"DELETE", "/v1/cors/candidate"}, {"GET", "/v1/cors/fleet"},
+	} {
+		req, _ := http.NewRequest(r.method, f.admin.URL+r.path, strings.NewReader(`{}`))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("%s %s without credentials: %d", r.method, r.path, resp.StatusCode)
+		}
+		req, _ = http.NewRequest(r.method, f.admin.URL+r.path, strings.NewReader(`{}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", "https://evil.example")
+		req.SetBasicAuth(user, password)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 403 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("%s %s from another origin: %d %v", r.method, r.path, resp.StatusCode, resp.Header)
+		}
+	}
+	if _, v := f.call("GET", "/v1/cors/candidate", ""); v["active"] != false {
+		t.Errorf("a refused PUT started report-only mode: %s", jsonText(v))
+	}
+}
