@@ -5,10 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/corsgate/corsgate/admin"
 	"io"
+	"os"
 	"strings"
 
+	"github.com/corsgate/corsgate/admin"
 	"github.com/corsgate/corsgate/plugin/explain"
 )
 
@@ -30,11 +31,21 @@ func explainCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&in.Path, "path", "/", "the request's path on the gateway, such as /users/42")
 	fs.Var(&headers, "header", "the name of a request header the page sets (repeatable; a comma-separated list works too)")
 	fs.BoolVar(&in.Credentials, "credentials", false, "the page sends credentials (fetch credentials: 'include')")
+	harPath := fs.String("har", "", "explain every cross-origin request of a HAR file (the browser's network panel, \"Save all as HAR\") instead of one request")
+	gateway := fs.String("gateway", "", "with --har: only the requests to this origin, such as https://api.example.com")
+	summary := fs.Bool("summary", false, "with --har: one line per request instead of JSON")
 	if code := parseFlags(fs, args, stderr); code >= 0 {
 		return code
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "corsgate explain: -c FILE is required")
+		return 2
+	}
+	if *harPath != "" {
+		return explainHAR(fs, *path, *harPath, *gateway, *summary, stdout, stderr)
+	}
+	if *gateway != "" || *summary {
+		fmt.Fprintln(stderr, "corsgate explain: --gateway and --summary only go with --har")
 		return 2
 	}
 	in.Headers = headers
@@ -73,4 +84,49 @@ func unjoin(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+// explainHAR is explain --har: every cross-origin request of a HAR file.
+func explainHAR(fs *flag.FlagSet, path, harPath, gateway string, summary bool, stdout, stderr io.Writer) int {
+	var clash []string
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "origin", "method", "path", "header", "credentials":
+			clash = append(clash, "--"+f.Name)
+		}
+	})
+	if len(clash) > 0 {
+		fmt.Fprintf(stderr, "corsgate explain: --har reads the requests from the file; drop %s\n", strings.Join(clash, ", "))
+		return 2
+	}
+	f, err := os.Open(harPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "corsgate explain: --har %s: %v\n", harPath, errors.Unwrap(err))
+		return 2
+	}
+	defer f.Close()
+	g, ok := loadConfig(path, nil, admin.Overrides{}, stderr)
+	if !ok {
+		return 1
+	}
+	rep, err := explain.HAR(g.ctrl.Snapshot(), f, gateway)
+	if err != nil {
+		fmt.Fprintf(stderr, "corsgate explain: --har %s: %v\n", harPath, err)
+		return 2
+	}
+	if summary {
+		for _, e := range rep.Entries {
+			fmt.Fprintln(stdout, e.Line())
+		}
+		s := rep.Summary
+		fmt.Fprintf(stdout, "%d request(s): %d explained (%d allowed, %d refused), %d skipped; %d decided otherwise than recorded\n", s.Entries, s.Explained, s.Allowed, s.Refused, s.Skipped, s.Changed)
+		return 0
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		fmt.Fprintln(stderr, "corsgate explain:", err)
+		return 1
+	}
+	return 0
 }

@@ -34,6 +34,8 @@ Usage:
                                         --strict fails on warnings too
   corsgate explain -c FILE --origin O --method M --path P [--header H]... [--credentials]
                                         print, as JSON, what the gateway does with that request and why
+  corsgate explain -c FILE --har FILE [--gateway URL] [--summary]
+                                        the same for every cross-origin request of a HAR export
   corsgate playground [--listen 127.0.0.1:8099] [--target http://localhost:8080]
                                         serve a CORS test page (its own origin) that runs
                                         fetch() against the gateway and shows its explanations

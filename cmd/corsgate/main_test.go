@@ -226,3 +226,24 @@ func TestHelpExitsZero(t *testing.T) {
 		t.Errorf("bad flag: code %d, want 2", code)
 	}
 }
+
+// explain --har refuses the flags of one request, a missing file and a
+// file that is not a HAR, each with exit status 2 and a message.
+func TestExplainHARInputs(t *testing.T) {
+	cfg := writeConfig(t, `{"version": 3, "extra_config": {"security/cors": {"allow_origins": ["https://app.example.com"]}}, "endpoints": []}`)
+	notHAR := writeConfig(t, `{"version": 3}`)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--har", "x.har", "--origin", "https://a.example"}, "--har reads the requests from the file; drop --origin"},
+		{[]string{"--har", "/nonexistent.har"}, "--har /nonexistent.har: no such file"},
+		{[]string{"--har", notHAR}, "not a HAR file: it has no log.entries"},
+		{[]string{"--gateway", "https://api.example.com", "--origin", "https://a.example"}, "--gateway and --summary only go with --har"},
+	} {
+		code, out, errOut := runCLI(append([]string{"explain", "-c", cfg}, tc.args...)...)
+		if code != 2 || out != "" || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+}
