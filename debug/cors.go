@@ -30,7 +30,7 @@ const Path = "/__debug/cors"
 // layer (the explanation of a request and the effective policy, see
 // Explain): Wrap passes them, and anything below them, on to the wrapped
 // handler.
-var Reserved = []string{ExplainPath, PolicyPath}
+var Reserved = []string{ExplainPath, PolicyPath, HARPath}
 
 // LogPrefix starts the log lines of the fake backend.
 const LogPrefix = "[ENDPOINT: " + Path + "]"

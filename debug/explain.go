@@ -14,7 +14,11 @@ import (
 const (
 	ExplainPath = "/__debug/cors/explain"
 	PolicyPath  = "/__debug/cors/policy"
+	HARPath     = "/__debug/cors/har"
 )
+
+// maxHARBytes bounds a HAR file posted to HARPath.
+const maxHARBytes = 32 << 20
 
 // Explain serves GET ExplainPath and GET PolicyPath from the snapshot the
 // CORS layer uses at the moment of the request (snapshot is usually
@@ -25,11 +29,16 @@ const (
 // explain.Explanation as JSON, or 400 with {"error": ..., "problems":
 // [{"field", "value", "message"}]} when a parameter is malformed.
 // PolicyPath answers with the effective policy of the service and of
-// every endpoint.
+// every endpoint. POST HARPath takes a HAR file as its body (and gateway=
+// an origin to keep, optional) and answers with explain.HARReport, or 400
+// when the body is not a HAR file.
 func Explain(next http.Handler, snapshot func() *core.Snapshot) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ExplainPath, PolicyPath:
+		case HARPath:
+			explainHAR(w, r, snapshot())
+			return
 		default:
 			next.ServeHTTP(w, r)
 			return
@@ -62,6 +71,21 @@ func Explain(next http.Handler, snapshot func() *core.Snapshot) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, ex)
 	})
+}
+
+// explainHAR serves POST HARPath.
+func explainHAR(w http.ResponseWriter, r *http.Request, s *core.Snapshot) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "POST a HAR file (the browser's network panel, \"Save all as HAR\") as the body"})
+		return
+	}
+	rep, err := explain.HAR(s, http.MaxBytesReader(w, r.Body, maxHARBytes), r.URL.Query().Get("gateway"))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
 }
 
 // problem is one malformed query parameter, as the explain endpoint

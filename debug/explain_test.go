@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -86,5 +87,36 @@ func TestExplainEndpoint(t *testing.T) {
 	}
 	if w = get("/orders"); w.Code != http.StatusTeapot {
 		t.Errorf("other paths must reach next, got %d", w.Code)
+	}
+}
+
+// POST /__debug/cors/har explains a HAR file with the snapshot in use.
+func TestHAREndpoint(t *testing.T) {
+	s := plugintest.Gateway{
+		CORS:      plugintest.Block{"allow_origins": []any{"https://app.example.com"}, "allow_methods": []any{"GET", "PUT"}, "allow_headers": []any{"Content-Type"}},
+		Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/users", nil), plugintest.EP("PUT", "/users/{id}", nil)},
+	}.Snapshot(t)
+	h := Explain(http.NotFoundHandler(), func() *core.Snapshot { return s })
+	post := func(body string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", HARPath+"?gateway=https://api.example.com", strings.NewReader(body)))
+		return w
+	}
+	har, err := os.ReadFile("../docs/examples/spa.har")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := post(string(har))
+	var rep explain.HARReport
+	if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &rep) != nil || rep.Summary.Entries != 6 || rep.Summary.Explained != 3 || rep.Entries[4].Skipped != "not a request to https://api.example.com" {
+		t.Errorf("HAR: %d %s", w.Code, w.Body.String())
+	}
+	if w := post(`{"not": "a har"}`); w.Code != 400 || !strings.Contains(w.Body.String(), "not a HAR file") {
+		t.Errorf("not a HAR: %d %s", w.Code, w.Body.String())
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", HARPath, nil))
+	if w.Code != 405 || w.Header().Get("Allow") != "POST" {
+		t.Errorf("GET: %d %v", w.Code, w.Header())
 	}
 }

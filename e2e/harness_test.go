@@ -112,12 +112,13 @@ type obj = plugintest.Block
 
 // gateway is a running "corsgate run" process.
 type gateway struct {
-	URL  string // http://127.0.0.1:PORT
-	Port int
-	PID  int // the gateway process, for /proc/PID/status
-	logs *syncBuffer
-	done chan struct{}
-	err  error // exit error, valid once done is closed
+	URL    string // http://127.0.0.1:PORT
+	Port   int
+	Config string // the configuration file's path
+	PID    int    // the gateway process, for /proc/PID/status
+	logs   *syncBuffer
+	done   chan struct{}
+	err    error // exit error, valid once done is closed
 }
 
 // Logs returns everything the gateway wrote to stdout and stderr so far.
@@ -160,10 +161,11 @@ func tryStartGateway(t testing.TB, port int, debug bool, extra []string, cfg obj
 		args = append(args, "-d")
 	}
 	g := &gateway{
-		URL:  "http://127.0.0.1:" + strconv.Itoa(port),
-		Port: port,
-		logs: &syncBuffer{},
-		done: make(chan struct{}),
+		URL:    "http://127.0.0.1:" + strconv.Itoa(port),
+		Port:   port,
+		Config: path,
+		logs:   &syncBuffer{},
+		done:   make(chan struct{}),
 	}
 	cmd := exec.Command(binPath, args...)
 	cmd.Stdout = g.logs

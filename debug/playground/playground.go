@@ -14,6 +14,8 @@
 //	    -> TARGET/__debug/cors/explain?origin=<this page's origin>&...
 //	GET /api/policy
 //	    -> TARGET/__debug/cors/policy
+//	POST /api/har (a HAR file dropped on the page)
+//	    -> TARGET/__debug/cors/har?gateway=TARGET
 //
 // Those endpoints exist when the gateway runs with -d or debug_endpoint:
 // true; otherwise the gateway answers 404 and the page says how to turn
@@ -42,7 +44,11 @@ import (
 const (
 	ExplainPath = "/__debug/cors/explain"
 	PolicyPath  = "/__debug/cors/policy"
+	HARPath     = "/__debug/cors/har"
 )
+
+// maxHAR bounds a HAR file dropped on the page.
+const maxHAR = 32 << 20
 
 // DebugOffHint is what the page and the API say when the gateway answers
 // 404 for its debug endpoints.
@@ -109,6 +115,7 @@ func New(target string, client *http.Client) (*Handler, error) {
 	}
 	h.mux.HandleFunc("GET /api/explain", h.explain)
 	h.mux.HandleFunc("GET /api/policy", h.policy)
+	h.mux.HandleFunc("POST /api/har", h.har)
 	return h, nil
 }
 
@@ -204,6 +211,21 @@ func (h *Handler) explain(w http.ResponseWriter, r *http.Request) {
 	h.proxy(w, r, ExplainPath+"?"+v.Encode())
 }
 
+// har proxies a dropped HAR file to the gateway's explanation of every
+// request in it that went to the gateway.
+func (h *Handler) har(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxHAR+1))
+	switch {
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "reading the HAR file: "+err.Error(), "")
+		return
+	case len(body) > maxHAR:
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the HAR file is larger than %d MiB", maxHAR>>20), "export only the requests of the page that fails")
+		return
+	}
+	h.forward(w, r, http.MethodPost, HARPath+"?"+url.Values{"gateway": {h.target}}.Encode(), body)
+}
+
 // policy proxies to the gateway's effective policy.
 func (h *Handler) policy(w http.ResponseWriter, r *http.Request) {
 	h.proxy(w, r, PolicyPath)
@@ -212,15 +234,28 @@ func (h *Handler) policy(w http.ResponseWriter, r *http.Request) {
 // proxy GETs target+pathQuery and answers with its status and body. A 404
 // becomes a JSON error with DebugOffHint; an unreachable gateway a 502.
 func (h *Handler) proxy(w http.ResponseWriter, r *http.Request, pathQuery string) {
+	h.forward(w, r, http.MethodGet, pathQuery, nil)
+}
+
+// forward sends method target+pathQuery with body (when not nil) and
+// answers as proxy does.
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, method, pathQuery string, body []byte) {
 	upstream := h.target + pathQuery
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, upstream, nil)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, upstream, rd)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error(), "")
 		return
 	}
 	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := h.client.Do(req)
 	if err != nil {
 		writeError(w, http.StatusBadGateway, "cannot reach the gateway at "+h.target+": "+unwrapURLError(err),
@@ -228,7 +263,7 @@ func (h *Handler) proxy(w http.ResponseWriter, r *http.Request, pathQuery string
 		return
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUpstreamBody))
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxUpstreamBody))
 	if err != nil {
 		writeError(w, http.StatusBadGateway, "reading the gateway's answer: "+err.Error(), "")
 		return
@@ -246,7 +281,7 @@ func (h *Handler) proxy(w http.ResponseWriter, r *http.Request, pathQuery string
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Playground-Upstream", upstream)
 	w.WriteHeader(resp.StatusCode)
-	_, _ = w.Write(body)
+	_, _ = w.Write(answer)
 }
 
 // apiError is the JSON body of the playground's own errors.

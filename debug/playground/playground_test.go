@@ -277,3 +277,28 @@ func TestTargetPrefix(t *testing.T) {
 		t.Errorf("status = %d; gateway got %s", rec.Code, g.last(t).URL)
 	}
 }
+
+// A dropped HAR file is posted to the gateway's HAR explanation, with the
+// gateway as the origin to keep.
+func TestHARProxy(t *testing.T) {
+	g := newFakeGateway(t, map[string][2]string{HARPath: {"200", `{"summary": {"entries": 1}}`}})
+	h := mustNew(t, g.srv.URL)
+	req := httptest.NewRequest(http.MethodPost, "/api/har", strings.NewReader(`{"log": {"entries": []}}`))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"entries": 1`) {
+		t.Fatalf("POST /api/har: %d %s", rec.Code, rec.Body.String())
+	}
+	up := g.last(t)
+	if up.Method != http.MethodPost || up.URL.Path != HARPath || up.URL.Query().Get("gateway") != g.srv.URL || up.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("upstream request: %s %s %v", up.Method, up.URL, up.Header)
+	}
+	// A gateway without its debug endpoints: the page says how to turn
+	// them on.
+	off := mustNew(t, newFakeGateway(t, nil).srv.URL)
+	rec = httptest.NewRecorder()
+	off.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/har", strings.NewReader(`{}`)))
+	if rec.Code != 404 || !strings.Contains(rec.Body.String(), DebugOffHint) {
+		t.Errorf("debug off: %d %s", rec.Code, rec.Body.String())
+	}
+}

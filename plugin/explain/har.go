@@ -66,6 +66,11 @@ type HAREntry struct {
 	// Changed says that the configuration now decides otherwise than the
 	// answer recorded.
 	Changed bool `json:"changed,omitempty"`
+	// OriginFrom says where the origin was read: the request's Origin
+	// header, or, for a request the browser blocked before sending it
+	// (its recorded headers are provisional, without Origin), the Origin
+	// of its preflight or the origin of its Referer.
+	OriginFrom string `json:"origin_from,omitempty"`
 }
 
 // Recorded is the answer in the HAR file.
@@ -140,18 +145,35 @@ func HAR(s *core.Snapshot, r io.Reader, gateway string) (HARReport, error) {
 		return HARReport{}, fmt.Errorf("not a HAR file: it has no log.entries; export one from the browser's network panel (\"Save all as HAR\")")
 	}
 	gateway = strings.TrimSuffix(gateway, "/")
+	// The Origin of each preflight, by URL and method: a request blocked
+	// at its preflight is recorded without its Origin.
+	preflightOrigin := map[string]string{}
+	for _, e := range h.Log.Entries {
+		if m := e.header(e.Request.Headers, "Access-Control-Request-Method"); e.Request.Method == http.MethodOptions && m != "" {
+			if o := e.header(e.Request.Headers, "Origin"); o != "" {
+				preflightOrigin[m+" "+e.Request.URL] = o
+			}
+		}
+	}
 	rep := HARReport{Entries: []HAREntry{}}
 	for i, e := range h.Log.Entries {
 		out := HAREntry{Entry: i, Method: e.Request.Method, URL: e.Request.URL}
 		out.Recorded = Recorded{Status: e.Response.Status, AllowOrigin: e.header(e.Response.Headers, "Access-Control-Allow-Origin")}
 		originHdr := e.header(e.Request.Headers, "Origin")
+		if originHdr != "" {
+			out.OriginFrom = "header"
+		} else if o := preflightOrigin[e.Request.Method+" "+e.Request.URL]; o != "" {
+			originHdr, out.OriginFrom = o, "preflight"
+		} else if o := crossOriginReferer(e.header(e.Request.Headers, "Referer"), e.Request.URL); o != "" {
+			originHdr, out.OriginFrom = o, "referer"
+		}
 		out.Recorded.Allowed = out.Recorded.AllowOrigin != "" && (out.Recorded.AllowOrigin == "*" || out.Recorded.AllowOrigin == originHdr)
 		u, err := url.Parse(e.Request.URL)
 		switch {
 		case err != nil || u.Host == "":
 			out.Skipped = fmt.Sprintf("the URL %q cannot be read", e.Request.URL)
 		case originHdr == "":
-			out.Skipped = "no Origin header: a same-origin request or a navigation, to which CORS does not apply"
+			out.Skipped = "no Origin header (nor a preflight or a Referer of another origin): a same-origin request or a navigation, to which CORS does not apply"
 		case gateway != "" && !strings.EqualFold(u.Scheme+"://"+u.Host, gateway):
 			out.Skipped = "not a request to " + gateway
 		case e.Request.Method == http.MethodOptions && e.header(e.Request.Headers, "Access-Control-Request-Method") != "":
@@ -194,6 +216,21 @@ func HAR(s *core.Snapshot, r io.Reader, gateway string) (HARReport, error) {
 	return rep, nil
 }
 
+// crossOriginReferer is the origin of referer when it differs from the
+// origin of target, else "".
+func crossOriginReferer(referer, target string) string {
+	r, err1 := url.Parse(referer)
+	t, err2 := url.Parse(target)
+	if err1 != nil || err2 != nil || r.Host == "" || (r.Scheme != "http" && r.Scheme != "https") {
+		return ""
+	}
+	o := r.Scheme + "://" + r.Host
+	if strings.EqualFold(o, t.Scheme+"://"+t.Host) {
+		return ""
+	}
+	return o
+}
+
 // Line is the entry in one line, for people: what the configuration does
 // with the request and why, or why it is left out.
 func (e HAREntry) Line() string {
@@ -202,7 +239,11 @@ func (e HAREntry) Line() string {
 		return head + ": skipped, " + e.Skipped
 	}
 	ex := e.Explanation
-	line := fmt.Sprintf("%s from %s: %s", head, ex.Request.Origin, ex.Verdict.Actual)
+	from := ex.Request.Origin
+	if e.OriginFrom == "preflight" || e.OriginFrom == "referer" {
+		from += " (from its " + e.OriginFrom + ": the browser blocked it before sending it)"
+	}
+	line := fmt.Sprintf("%s from %s: %s", head, from, ex.Verdict.Actual)
 	if ex.Verdict.Actual != "allowed" && ex.Verdict.Reason != "" {
 		line += " (" + ex.Verdict.Reason + ")"
 	}

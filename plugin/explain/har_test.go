@@ -71,6 +71,11 @@ func TestHAR(t *testing.T) {
 	if got := rep.Entries[2].Explanation.Request.Headers; strings.Join(got, ",") != "content-type,x-trace" {
 		t.Errorf("headers of entry 2: %q", got)
 	}
+	// The PUT was blocked at its preflight, so Chrome recorded it with
+	// provisional headers, without Origin: the preflight's is used.
+	if rep.Entries[2].OriginFrom != "preflight" || rep.Entries[2].Explanation.Request.Origin != "https://app.example.com" || rep.Entries[3].OriginFrom != "header" {
+		t.Errorf("origins: %+v / %+v", rep.Entries[2], rep.Entries[3])
+	}
 	if !rep.Entries[3].Explanation.Request.Credentials || rep.Entries[3].Explanation.Request.Path != "/users" {
 		t.Errorf("entry 3's request: %+v", rep.Entries[3].Explanation.Request)
 	}
@@ -97,5 +102,24 @@ func TestHARRefusesOtherFiles(t *testing.T) {
 		if _, err := explain.HAR(s, strings.NewReader(in), ""); err == nil || !strings.Contains(err.Error(), "not a HAR file") {
 			t.Errorf("%s: %v", in, err)
 		}
+	}
+}
+
+// Without a preflight, a blocked request's origin comes from its Referer,
+// when that names another origin.
+func TestHAROriginFromReferer(t *testing.T) {
+	har := `{"log": {"entries": [
+		{"request": {"method": "GET", "url": "https://api.example.com/users", "headers": [{"name": "Referer", "value": "https://app.example.com/page"}]}, "response": {"status": 0, "headers": []}},
+		{"request": {"method": "GET", "url": "https://api.example.com/users", "headers": [{"name": "Referer", "value": "https://api.example.com/docs"}]}, "response": {"status": 200, "headers": []}}
+	]}}`
+	rep, err := explain.HAR(harGateway("Content-Type").Snapshot(t), strings.NewReader(har), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := rep.Entries[0]; e.OriginFrom != "referer" || e.Explanation == nil || e.Explanation.Request.Origin != "https://app.example.com" || !e.Changed {
+		t.Errorf("entry 0: %+v", e)
+	}
+	if e := rep.Entries[1]; e.Explanation != nil || !strings.Contains(e.Skipped, "no Origin header") {
+		t.Errorf("entry 1 (same origin as its Referer): %+v", e)
 	}
 }

@@ -256,6 +256,58 @@
     $("result").dataset.run = String(runs);
   }
 
+  // A HAR file, dropped or chosen: the gateway explains each request in it.
+  async function explainHAR(file) {
+    const box = $("har");
+    box.dataset.state = "pending";
+    box.replaceChildren(el("p", { class: "muted" }, "Explaining " + file.name + "…"));
+    let res;
+    try {
+      const r = await fetch("/api/har", { method: "POST", headers: { "Content-Type": "application/json" }, body: await file.text() });
+      const text = await r.text();
+      let data = null;
+      try { data = JSON.parse(text); } catch (_) { /* not JSON */ }
+      res = { status: r.status, data, text };
+    } catch (e) {
+      res = { status: 0, data: null, error: e.name + ": " + e.message };
+    }
+    box.replaceChildren();
+    if (res.status !== 200 || !res.data || !res.data.summary) {
+      const msg = res.status === 404 ? DEBUG_OFF : (res.data && res.data.error) || res.error || res.text;
+      box.append(el("p", { id: "har-error", class: "notice" }, file.name + ": " + msg));
+      box.dataset.state = "error";
+      return;
+    }
+    const s = res.data.summary;
+    box.append(el("p", { id: "har-summary" }, `${s.entries} request(s): ${s.explained} explained (${s.allowed} allowed, ${s.refused} refused), ${s.skipped} skipped; ${s.changed} decided otherwise than recorded`));
+    const list = el("ul", { id: "har-entries", class: "har" });
+    for (const e of res.data.entries) {
+      const item = el("li", { class: e.explanation ? (e.explanation.verdict.actual === "allowed" ? "allowed" : "refused") : "skipped" });
+      item.append(el("code", {}, `#${e.entry} ${e.method} ${e.url}`), " ");
+      if (!e.explanation) {
+        item.append(el("span", { class: "muted" }, "skipped: " + e.skipped));
+      } else {
+        const v = e.explanation.verdict;
+        item.append(chip("from " + e.explanation.request.origin, v.actual));
+        if (v.actual !== "allowed" && v.reason) item.append(el("div", { class: "reason" }, v.reason));
+        if (e.changed) item.append(el("div", { class: "notice" }, "The browser saw " + (e.recorded.allowed ? "it allowed" : "it refused") + " then: the configuration decides otherwise now."));
+      }
+      list.append(item);
+    }
+    box.append(list);
+    box.dataset.state = "done";
+  }
+  const drop = $("har-drop");
+  drop.addEventListener("dragover", (ev) => { ev.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (ev) => {
+    ev.preventDefault();
+    drop.classList.remove("over");
+    const f = ev.dataTransfer && ev.dataTransfer.files && ev.dataTransfer.files[0];
+    if (f) explainHAR(f);
+  });
+  $("har-file").addEventListener("change", (ev) => { if (ev.target.files[0]) explainHAR(ev.target.files[0]); });
+
   $("form").addEventListener("submit", send);
   $("policy-reload").addEventListener("click", loadPolicy);
   loadPolicy();
