@@ -51,7 +51,9 @@ var assets = map[string]asset{
 // (plain text), a method other than GET and HEAD 405 with Allow. Every
 // answer carries the security headers (ContentSecurityPolicy,
 // X-Content-Type-Options: nosniff, X-Frame-Options: DENY,
-// Referrer-Policy: no-referrer) and Cache-Control: no-store.
+// Referrer-Policy: same-origin) and Cache-Control: no-store. (Not
+// no-referrer: with it, the Fetch standard sends Origin: null on the
+// page's own writes, which the admin API refuses.)
 //
 // Handler does no authentication: the caller puts it behind the admin
 // API's.
@@ -64,7 +66,7 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Content-Security-Policy", ContentSecurityPolicy)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.Set("Allow", "GET, HEAD")

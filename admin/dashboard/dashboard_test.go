@@ -16,7 +16,7 @@ var securityHeaders = map[string]string{
 	"Cache-Control":           "no-store",
 	"X-Content-Type-Options":  "nosniff",
 	"X-Frame-Options":         "DENY",
-	"Referrer-Policy":         "no-referrer",
+	"Referrer-Policy":         "same-origin",
 	"Content-Security-Policy": dashboard.ContentSecurityPolicy,
 }
 
