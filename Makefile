@@ -24,7 +24,7 @@ FUZZ_TARGETS := \
 	./plugin/policy:FuzzPreflightHeaders \
 	./plugin/policy:FuzzCompileJSON
 
-.PHONY: all build run fleet deps-etcd test vet unit e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check docs load-runtime load-fleet clean
+.PHONY: all build run fleet plugin check-plugin deps-etcd test vet unit e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check docs load-runtime load-fleet clean
 
 all: build
 
@@ -50,6 +50,16 @@ run: build
 # changes (scripts/fleet.sh, docs/runtime.md); prints how to try it.
 fleet: build deps-etcd
 	@BIN=$(BIN) ./scripts/fleet.sh
+
+# plugin: corsgate as a KrakenD http-server plugin, bin/corsgate.so
+# (docs/krakend.md). Build it with the Go version and module versions of
+# the KrakenD it loads into: make check-plugin GOMOD=path/to/krakend/go.mod.
+plugin:
+	$(GO) build -buildmode=plugin -o $(BIN)/corsgate.so ./krakendplugin
+
+check-plugin:
+	@if [ -z "$(GOMOD)" ]; then echo "make check-plugin GOMOD=path/to/krakend/go.mod: the go.mod of the KrakenD build the plugin loads into"; exit 2; fi
+	$(GO) run ./krakendplugin/checkplugin -gomod $(GOMOD)
 
 check: build
 	$(BIN)/corsgate check -c config.example.json

@@ -197,7 +197,7 @@ func CorsgateController(p Policy, opts ...core.Option) (*core.Controller, error)
 	// The engine's routes, so that a controller that resolves routes (with
 	// an observer) matches them as a gateway's would.
 	for _, m := range Methods {
-		cfg.Endpoints = append(cfg.Endpoints, &luraconfig.EndpointConfig{Endpoint: "/users/{id}", Method: m})
+		cfg.Endpoints = append(cfg.Endpoints, &luraconfig.EndpointConfig{Endpoint: "/users/:id", Method: m})
 	}
 	return plugin.New(cfg, nil, opts...)
 }

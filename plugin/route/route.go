@@ -213,3 +213,19 @@ func Template(route string) string {
 	}
 	return strings.Join(segs, "/")
 }
+
+// FromTemplate turns a path as the configuration writes it (/users/{id})
+// into the route lura registers (/users/:id), as lura's parser does; the
+// inverse of Template.
+func FromTemplate(path string) string {
+	if !strings.Contains(path, "{") {
+		return path
+	}
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+			segs[i] = ":" + s[1:len(s)-1]
+		}
+	}
+	return strings.Join(segs, "/")
+}

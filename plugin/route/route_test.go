@@ -336,3 +336,11 @@ func TestTemplate(t *testing.T) {
 		}
 	}
 }
+
+func TestFromTemplate(t *testing.T) {
+	for in, want := range map[string]string{"/users/{id}": "/users/:id", "/a/{x}/b/{y}": "/a/:x/b/:y", "/plain": "/plain", "/odd{x}": "/odd{x}"} {
+		if got := route.FromTemplate(in); got != want || route.Template(got) != in {
+			t.Errorf("FromTemplate(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
