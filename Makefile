@@ -97,7 +97,7 @@ vet:
 # unit: the unit tests with -race, then the allocation tests, which only
 # build without -race (the race detector makes sync.Pool drop objects).
 unit: deps-etcd
-	$(GO) test -race -count=1 ./plugin/... ./schema/... ./admin/... ./internal/... ./debug/... ./cmd/...
+	$(GO) test -race -count=1 ./plugin/... ./schema/... ./admin/... ./internal/... ./debug/... ./cmd/... ./krakendplugin/...
 	$(GO) test -count=1 -run 'NoAllocations' ./plugin/ ./admin/metrics/
 
 e2e: deps-browser deps-etcd
