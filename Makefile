@@ -6,7 +6,12 @@
 # Evidence (see BENCHMARKS.md):
 #   make bench       benchmarks against the peer CORS layers (bench/, about 5 minutes)
 #   make load        wrk against the real binaries (about 4 minutes)
+#   make load-runtime  wrk while the admin API applies 10 changes a second
+#   make load-fleet  three replicas sharing etcd: convergence, and wrk with churn
 #   make fuzz        every fuzz target for FUZZTIME (30s) each, one at a time
+# KrakenD:
+#   make plugin      bin/corsgate.so, corsgate as a KrakenD http-server plugin
+#   make check-plugin GOMOD=path/to/krakend/go.mod   the versions it must match
 # Docs:
 #   make docs        rewrite the outputs of the ```console examples in README.md
 #                    and docs/*.md from real runs (make test checks them)
