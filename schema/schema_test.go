@@ -26,10 +26,10 @@ const base = `extra_config["security/cors"]`
 const endpointBase = `endpoints[1].extra_config["security/cors"]`
 
 // serviceKnownKeys is the "Known keys" list of an unknown service-level key.
-const serviceKnownKeys = `Known keys: allow_any_origin_with_credentials_unsafe, allow_credentials, allow_headers, allow_methods, allow_origins, allow_origins_regex, allow_origins_regex_unsafe, allow_private_network, debug, expose_headers, max_age, options_passthrough, options_success_status, terminate_unmatched_request, unmatched_status`
+const serviceKnownKeys = `Known keys: allow_any_origin_with_credentials_unsafe, allow_credentials, allow_headers, allow_methods, allow_origins, allow_origins_regex, allow_origins_regex_unsafe, allow_private_network, debug, expose_headers, max_age, options_passthrough, options_success_status, terminate_unmatched_request, unmatched_status, websocket_origins`
 
 // endpointKnownKeys is the "Known keys" list of an unknown endpoint-level key.
-const endpointKnownKeys = `Known keys: allow_any_origin_with_credentials_unsafe, allow_credentials, allow_headers, allow_methods, allow_origins, allow_origins_regex, allow_origins_regex_unsafe, allow_private_network, debug, disable, expose_headers, max_age, options_passthrough, options_success_status, strip_cors_request_headers, terminate_unmatched_request, unmatched_status`
+const endpointKnownKeys = `Known keys: allow_any_origin_with_credentials_unsafe, allow_credentials, allow_headers, allow_methods, allow_origins, allow_origins_regex, allow_origins_regex_unsafe, allow_private_network, debug, disable, expose_headers, max_age, options_passthrough, options_success_status, strip_cors_request_headers, terminate_unmatched_request, unmatched_status, websocket_origins`
 
 // acceptAll is a format set that defines every format the schema needs and
 // accepts every value, so that only the schema's own keywords judge.

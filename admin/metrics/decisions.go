@@ -25,7 +25,7 @@ import (
 )
 
 // numReasons is the number of policy.Reason values.
-const numReasons = int(policy.Exempt) + 1
+const numReasons = int(policy.NumReasons)
 
 // Kinds of request.
 const (

@@ -18,6 +18,7 @@ type Controller struct {
 	mu       sync.Mutex // serialises Apply
 	logger   Logger
 	observer Observer
+	upgrades upgradeLog
 }
 
 // Option configures a Controller.

@@ -3,12 +3,14 @@ package core
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/corsgate/corsgate/plugin/policy"
 )
@@ -80,6 +82,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		pr.Origin = r.Header[hOrigin]
 		sc, d, action = snap.decideActual(r.Method, r.URL.Path, pr.Origin)
+		d, action = upgrade(r, sc, d, action)
 	}
 	if o := h.observer; o != nil {
 		o.ObserveCORS(r, sc, d)
@@ -111,6 +114,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.WriteHeader(p.SuccessStatus())
+	case RefuseUpgrade:
+		h.logUpgrade(r, p, d)
+		if p.Debug() {
+			h.debug(w.Header(), r, p, d)
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, "WebSocket upgrade refused: this origin may not open a WebSocket here\n")
 	case Terminate:
 		if d.Preflight {
 			p.AnswerPreflight(w.Header(), &pr, d)
@@ -140,6 +151,31 @@ func (h *Handler) debug(hdr http.Header, r *http.Request, p *policy.Policy, d po
 // logDecision logs a decision of a policy with debug on.
 func (h *Handler) logDecision(r *http.Request, p *policy.Policy, d policy.Decision) {
 	h.c.logger.Debug(LogPrefix, r.Method, r.URL.Path, p.Text(d))
+}
+
+// upgradeLog limits the log lines of refused WebSocket upgrades to one a
+// second per controller, so that a flood of them cannot flood the log; the
+// line says how many were left out since the last one.
+type upgradeLog struct {
+	last    atomic.Int64 // unix second of the last line
+	skipped atomic.Int64
+}
+
+// logUpgrade logs a refused WebSocket upgrade with its reason, at most once
+// a second (see upgradeLog).
+func (h *Handler) logUpgrade(r *http.Request, p *policy.Policy, d policy.Decision) {
+	l := &h.c.upgrades
+	now := time.Now().Unix()
+	last := l.last.Load()
+	if last == now || !l.last.CompareAndSwap(last, now) {
+		l.skipped.Add(1)
+		return
+	}
+	msg := p.Text(d)
+	if n := l.skipped.Swap(0); n > 0 {
+		msg += fmt.Sprintf(" (and %d more refused upgrade(s) since the last line)", n)
+	}
+	h.c.logger.Warning(LogPrefix, r.Method, r.URL.Path, msg)
 }
 
 // stripCORSRequestHeaders keeps the CORS request headers from the

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -261,5 +262,64 @@ func TestHandlerConcurrentSwap(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// warnings records the Warning lines of a logger.
+type warnings struct {
+	logging.Logger
+	mu    sync.Mutex
+	lines []string
+}
+
+func (w *warnings) Warning(v ...any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.lines = append(w.lines, fmt.Sprint(v...))
+}
+
+// A WebSocket upgrade from an origin the policy does not allow gets 403
+// and never reaches the router; its reason is logged, at most once a
+// second. Browsers apply no CORS to WebSockets, so nothing else would stop
+// a page on another site from opening one with the user's cookies.
+func TestHandlerWebSocketUpgrade(t *testing.T) {
+	var hits int
+	var mu sync.Mutex
+	log := &warnings{Logger: logging.NoOp}
+	h := handler(t, spaPolicy, engine(&hits, &mu), log)
+	upgrade := []string{"Upgrade", "websocket", "Connection", "Upgrade", "Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}
+	for i := 0; i < 3; i++ {
+		w := do(h, "GET", "/users/1", append([]string{"Origin", "https://evil.example"}, upgrade...)...)
+		if w.Code != http.StatusForbidden || w.Header().Get("Access-Control-Allow-Origin") != "" || !strings.Contains(w.Body.String(), "WebSocket upgrade refused") {
+			t.Errorf("upgrade from a refused origin: %d %v %q", w.Code, w.Header(), w.Body.String())
+		}
+	}
+	if hits != 0 {
+		t.Errorf("the router saw %d refused upgrade(s)", hits)
+	}
+	if len(log.lines) != 1 || !strings.Contains(log.lines[0], `origin "https://evil.example" is not in allow_origins`) {
+		t.Errorf("log lines: %q (want one for three refusals within a second)", log.lines)
+	}
+	// An allowed origin, an upgrade without Origin (not from a page), and a
+	// refused origin without Upgrade go on as before.
+	for _, kv := range [][]string{
+		append([]string{"Origin", "https://app.example.com"}, upgrade...),
+		upgrade,
+		{"Origin", "https://evil.example"},
+	} {
+		if w := do(h, "GET", "/users/1", kv...); w.Code != http.StatusOK {
+			t.Errorf("%v: %d", kv, w.Code)
+		}
+	}
+	if hits != 3 {
+		t.Errorf("the router saw %d requests, want 3", hits)
+	}
+	// Plan agrees with the handler.
+	r := httptest.NewRequest("GET", "/users/1", nil)
+	r.Header.Set("Origin", "https://evil.example")
+	r.Header.Set("Upgrade", "websocket")
+	c := plugintest.Gateway{CORS: spaPolicy}.Controller(t)
+	if p := c.Snapshot().Plan(r); p.Action != core.RefuseUpgrade || p.Decision.Reason != policy.UpgradeDenied {
+		t.Errorf("plan: %v %v", p.Action, p.Decision.Reason)
 	}
 }

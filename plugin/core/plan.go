@@ -26,9 +26,12 @@ const (
 	// Terminate answers a refused CORS request with unmatched_status; the
 	// router and the backends never see it (terminate_unmatched_request).
 	Terminate
+	// RefuseUpgrade answers 403 to a WebSocket upgrade from an origin the
+	// policy does not allow to open sockets.
+	RefuseUpgrade
 )
 
-var actionNames = [...]string{Forward: "forward", Serve: "serve", Answer: "answer", AnswerAndForward: "answer and forward", Terminate: "terminate"}
+var actionNames = [...]string{Forward: "forward", Serve: "serve", Answer: "answer", AnswerAndForward: "answer and forward", Terminate: "terminate", RefuseUpgrade: "refuse upgrade"}
 
 // String names the action.
 func (a Action) String() string {
@@ -95,7 +98,24 @@ func (s *Snapshot) decide(r *http.Request, pr *policy.PreflightRequest) (*Scope,
 	if r.Method == http.MethodOptions && pr.IsPreflight() {
 		return s.decidePreflight(r.URL.Path, pr)
 	}
-	return s.decideActual(r.Method, r.URL.Path, pr.Origin)
+	sc, d, a := s.decideActual(r.Method, r.URL.Path, pr.Origin)
+	d, a = upgrade(r, sc, d, a)
+	return sc, d, a
+}
+
+// upgrade decides a WebSocket upgrade request that a policy covers:
+// browsers apply no CORS to it, so its Origin is checked here
+// (Policy.CheckUpgrade) and a refused one is answered 403. Any other
+// request keeps d and a. The check costs one header lookup, for GET
+// requests with an Origin only.
+func upgrade(r *http.Request, sc *Scope, d policy.Decision, a Action) (policy.Decision, Action) {
+	if r.Method != http.MethodGet || sc.Policy == nil || d.Reason == policy.NoOrigin || !policy.IsUpgrade(r.Header) {
+		return d, a
+	}
+	if u := sc.Policy.CheckUpgrade(r.Header[hOrigin]); u.Reason == policy.UpgradeDenied {
+		return u, RefuseUpgrade
+	}
+	return d, a
 }
 
 // decidePreflight decides a preflight request.

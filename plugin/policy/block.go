@@ -20,6 +20,7 @@ type Block struct {
 	AllowCredentials                    *bool    `json:"allow_credentials,omitempty"`
 	AllowAnyOriginWithCredentialsUnsafe *bool    `json:"allow_any_origin_with_credentials_unsafe,omitempty"`
 	AllowPrivateNetwork                 *bool    `json:"allow_private_network,omitempty"`
+	WebSocketOrigins                    []string `json:"websocket_origins,omitempty"`
 	OptionsPassthrough                  *bool    `json:"options_passthrough,omitempty"`
 	OptionsSuccessStatus                *int     `json:"options_success_status,omitempty"`
 	TerminateUnmatchedRequest           *bool    `json:"terminate_unmatched_request,omitempty"`
@@ -62,6 +63,7 @@ func Merge(service, endpoint *Block) Block {
 		{&m.AllowMethods, &e.AllowMethods},
 		{&m.AllowHeaders, &e.AllowHeaders},
 		{&m.ExposeHeaders, &e.ExposeHeaders},
+		{&m.WebSocketOrigins, &e.WebSocketOrigins},
 	} {
 		if *f.src != nil {
 			*f.dst = *f.src
@@ -115,6 +117,7 @@ func (b *Block) Keys() []string {
 	add(b.AllowCredentials != nil, "allow_credentials")
 	add(b.AllowAnyOriginWithCredentialsUnsafe != nil, "allow_any_origin_with_credentials_unsafe")
 	add(b.AllowPrivateNetwork != nil, "allow_private_network")
+	add(b.WebSocketOrigins != nil, "websocket_origins")
 	add(b.OptionsPassthrough != nil, "options_passthrough")
 	add(b.OptionsSuccessStatus != nil, "options_success_status")
 	add(b.TerminateUnmatchedRequest != nil, "terminate_unmatched_request")

@@ -80,8 +80,8 @@ const (
 	msgExposeStar    = `browsers read "*" in Access-Control-Expose-Headers as a header literally named *; list the header names instead`
 	msgBool          = `write true or false, without quotes`
 	msgDuration      = `is not a duration string; write a number followed by a unit, such as "12h", "30m" or "90s"`
-	msgServiceKeys   = `Known keys: allow_any_origin_with_credentials_unsafe, allow_credentials, allow_headers, allow_methods, allow_origins, allow_origins_regex, allow_origins_regex_unsafe, allow_private_network, debug, expose_headers, max_age, options_passthrough, options_success_status, terminate_unmatched_request, unmatched_status`
-	msgEndpointKeys  = `Known keys: allow_any_origin_with_credentials_unsafe, allow_credentials, allow_headers, allow_methods, allow_origins, allow_origins_regex, allow_origins_regex_unsafe, allow_private_network, debug, disable, expose_headers, max_age, options_passthrough, options_success_status, strip_cors_request_headers, terminate_unmatched_request, unmatched_status`
+	msgServiceKeys   = `Known keys: allow_any_origin_with_credentials_unsafe, allow_credentials, allow_headers, allow_methods, allow_origins, allow_origins_regex, allow_origins_regex_unsafe, allow_private_network, debug, expose_headers, max_age, options_passthrough, options_success_status, terminate_unmatched_request, unmatched_status, websocket_origins`
+	msgEndpointKeys  = `Known keys: allow_any_origin_with_credentials_unsafe, allow_credentials, allow_headers, allow_methods, allow_origins, allow_origins_regex, allow_origins_regex_unsafe, allow_private_network, debug, disable, expose_headers, max_age, options_passthrough, options_success_status, strip_cors_request_headers, terminate_unmatched_request, unmatched_status, websocket_origins`
 	msgLeakCreds     = `and with allow_credentials: true a page there could act as the signed-in user. Fix the expression, or set "allow_origins_regex_unsafe": true to keep it deliberately`
 )
 

@@ -32,12 +32,17 @@ const (
 	NoPolicy
 	// Exempt: the endpoint is exempt from CORS (disable: true).
 	Exempt
+	// UpgradeDenied: a WebSocket upgrade from an origin the policy does
+	// not allow to open sockets (websocket_origins, or allow_origins).
+	UpgradeDenied
+	// NumReasons is the number of reasons; not a reason.
+	NumReasons
 )
 
 var reasonNames = [...]string{
 	Allowed: "allowed", NoOrigin: "no_origin", OriginDenied: "origin_denied", OriginMalformed: "origin_malformed",
 	MethodDenied: "method_denied", HeaderDenied: "header_denied", HeaderMalformed: "header_malformed",
-	NoPolicy: "no_policy", Exempt: "exempt",
+	NoPolicy: "no_policy", Exempt: "exempt", UpgradeDenied: "upgrade_denied",
 }
 
 // String names the reason in snake case, as metrics and JSON do.
@@ -153,6 +158,35 @@ func (p *Policy) CheckActual(method string, origin []string) Decision {
 		d.Reason, d.Detail = MethodDenied, method
 	}
 	return d
+}
+
+// CheckUpgrade decides a WebSocket upgrade request (browsers apply no CORS
+// to it, so the gateway must): its Origin must be one of websocket_origins,
+// or, without that key, one the policy allows for CORS. An upgrade without
+// Origin (not from a browser page) is NoOrigin; a refused one is
+// UpgradeDenied.
+func (p *Policy) CheckUpgrade(origins []string) Decision {
+	switch {
+	case len(origins) == 0:
+		return Decision{Reason: NoOrigin}
+	case len(origins) > 1:
+		return Decision{Reason: UpgradeDenied, Detail: origins[0]}
+	case p.wsOrigins != nil:
+		if p.wsAny || p.wsOrigins.Match(origins[0]) {
+			return Decision{Reason: Allowed}
+		}
+		return Decision{Reason: UpgradeDenied, Detail: origins[0]}
+	}
+	if d := p.checkOrigin(origins); d.Reason != Allowed {
+		return Decision{Reason: UpgradeDenied, Detail: origins[0]}
+	}
+	return Decision{Reason: Allowed}
+}
+
+// IsUpgrade reports whether the headers ask for a WebSocket upgrade.
+func IsUpgrade(h map[string][]string) bool {
+	v := h["Upgrade"]
+	return len(v) > 0 && strings.EqualFold(strings.TrimSpace(v[0]), "websocket")
 }
 
 func (p *Policy) checkOrigin(o []string) Decision {

@@ -29,6 +29,8 @@ func (p *Policy) Text(d Decision) string {
 		return "no security/cors block applies: the gateway adds no CORS headers"
 	case Exempt:
 		return "the endpoint is exempt from CORS (disable: true): the gateway adds no CORS headers"
+	case UpgradeDenied:
+		return "WebSocket upgrade refused: " + p.Refusal(d)
 	}
 	return kind + " refused: " + p.Refusal(d)
 }
@@ -52,6 +54,11 @@ func (p *Policy) Refusal(d Decision) string {
 		return fmt.Sprintf("header %q is not in allow_headers of %s; add it there", strings.ToLower(detail), p.scope)
 	case HeaderMalformed:
 		return fmt.Sprintf("%q in Access-Control-Request-Headers is not a header name", detail)
+	case UpgradeDenied:
+		if p.wsOrigins != nil {
+			return fmt.Sprintf("origin %q is not in websocket_origins of %s, so its pages may not open a WebSocket here; add it there", detail, p.scope)
+		}
+		return fmt.Sprintf("origin %q is not in allow_origins of %s, so its pages may not open a WebSocket here (browsers apply no CORS to WebSockets); add it to allow_origins, or list the origins allowed to open sockets in websocket_origins", detail, p.scope)
 	}
 	return d.Reason.String()
 }

@@ -30,6 +30,18 @@ var sensitiveHeaders = []string{"Authorization", "Proxy-Authorization", "Set-Coo
 
 var lintRules = []*rule{
 	{
+		needs: []string{"websocket_origins"},
+		check: func(m *Block, v *values) []problem {
+			for i, p := range v.ws {
+				if p.Kind == origin.Any {
+					return []problem{{key: "websocket_origins", index: v.wsAt[i], value: p.Raw, warn: true,
+						msg: `"*" lets every web page open a WebSocket here, with the user's cookies (browsers apply no CORS to WebSockets: cross-site WebSocket hijacking); list the origins of your own pages instead`}}
+				}
+			}
+			return nil
+		},
+	},
+	{
 		needs: []string{"max_age"},
 		check: func(m *Block, v *values) []problem {
 			if !v.hasMaxAge || v.maxAge <= chromiumMaxAge {

@@ -31,6 +31,8 @@ func TestLinter(t *testing.T) {
 		{"listed headers with credentials", policy.Block{AllowOrigins: []string{"https://a.example"}, AllowCredentials: &creds, AllowHeaders: []string{"Content-Type"}}, "", nil},
 		{"exposing Authorization", policy.Block{AllowOrigins: []string{"https://a.example"}, ExposeHeaders: []string{"X-Request-Id", "authorization"}}, "cors.expose_headers[1]", []string{"carries credentials", "remove it"}},
 		{"a prefix that exposes Set-Cookie", policy.Block{AllowOrigins: []string{"https://a.example"}, ExposeHeaders: []string{"Set-*"}}, "cors.expose_headers", []string{"Set-Cookie", "narrower prefix"}},
+		{"any origin may open a WebSocket", policy.Block{AllowOrigins: []string{"https://a.example"}, WebSocketOrigins: []string{"*"}}, "cors.websocket_origins[0]", []string{"cross-site WebSocket hijacking"}},
+		{"listed WebSocket origins", policy.Block{AllowOrigins: []string{"https://a.example"}, WebSocketOrigins: []string{"https://chat.example"}}, "", nil},
 		{"a harmless prefix", policy.Block{AllowOrigins: []string{"https://a.example"}, ExposeHeaders: []string{"X-Object-Meta-*"}}, "", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

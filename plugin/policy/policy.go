@@ -53,6 +53,11 @@ type Policy struct {
 
 	unsafeReflect bool // allow_any_origin_with_credentials_unsafe
 
+	// wsOrigins, when not nil, are the origins allowed to open a
+	// WebSocket (websocket_origins); otherwise the CORS origins are.
+	wsOrigins *origin.Matcher
+	wsAny     bool
+
 	privateNetwork  bool
 	passthrough     bool
 	successStatus   int
@@ -106,6 +111,10 @@ func build(b *Block, v *values, scope string) *Policy {
 	p.anyOrigin = (len(b.AllowOrigins) == 0 && len(b.AllowOriginsRegex) == 0) || p.origins.AllowsAny()
 	p.credentials = isTrue(b.AllowCredentials)
 	p.unsafeReflect = isTrue(b.AllowAnyOriginWithCredentialsUnsafe)
+	if len(b.WebSocketOrigins) > 0 {
+		p.wsOrigins = origin.NewMatcher(v.ws, nil)
+		p.wsAny = p.wsOrigins.AllowsAny()
+	}
 
 	p.methods = DefaultMethods
 	if len(v.methods) > 0 {

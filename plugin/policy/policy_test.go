@@ -646,3 +646,46 @@ func TestText(t *testing.T) {
 		t.Errorf("Text = %q", got)
 	}
 }
+
+// A WebSocket upgrade must come from an origin the policy allows, or from
+// websocket_origins when set; browsers apply no CORS to it.
+func TestCheckUpgrade(t *testing.T) {
+	compile := func(b Block) *Policy {
+		t.Helper()
+		p, err := Compile(b, "cors", ServiceScope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	corsOnly := compile(Block{AllowOrigins: []string{"https://app.example.com"}})
+	own := compile(Block{AllowOrigins: []string{"https://app.example.com"}, WebSocketOrigins: []string{"https://chat.example.com"}})
+	empty := compile(Block{AllowOrigins: []string{"https://app.example.com"}, WebSocketOrigins: []string{}})
+	anyWS := compile(Block{AllowOrigins: []string{"https://app.example.com"}, WebSocketOrigins: []string{"*"}})
+	for _, tc := range []struct {
+		p      *Policy
+		origin []string
+		want   Reason
+	}{
+		{corsOnly, []string{"https://app.example.com"}, Allowed},
+		{corsOnly, []string{"https://evil.example"}, UpgradeDenied},
+		{corsOnly, nil, NoOrigin},
+		{corsOnly, []string{"https://app.example.com", "https://evil.example"}, UpgradeDenied},
+		{own, []string{"https://chat.example.com"}, Allowed},
+		{own, []string{"https://app.example.com"}, UpgradeDenied},
+		{empty, []string{"https://app.example.com"}, Allowed},
+		{empty, []string{"https://evil.example"}, UpgradeDenied},
+		{anyWS, []string{"https://evil.example"}, Allowed},
+	} {
+		if d := tc.p.CheckUpgrade(tc.origin); d.Reason != tc.want {
+			t.Errorf("%v with %v: %v, want %v", tc.p.Source().WebSocketOrigins, tc.origin, d.Reason, tc.want)
+		}
+	}
+	d := own.CheckUpgrade([]string{"https://app.example.com"})
+	if txt := own.Text(d); !strings.Contains(txt, "WebSocket upgrade refused") || !strings.Contains(txt, "websocket_origins") {
+		t.Errorf("text: %q", txt)
+	}
+	if txt := corsOnly.Text(corsOnly.CheckUpgrade([]string{"https://evil.example"})); !strings.Contains(txt, "allow_origins") {
+		t.Errorf("text: %q", txt)
+	}
+}

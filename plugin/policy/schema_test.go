@@ -92,7 +92,7 @@ func TestSchemaDefaultsMatchRunTime(t *testing.T) {
 			t.Errorf("$defs.%s.default = %v, want false (a nil *bool is off)", name, got)
 		}
 	}
-	for _, name := range []string{"allow_origins", "allow_origins_regex", "allow_headers", "expose_headers"} {
+	for _, name := range []string{"allow_origins", "allow_origins_regex", "allow_headers", "expose_headers", "websocket_origins"} {
 		if got, ok := def(name).([]any); !ok || len(got) != 0 {
 			t.Errorf("$defs.%s.default = %v, want [] (the same as absent)", name, def(name))
 		}
@@ -109,7 +109,7 @@ func TestSchemaDefaultsMatchRunTime(t *testing.T) {
 		def   string
 		level Level
 		keys  int
-	}{{schema.ServicePolicy, ServiceLevel, 15}, {schema.EndpointPolicy, EndpointLevel, 17}} {
+	}{{schema.ServicePolicy, ServiceLevel, 16}, {schema.EndpointPolicy, EndpointLevel, 18}} {
 		all := map[string]any{}
 		for key := range doc.Defs[level.def]["properties"].(map[string]any) {
 			if strings.HasPrefix(key, "@") {

@@ -42,7 +42,9 @@ type problem struct {
 // out (a problem names them).
 type values struct {
 	patterns  []origin.Pattern
-	patternAt []int // the allow_origins index of each pattern
+	patternAt []int            // the allow_origins index of each pattern
+	ws        []origin.Pattern // websocket_origins
+	wsAt      []int
 	regexps   []*regexp.Regexp
 	regexpAt  []int
 	methods   []string
@@ -74,21 +76,27 @@ func parseValues(b *Block, level Level) (values, []problem) {
 		ps = append(ps, problem{key: key, index: i, value: val, msg: msg})
 	}
 
-	seen := map[string]int{}
-	for i, o := range b.AllowOrigins {
-		pat, err := origin.ParsePattern(o)
-		if err != nil {
-			add("allow_origins", i, o, err.Error())
-			continue
+	// parseOrigins parses a list of origins (allow_origins,
+	// websocket_origins): the valid ones, and the index of each.
+	parseOrigins := func(key string, list []string) (pats []origin.Pattern, at []int) {
+		seen := map[string]int{}
+		for i, o := range list {
+			pat, err := origin.ParsePattern(o)
+			if err != nil {
+				add(key, i, o, err.Error())
+				continue
+			}
+			if j, dup := seen[pat.String()]; dup {
+				add(key, i, o, sameOrigin(o, j))
+				continue
+			}
+			seen[pat.String()] = i
+			pats, at = append(pats, pat), append(at, i)
 		}
-		if j, dup := seen[pat.String()]; dup {
-			add("allow_origins", i, o, sameOrigin(o, j))
-			continue
-		}
-		seen[pat.String()] = i
-		v.patterns = append(v.patterns, pat)
-		v.patternAt = append(v.patternAt, i)
+		return pats, at
 	}
+	v.patterns, v.patternAt = parseOrigins("allow_origins", b.AllowOrigins)
+	v.ws, v.wsAt = parseOrigins("websocket_origins", b.WebSocketOrigins)
 	for i, expr := range b.AllowOriginsRegex {
 		re, err := origin.CompileRegexp(expr)
 		if err != nil {
