@@ -82,7 +82,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		pr.Origin = r.Header[hOrigin]
 		sc, d, action = snap.decideActual(r.Method, r.URL.Path, pr.Origin)
-		d, action = upgrade(r, sc, d, action)
+		if len(pr.Origin) != 0 && len(r.Header[hUpgrade]) != 0 {
+			d, action = upgrade(r, sc, d, action)
+		}
 	}
 	if o := h.observer; o != nil {
 		o.ObserveCORS(r, sc, d)

@@ -103,6 +103,9 @@ func (s *Snapshot) decide(r *http.Request, pr *policy.PreflightRequest) (*Scope,
 	return sc, d, a
 }
 
+// hUpgrade is the header of a WebSocket upgrade request.
+const hUpgrade = "Upgrade"
+
 // upgrade decides a WebSocket upgrade request that a policy covers:
 // browsers apply no CORS to it, so its Origin is checked here
 // (Policy.CheckUpgrade) and a refused one is answered 403. Any other
