@@ -191,6 +191,79 @@ func TestDashboardInBrowser(t *testing.T) {
 	waitText("#origins", originApp)
 	shot("dashboard-390px.png")
 
+	// Policies: edit the service scope's run-time keys while someone else
+	// changes the configuration; saving shows what changed in between,
+	// and saving again after reading it works.
+	if err := chromedp.Run(ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(dash), chromedp.WaitVisible("#tab-policies", chromedp.ByQuery),
+		chromedp.Click("#tab-policies", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#scopes", "service")
+	var edited bool
+	eval(`(() => {
+		const b = document.querySelector('#scopes button.scope[data-scope="service"]'); if (!b) return false; b.click();
+		const ed = document.getElementById("scope-editor");
+		ed.value = JSON.stringify({max_age: "10m"});
+		ed.dispatchEvent(new Event("input", {bubbles: true}));
+		return true;
+	})()`, &edited)
+	if !edited {
+		t.Fatal("no service scope in the Policies tab")
+	}
+	// Someone else's change, through the API, in between.
+	resp, _ := g.adminCall(t, "GET", "/v1/cors/config", "")
+	resp, body := g.adminCall(t, "PUT", "/v1/cors/scopes/service", `{"expose_headers": ["X-Other"]}`, "If-Match", resp.Header.Get("ETag"))
+	if resp.StatusCode != 200 {
+		t.Fatalf("the concurrent change: %d %s", resp.StatusCode, body)
+	}
+	otherRev := strings.Trim(resp.Header.Get("ETag"), `"`)
+	if err := chromedp.Run(ctx, chromedp.Click("#save-scope", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#conflict", "X-Other")
+	shot("dashboard-conflict-1280x800.png")
+	if err := chromedp.Run(ctx, chromedp.Click("#conflict-reload", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#scope-message", "your edit is kept")
+	if err := chromedp.Run(ctx, chromedp.Click("#save-scope", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#scope-message", "revision")
+	_, layer := g.adminCall(t, "GET", "/v1/cors/layer", "")
+	if !strings.Contains(layer, `"max_age": "10m"`) {
+		t.Errorf("after saving again, the layer is %s", layer)
+	}
+
+	// History: roll back to the revision before the edit, in one click
+	// (the confirm() dialog accepted).
+	if err := chromedp.Run(ctx, chromedp.Click("#tab-history", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#history", "X-Other")
+	var rolled bool
+	eval(fmt.Sprintf(`(() => {
+		window.confirm = () => true;
+		const b = document.querySelector('#history button.rollback[data-revision="%s"]');
+		if (!b) return false;
+		b.click();
+		return true;
+	})()`, otherRev), &rolled)
+	if !rolled {
+		t.Fatalf("no rollback button for revision %s, which set X-Other", otherRev)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, layer = g.adminCall(t, "GET", "/v1/cors/layer", "")
+		if strings.Contains(layer, "X-Other") && !strings.Contains(layer, "10m") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the rollback to revision %s did not apply: %q", otherRev, layer)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	// A page on another origin, in the same signed-in browser, cannot
 	// change anything: a JSON PUT needs a preflight the admin API never
 	// grants, and a simple POST or a form is refused for its Origin.
