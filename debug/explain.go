@@ -3,6 +3,7 @@ package debug
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -81,7 +82,12 @@ func explainHAR(w http.ResponseWriter, r *http.Request, s *core.Snapshot) {
 		return
 	}
 	rep, err := explain.HAR(s, http.MaxBytesReader(w, r.Body, maxHARBytes), r.URL.Query().Get("gateway"))
-	if err != nil {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("the HAR file is larger than %d MiB; export only the requests of the page that fails", maxHARBytes>>20)})
+		return
+	case err != nil:
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}

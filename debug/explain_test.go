@@ -111,6 +111,9 @@ func TestHAREndpoint(t *testing.T) {
 	if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &rep) != nil || rep.Summary.Entries != 6 || rep.Summary.Explained != 3 || rep.Entries[4].Skipped != "not a request to https://api.example.com" {
 		t.Errorf("HAR: %d %s", w.Code, w.Body.String())
 	}
+	if w := post(`{"log": {"entries": [` + strings.Repeat(" ", 33<<20) + `]}}`); w.Code != 413 || !strings.Contains(w.Body.String(), "larger than 32 MiB") {
+		t.Errorf("a HAR over 32 MiB: %d %.200s", w.Code, w.Body.String())
+	}
 	if w := post(`{"not": "a har"}`); w.Code != 400 || !strings.Contains(w.Body.String(), "not a HAR file") {
 		t.Errorf("not a HAR: %d %s", w.Code, w.Body.String())
 	}

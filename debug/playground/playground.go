@@ -223,7 +223,8 @@ func (h *Handler) har(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the HAR file is larger than %d MiB", maxHAR>>20), "export only the requests of the page that fails")
 		return
 	}
-	h.forward(w, r, http.MethodPost, HARPath+"?"+url.Values{"gateway": {h.target}}.Encode(), body)
+	// The explanation of a large HAR file is larger than the file.
+	h.forward(w, r, http.MethodPost, HARPath+"?"+url.Values{"gateway": {h.target}}.Encode(), body, 4*maxHAR)
 }
 
 // policy proxies to the gateway's effective policy.
@@ -234,12 +235,12 @@ func (h *Handler) policy(w http.ResponseWriter, r *http.Request) {
 // proxy GETs target+pathQuery and answers with its status and body. A 404
 // becomes a JSON error with DebugOffHint; an unreachable gateway a 502.
 func (h *Handler) proxy(w http.ResponseWriter, r *http.Request, pathQuery string) {
-	h.forward(w, r, http.MethodGet, pathQuery, nil)
+	h.forward(w, r, http.MethodGet, pathQuery, nil, maxUpstreamBody)
 }
 
 // forward sends method target+pathQuery with body (when not nil) and
 // answers as proxy does.
-func (h *Handler) forward(w http.ResponseWriter, r *http.Request, method, pathQuery string, body []byte) {
+func (h *Handler) forward(w http.ResponseWriter, r *http.Request, method, pathQuery string, body []byte, limit int64) {
 	upstream := h.target + pathQuery
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
@@ -263,9 +264,13 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, method, pathQu
 		return
 	}
 	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxUpstreamBody))
-	if err != nil {
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	switch {
+	case err != nil:
 		writeError(w, http.StatusBadGateway, "reading the gateway's answer: "+err.Error(), "")
+		return
+	case int64(len(answer)) > limit:
+		writeError(w, http.StatusBadGateway, fmt.Sprintf("the gateway's answer is larger than %d MiB, more than the playground shows", limit>>20), "for a large HAR file, use corsgate explain --har FILE --summary")
 		return
 	}
 	if resp.StatusCode == http.StatusNotFound {

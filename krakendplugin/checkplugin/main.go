@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"golang.org/x/mod/modfile"
 )
@@ -69,10 +70,11 @@ func parse(path string) (*modfile.File, error) {
 	return f, nil
 }
 
-// goVersion is the Go a module builds with: its toolchain line, else its
-// go line.
+// goVersion is the Go a module asks for: its toolchain line, else its go
+// line (a minimum: the release a binary was built with is what counts,
+// and go version -m BINARY prints it).
 func goVersion(f *modfile.File) string {
-	if f.Toolchain != nil {
+	if f.Toolchain != nil && strings.HasPrefix(f.Toolchain.Name, "go") {
 		return f.Toolchain.Name[len("go"):]
 	}
 	if f.Go != nil {
@@ -86,7 +88,7 @@ func goVersion(f *modfile.File) string {
 func compare(ours, theirs *modfile.File) ([]string, int) {
 	var diffs []string
 	if o, t := goVersion(ours), goVersion(theirs); o != t {
-		diffs = append(diffs, fmt.Sprintf("go: corsgate %s, KrakenD %s (build the plugin with Go %s)", o, t, t))
+		diffs = append(diffs, fmt.Sprintf("go: corsgate's go.mod says %s, KrakenD's %s; the plugin must be built with the very Go release KrakenD was built with (go version -m krakend prints it), which both go.mod files must allow", o, t))
 	}
 	versions := map[string]string{}
 	for _, r := range theirs.Require {

@@ -27,7 +27,7 @@ func TestCheckPlugin(t *testing.T) {
 	}{
 		{[]string{"-ours", ours, "-gomod", same}, 0, []string{"ok: the same Go version and the same versions of the 2 shared module(s)"}},
 		{[]string{"-ours", ours, "-gomod", other}, 1, []string{
-			"go: corsgate 1.26.8, KrakenD 1.25.4 (build the plugin with Go 1.25.4)",
+			"go: corsgate's go.mod says 1.26.8, KrakenD's 1.25.4; the plugin must be built with the very Go release KrakenD was built with",
 			"github.com/gin-gonic/gin: corsgate v1.12.0, KrakenD v1.10.1",
 			"golang.org/x/net: corsgate v0.62.0, KrakenD v0.60.0",
 			"3 mismatch(es) in 3 shared module(s)",

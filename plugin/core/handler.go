@@ -82,7 +82,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		pr.Origin = r.Header[hOrigin]
 		sc, d, action = snap.decideActual(r.Method, r.URL.Path, pr.Origin)
-		if len(pr.Origin) != 0 && len(r.Header[hUpgrade]) != 0 {
+		if len(pr.Origin) != 0 && (len(r.Header[hUpgrade]) != 0 || r.Method == http.MethodConnect) {
 			d, action = upgrade(r, sc, d, action)
 		}
 	}

@@ -323,3 +323,30 @@ func TestHandlerWebSocketUpgrade(t *testing.T) {
 		t.Errorf("plan: %v %v", p.Action, p.Decision.Reason)
 	}
 }
+
+// websocket_origins decides upgrades on its own: an origin it lists opens
+// a socket even when CORS would refuse it with terminate_unmatched_request,
+// and HTTP/2's extended CONNECT is checked as an upgrade too.
+func TestUpgradeDecidedByWebSocketOrigins(t *testing.T) {
+	var hits int
+	var mu sync.Mutex
+	cors := map[string]any{"allow_origins": []any{"https://app.example.com"}, "websocket_origins": []any{"https://chat.example.com"}, "terminate_unmatched_request": true}
+	h := handler(t, cors, engine(&hits, &mu), nil)
+	if w := do(h, "GET", "/users/1", "Origin", "https://chat.example.com", "Upgrade", "websocket"); w.Code != http.StatusOK || hits != 1 {
+		t.Errorf("an upgrade from a websocket_origins origin: %d, router hits %d, %v", w.Code, hits, w.Header())
+	}
+	if w := do(h, "GET", "/users/1", "Origin", "https://app.example.com", "Upgrade", "websocket"); w.Code != http.StatusForbidden {
+		t.Errorf("an upgrade from a CORS origin that websocket_origins does not list: %d", w.Code)
+	}
+	c := plugintest.Gateway{CORS: cors}.Controller(t)
+	r := httptest.NewRequest("CONNECT", "/users/1", nil)
+	r.Header.Set("Origin", "https://evil.example")
+	r.Header[":protocol"] = []string{"websocket"}
+	if p := c.Snapshot().Plan(r); p.Action != core.RefuseUpgrade || p.Status() != http.StatusForbidden {
+		t.Errorf("extended CONNECT from a refused origin: %v %d", p.Action, p.Status())
+	}
+	r.Header.Set("Origin", "https://chat.example.com")
+	if p := c.Snapshot().Plan(r); p.Action != core.Forward {
+		t.Errorf("extended CONNECT from an allowed origin: %v", p.Action)
+	}
+}

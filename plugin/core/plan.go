@@ -112,13 +112,18 @@ const hUpgrade = "Upgrade"
 // request keeps d and a. The check costs one header lookup, for GET
 // requests with an Origin only.
 func upgrade(r *http.Request, sc *Scope, d policy.Decision, a Action) (policy.Decision, Action) {
-	if r.Method != http.MethodGet || sc.Policy == nil || d.Reason == policy.NoOrigin || !policy.IsUpgrade(r.Header) {
+	if sc.Policy == nil || d.Reason == policy.NoOrigin || !policy.IsUpgrade(r.Method, r.Header) {
 		return d, a
 	}
-	if u := sc.Policy.CheckUpgrade(r.Header[hOrigin]); u.Reason == policy.UpgradeDenied {
+	u := sc.Policy.CheckUpgrade(r.Header[hOrigin])
+	if u.Reason == policy.UpgradeDenied {
 		return u, RefuseUpgrade
 	}
-	return d, a
+	// Allowed to open a socket: it goes to the router whatever the CORS
+	// checks of an ordinary request said (websocket_origins may allow an
+	// origin allow_origins does not, and terminate_unmatched_request must
+	// not stop it), without CORS headers, which WebSockets do not use.
+	return u, Forward
 }
 
 // decidePreflight decides a preflight request.
@@ -208,6 +213,8 @@ func status(p *policy.Policy, a Action) int {
 		return p.SuccessStatus()
 	case Terminate:
 		return p.UnmatchedStatus()
+	case RefuseUpgrade:
+		return http.StatusForbidden
 	}
 	return 0
 }

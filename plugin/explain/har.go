@@ -139,7 +139,7 @@ func HAR(s *core.Snapshot, r io.Reader, gateway string) (HARReport, error) {
 	var h har
 	dec := json.NewDecoder(io.LimitReader(r, 256<<20))
 	if err := dec.Decode(&h); err != nil {
-		return HARReport{}, fmt.Errorf("not a HAR file (%v): export one from the browser's network panel (\"Save all as HAR\")", err)
+		return HARReport{}, fmt.Errorf("not a HAR file (%w): export one from the browser's network panel (\"Save all as HAR\")", err)
 	}
 	if h.Log.Entries == nil {
 		return HARReport{}, fmt.Errorf("not a HAR file: it has no log.entries; export one from the browser's network panel (\"Save all as HAR\")")
@@ -164,7 +164,9 @@ func HAR(s *core.Snapshot, r io.Reader, gateway string) (HARReport, error) {
 			out.OriginFrom = "header"
 		} else if o := preflightOrigin[e.Request.Method+" "+e.Request.URL]; o != "" {
 			originHdr, out.OriginFrom = o, "preflight"
-		} else if o := crossOriginReferer(e.header(e.Request.Headers, "Referer"), e.Request.URL); o != "" {
+		} else if o := crossOriginReferer(e.header(e.Request.Headers, "Referer"), e.Request.URL); o != "" && e.Response.Status == 0 {
+			// Only for a request the browser blocked: an image, a script
+			// or a navigation has a Referer too, and no CORS.
 			originHdr, out.OriginFrom = o, "referer"
 		}
 		out.Recorded.Allowed = out.Recorded.AllowOrigin != "" && (out.Recorded.AllowOrigin == "*" || out.Recorded.AllowOrigin == originHdr)
@@ -172,6 +174,8 @@ func HAR(s *core.Snapshot, r io.Reader, gateway string) (HARReport, error) {
 		switch {
 		case err != nil || u.Host == "":
 			out.Skipped = fmt.Sprintf("the URL %q cannot be read", e.Request.URL)
+		case u.Scheme == "ws" || u.Scheme == "wss":
+			out.Skipped = "a WebSocket: browsers apply no CORS to it; the gateway checks its Origin at the upgrade (websocket_origins), and logs a refusal"
 		case originHdr == "":
 			out.Skipped = "no Origin header (nor a preflight or a Referer of another origin): a same-origin request or a navigation, to which CORS does not apply"
 		case gateway != "" && !strings.EqualFold(u.Scheme+"://"+u.Host, gateway):

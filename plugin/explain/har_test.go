@@ -110,7 +110,9 @@ func TestHARRefusesOtherFiles(t *testing.T) {
 func TestHAROriginFromReferer(t *testing.T) {
 	har := `{"log": {"entries": [
 		{"request": {"method": "GET", "url": "https://api.example.com/users", "headers": [{"name": "Referer", "value": "https://app.example.com/page"}]}, "response": {"status": 0, "headers": []}},
-		{"request": {"method": "GET", "url": "https://api.example.com/users", "headers": [{"name": "Referer", "value": "https://api.example.com/docs"}]}, "response": {"status": 200, "headers": []}}
+		{"request": {"method": "GET", "url": "https://api.example.com/users", "headers": [{"name": "Referer", "value": "https://api.example.com/docs"}]}, "response": {"status": 200, "headers": []}},
+		{"request": {"method": "GET", "url": "https://api.example.com/logo.png", "headers": [{"name": "Referer", "value": "https://app.example.com/page"}]}, "response": {"status": 200, "headers": []}},
+		{"request": {"method": "GET", "url": "wss://api.example.com/socket", "headers": [{"name": "Origin", "value": "https://app.example.com"}]}, "response": {"status": 101, "headers": []}}
 	]}}`
 	rep, err := explain.HAR(harGateway("Content-Type").Snapshot(t), strings.NewReader(har), "")
 	if err != nil {
@@ -121,5 +123,13 @@ func TestHAROriginFromReferer(t *testing.T) {
 	}
 	if e := rep.Entries[1]; e.Explanation != nil || !strings.Contains(e.Skipped, "no Origin header") {
 		t.Errorf("entry 1 (same origin as its Referer): %+v", e)
+	}
+	// An image loaded from another page has a Referer and no CORS: it is
+	// not a blocked request.
+	if e := rep.Entries[2]; e.Explanation != nil || !strings.Contains(e.Skipped, "no Origin header") {
+		t.Errorf("entry 2 (an image): %+v", e)
+	}
+	if e := rep.Entries[3]; e.Explanation != nil || !strings.Contains(e.Skipped, "a WebSocket") {
+		t.Errorf("entry 3 (a WebSocket): %+v", e)
 	}
 }

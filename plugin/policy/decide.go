@@ -170,7 +170,7 @@ func (p *Policy) CheckUpgrade(origins []string) Decision {
 	case len(origins) == 0:
 		return Decision{Reason: NoOrigin}
 	case len(origins) > 1:
-		return Decision{Reason: UpgradeDenied, Detail: origins[0]}
+		return Decision{Reason: UpgradeDenied, Detail: severalOrigins}
 	case p.wsOrigins != nil:
 		if p.wsAny || p.wsOrigins.Match(origins[0]) {
 			return Decision{Reason: Allowed}
@@ -183,11 +183,23 @@ func (p *Policy) CheckUpgrade(origins []string) Decision {
 	return Decision{Reason: Allowed}
 }
 
-// IsUpgrade reports whether the headers ask for a WebSocket upgrade.
-func IsUpgrade(h map[string][]string) bool {
-	v := h["Upgrade"]
+// IsUpgrade reports whether a request opens a WebSocket: a GET with
+// Upgrade: websocket (HTTP/1.1), or a CONNECT with the :protocol
+// websocket (HTTP/2's extended CONNECT, RFC 8441).
+func IsUpgrade(method string, h map[string][]string) bool {
+	var v []string
+	switch method {
+	case http.MethodGet:
+		v = h["Upgrade"]
+	case http.MethodConnect:
+		v = h[":protocol"]
+	}
 	return len(v) > 0 && strings.EqualFold(strings.TrimSpace(v[0]), "websocket")
 }
+
+// severalOrigins is the Detail of an upgrade refused for its several
+// Origin header lines.
+const severalOrigins = "\x00several"
 
 func (p *Policy) checkOrigin(o []string) Decision {
 	switch {

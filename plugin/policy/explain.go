@@ -55,6 +55,9 @@ func (p *Policy) Refusal(d Decision) string {
 	case HeaderMalformed:
 		return fmt.Sprintf("%q in Access-Control-Request-Headers is not a header name", detail)
 	case UpgradeDenied:
+		if d.Detail == severalOrigins {
+			return "the upgrade request has several Origin headers; a browser sends one"
+		}
 		if p.wsOrigins != nil {
 			return fmt.Sprintf("origin %q is not in websocket_origins of %s, so its pages may not open a WebSocket here; add it there", detail, p.scope)
 		}

@@ -32,13 +32,22 @@ var lintRules = []*rule{
 	{
 		needs: []string{"websocket_origins"},
 		check: func(m *Block, v *values) []problem {
+			var ps []problem
 			for i, p := range v.ws {
-				if p.Kind == origin.Any {
-					return []problem{{key: "websocket_origins", index: v.wsAt[i], value: p.Raw, warn: true,
-						msg: `"*" lets every web page open a WebSocket here, with the user's cookies (browsers apply no CORS to WebSockets: cross-site WebSocket hijacking); list the origins of your own pages instead`}}
+				var msg string
+				switch {
+				case p.Kind == origin.Any:
+					msg = `"*" lets every web page open a WebSocket here, with the user's cookies (browsers apply no CORS to WebSockets: cross-site WebSocket hijacking); list the origins of your own pages instead`
+				case p.Kind == origin.Null:
+					msg = `"null" lets sandboxed iframes, file: pages and redirected requests of any site open a WebSocket here, with the user's cookies; remove it`
+				case p.IsWildcard():
+					msg = fmt.Sprintf("%q lets every matching site open a WebSocket here, with the user's cookies (WebSockets always carry them); list your own origins exactly if you can", p.Raw)
+				default:
+					continue
 				}
+				ps = append(ps, problem{key: "websocket_origins", index: v.wsAt[i], value: p.Raw, warn: true, msg: msg})
 			}
-			return nil
+			return ps
 		},
 	},
 	{

@@ -32,6 +32,8 @@ func TestLinter(t *testing.T) {
 		{"exposing Authorization", policy.Block{AllowOrigins: []string{"https://a.example"}, ExposeHeaders: []string{"X-Request-Id", "authorization"}}, "cors.expose_headers[1]", []string{"carries credentials", "remove it"}},
 		{"a prefix that exposes Set-Cookie", policy.Block{AllowOrigins: []string{"https://a.example"}, ExposeHeaders: []string{"Set-*"}}, "cors.expose_headers", []string{"Set-Cookie", "narrower prefix"}},
 		{"any origin may open a WebSocket", policy.Block{AllowOrigins: []string{"https://a.example"}, WebSocketOrigins: []string{"*"}}, "cors.websocket_origins[0]", []string{"cross-site WebSocket hijacking"}},
+		{"null may open a WebSocket", policy.Block{AllowOrigins: []string{"https://a.example"}, WebSocketOrigins: []string{"null"}}, "cors.websocket_origins[0]", []string{"sandboxed iframes"}},
+		{"a wildcard may open a WebSocket", policy.Block{AllowOrigins: []string{"https://a.example"}, WebSocketOrigins: []string{"https://*.example.com"}}, "cors.websocket_origins[0]", []string{"every matching site"}},
 		{"listed WebSocket origins", policy.Block{AllowOrigins: []string{"https://a.example"}, WebSocketOrigins: []string{"https://chat.example"}}, "", nil},
 		{"a harmless prefix", policy.Block{AllowOrigins: []string{"https://a.example"}, ExposeHeaders: []string{"X-Object-Meta-*"}}, "", nil},
 	} {
