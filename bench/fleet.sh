@@ -34,18 +34,8 @@ mkdir -p results
 echo "fleet: convergence (go test -run TestFleet/Convergence ./e2e/)" >&2
 (cd .. && CORSGATE_FLEET_REPORT="$PWD/bench/results/fleet-convergence.txt" $GO test -count=1 -run 'TestFleet$/Convergence' ./e2e/ >&2)
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-echo "fleet: building" >&2
-(cd .. && $GO build -o "$tmp/corsgate" ./cmd/corsgate)
-$GO build -o "$tmp/loadbackend" ./cmd/loadbackend
+NAME=fleet
+. ./common.sh
 $GO build -o "$tmp/changer" ./cmd/changer
 
 etcd --name bench --data-dir "$tmp/etcd" \
@@ -87,8 +77,6 @@ for n in 1 2 3; do
 done
 
 admin=(-s -u "bench:$password" -H 'Content-Type: application/json')
-cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-clk_tck=$(getconf CLK_TCK)
 revision() { curl "${admin[@]}" "http://127.0.0.1:$((PORT_BASE + 21))/v1/cors/status" | sed -n 's/^  "revision": \([0-9]*\).*/\1/p'; }
 
 out=results/fleet.txt

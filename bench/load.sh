@@ -37,18 +37,8 @@ for p in $backend_port $on_port $off_port $ce_port; do
 	fi
 done
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-echo "load: building" >&2
-(cd .. && $GO build -o "$tmp/corsgate" ./cmd/corsgate)
-$GO build -o "$tmp/loadbackend" ./cmd/loadbackend
+NAME=load
+. ./common.sh
 $GO build -o "$tmp/krakendce" ./cmd/krakendce
 
 # config PORT CORS_BLOCK_OR_EMPTY: a KrakenD v3 configuration with one
@@ -104,9 +94,6 @@ wait_ready "http://127.0.0.1:$backend_port/__count"
 for p in $on_port $off_port $ce_port; do wait_ready "http://127.0.0.1:$p/__health"; done
 
 count() { curl -s --max-time 2 "http://127.0.0.1:$backend_port/__count"; }
-# cputicks PID: user + system CPU time of a process, in clock ticks.
-cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-clk_tck=$(getconf CLK_TCK)
 
 # check NAME PORT METHOD WANT_STATUS WANT_ACAO [curl args]: one request
 # before the load, so that the figures are known to measure the right

@@ -28,18 +28,8 @@ gw_port=$((PORT_BASE + 11))
 admin_port=$((PORT_BASE + 12))
 
 command -v wrk >/dev/null || { echo "runtime: wrk is not installed (make load-runtime installs it)" >&2; exit 1; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-echo "runtime: building" >&2
-(cd .. && $GO build -o "$tmp/corsgate" ./cmd/corsgate)
-$GO build -o "$tmp/loadbackend" ./cmd/loadbackend
+NAME=runtime
+. ./common.sh
 
 cat >"$tmp/gw.json" <<JSON
 {
@@ -83,8 +73,6 @@ changer() {
 		sleep 0.06
 	done
 }
-cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-clk_tck=$(getconf CLK_TCK)
 
 mkdir -p results
 out=results/runtime.txt

@@ -292,11 +292,10 @@ func (e *Etcd) Commit(ctx context.Context, ifRevision uint64, rec Record) (Recor
 		return Record{}, err
 	}
 	defer cancel()
-	resp, err := c.Get(rctx, e.key(etcdCurrent))
+	cur, err := e.getCurrent(ctx, rctx, c)
 	if err != nil {
-		return Record{}, e.failed(ctx, rctx, err)
+		return Record{}, err
 	}
-	cur := e.currentOf(resp.Header.Revision, resp.Kvs)
 	var (
 		ours uint64
 		cond clientv3.Cmp
@@ -983,6 +982,12 @@ func (e *Etcd) readCurrent(ctx context.Context) (etcdValue, error) {
 		return etcdValue{}, err
 	}
 	defer cancel()
+	return e.getCurrent(ctx, rctx, c)
+}
+
+// getCurrent reads and decodes the current key within rctx, the deadline
+// of the caller's call (Commit reads it, then commits, under one).
+func (e *Etcd) getCurrent(ctx, rctx context.Context, c *clientv3.Client) (etcdValue, error) {
 	resp, err := c.Get(rctx, e.key(etcdCurrent))
 	if err != nil {
 		return etcdValue{}, e.failed(ctx, rctx, err)
