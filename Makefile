@@ -26,6 +26,7 @@ BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 FUZZ_TARGETS := \
 	./plugin/origin:FuzzParsePattern \
 	./plugin/origin:FuzzMatch \
+	./plugin/origin:FuzzIsSerialized \
 	./plugin/policy:FuzzPreflightHeaders \
 	./plugin/policy:FuzzCompileJSON
 

@@ -122,13 +122,19 @@ var Peers = []Peer{
 	{
 		Name:   "corsgate",
 		Module: "github.com/corsgate/corsgate (this repository)",
-		Wiring: "controller.Handler(engine) with the controller from plugin.New of extra_config[\"security/cors\"]; wraps the whole engine, as corsgate run does.",
+		Wiring: "controller.PresetHandler(engine) with the controller from plugin.New of extra_config[\"security/cors\"]; wraps the whole engine, as corsgate run does. It sets the CORS headers before the router runs; corsgate run pairs it with plugin.StripBackendCORS, which drops a backend's CORS headers where lura copies them (no cost here: the engine's handler calls no backend).",
 		New:    newCorsgate,
+	},
+	{
+		Name:   "corsgate-writetime",
+		Module: "github.com/corsgate/corsgate (this repository), write-time mode",
+		Wiring: "controller.Handler(engine): sets the CORS headers of actual responses when the header is written, through a pooled ResponseWriter wrapper, replacing any a handler set. This is how the KrakenD plugin and plugin.Wire run, where the gateway's handlers are not corsgate's to change.",
+		New:    newCorsgateWriteTime,
 	},
 	{
 		Name:   "corsgate-metrics",
 		Module: "github.com/corsgate/corsgate (this repository), with admin/metrics",
-		Wiring: "As corsgate, with the decision counters of the admin listener as the controller's observer (core.WithObserverFor(metrics.New)): the cost of /metrics on the request path.",
+		Wiring: "As corsgate (PresetHandler), with the decision counters of the admin listener as the controller's observer (core.WithObserverFor(metrics.New)): the cost of /metrics on the request path.",
 		New:    newCorsgateMetrics,
 	},
 	{
@@ -207,6 +213,15 @@ func newCorsgate(p Policy) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.PresetHandler(NewEngine()), nil
+}
+
+// newCorsgateWriteTime is corsgate as the KrakenD plugin runs it.
+func newCorsgateWriteTime(p Policy) (http.Handler, error) {
+	c, err := CorsgateController(p)
+	if err != nil {
+		return nil, err
+	}
 	return c.Handler(NewEngine()), nil
 }
 
@@ -218,7 +233,7 @@ func newCorsgateMetrics(p Policy) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.Handler(NewEngine()), nil
+	return c.PresetHandler(NewEngine()), nil
 }
 
 // KrakendLegacyNamespace is the extra_config key krakend-cors v2 reads.

@@ -22,9 +22,11 @@ func TestPluginAddsNoAllocations(t *testing.T) {
 	observed := &countingObserver{}
 	counted := metrics.New(benchGateway.Controller(t).Routes())
 	handlers := map[string]http.Handler{
-		"plugin":               benchGateway.Controller(t).Handler(benchEngine()),
-		"plugin with observer": benchGateway.Controller(t, core.WithObserver(observed)).Handler(benchEngine()),
-		"plugin with metrics":  benchGateway.Controller(t, core.WithObserver(counted)).Handler(benchEngine()),
+		"plugin":                     benchGateway.Controller(t).Handler(benchEngine()),
+		"plugin preset":              benchGateway.Controller(t).PresetHandler(benchEngine()),
+		"plugin preset with metrics": benchGateway.Controller(t, core.WithObserver(metrics.New(benchGateway.Controller(t).Routes()))).PresetHandler(benchEngine()),
+		"plugin with observer":       benchGateway.Controller(t, core.WithObserver(observed)).Handler(benchEngine()),
+		"plugin with metrics":        benchGateway.Controller(t, core.WithObserver(counted)).Handler(benchEngine()),
 	}
 	for name, h := range handlers {
 		for _, c := range benchRequests() {

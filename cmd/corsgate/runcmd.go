@@ -77,7 +77,10 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	// own CORS layer.
 	ctrl := g.ctrl
 	runServer := func(ctx context.Context, cfg luraconfig.ServiceConfig, h http.Handler) error {
-		h = ctrl.Handler(h)
+		// The router's endpoint handlers drop a backend's CORS headers
+		// (plugin.StripBackendCORS, below), so the CORS layer can set its
+		// own before the router runs, without wrapping the ResponseWriter.
+		h = ctrl.PresetHandler(h)
 		if cfg.Debug {
 			h = corsdebug.Wrap(corsdebug.Explain(h, ctrl.Snapshot), logger)
 		}
@@ -102,7 +105,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	factory := ginrouter.NewFactory(ginrouter.Config{
 		Engine:         ginrouter.NewEngine(cfg, ginrouter.EngineOptions{Logger: logger, Writer: stdout}),
 		Middlewares:    nil,
-		HandlerFactory: ginrouter.EndpointHandler,
+		HandlerFactory: plugin.StripBackendCORS(ctrl, ginrouter.EndpointHandler),
 		ProxyFactory:   proxy.DefaultFactory(logger),
 		Logger:         logger,
 		RunServer:      runServer,

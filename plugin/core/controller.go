@@ -87,9 +87,24 @@ func (c *Controller) Snapshot() *Snapshot { return c.current.Load() }
 func (c *Controller) Routes() *route.Index { return c.routes }
 
 // Handler returns the CORS layer in front of next, the gateway's router.
-// It always serves the controller's current snapshot.
+// It always serves the controller's current snapshot, and sets the CORS
+// headers of actual responses at write time, replacing any that next set:
+// it is right in front of any handler (see Handler).
 func (c *Controller) Handler(next http.Handler) *Handler {
 	return &Handler{next: next, c: c, current: &c.current, observer: c.observer}
+}
+
+// PresetHandler is Handler for a next that adds no CORS response headers
+// of its own, such as lura's router with the endpoint handlers of
+// plugin.StripBackendCORS: it sets the CORS headers of actual responses
+// before next runs, without wrapping the ResponseWriter, which is faster.
+// In front of a handler that sets Access-Control-* headers itself, a
+// response could carry both its headers and the gateway's: use Handler
+// there.
+func (c *Controller) PresetHandler(next http.Handler) *Handler {
+	h := c.Handler(next)
+	h.preset = true
+	return h
 }
 
 type nopLogger struct{}

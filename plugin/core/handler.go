@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/plugin/route"
 )
 
 // LogPrefix starts every log line of the CORS layer.
@@ -53,14 +54,28 @@ type ScopeObserver interface {
 
 // Handler is the CORS layer: an http.Handler that wraps the gateway's
 // router. It serves each request with the Controller's snapshot of the
-// moment the request arrives, answers preflights itself, and sets the CORS
-// headers of every other response just before its header is written, so
-// that its answer wins over any CORS header a backend sent.
+// moment the request arrives and answers preflights itself.
+//
+// It sets the CORS headers of every other response in one of two ways,
+// fixed when it is made:
+//
+//   - at write time (Controller.Handler): just before the response header
+//     is written, through a wrapper of the ResponseWriter, so that its
+//     answer replaces any CORS header a backend sent. This is right in
+//     front of any handler.
+//   - up front (Controller.PresetHandler): before the router runs, with no
+//     wrapper. This is faster, and right only when the handlers behind it
+//     add no CORS headers of their own: lura's router with the endpoint
+//     handlers of plugin.StripBackendCORS, which drops a backend's CORS
+//     headers where lura copies them. A policy that needs the backend's
+//     response to build its headers (expose_headers with a prefix, such
+//     as X-Object-Meta-*) still sets them at write time.
 type Handler struct {
 	next     http.Handler
 	c        *Controller
 	current  *atomic.Pointer[Snapshot] // the controller's
 	observer Observer                  // the controller's, fixed at its creation
+	preset   bool                      // set the headers of actual responses up front
 }
 
 // ServeHTTP implements http.Handler.
@@ -68,46 +83,79 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The same decision as Snapshot.Plan, spelled out so that each header
 	// is read once and nothing is copied.
 	snap := h.current.Load()
-	var pr policy.PreflightRequest
-	var sc *Scope
-	var d policy.Decision
-	var action Action
 	if r.Method == http.MethodOptions {
-		pr = policy.ReadPreflight(r.Header)
-		if pr.IsPreflight() {
-			sc, d, action = snap.decidePreflight(r.URL.Path, &pr)
-		} else {
-			sc, d, action = snap.decideActual(r.Method, r.URL.Path, pr.Origin)
-		}
-	} else {
-		pr.Origin = r.Header[hOrigin]
-		sc, d, action = snap.decideActual(r.Method, r.URL.Path, pr.Origin)
-		if len(pr.Origin) != 0 && (len(r.Header[hUpgrade]) != 0 || r.Method == http.MethodConnect) {
-			d, action = upgrade(r, sc, d, action)
-		}
+		h.serveOptions(w, r, snap)
+		return
+	}
+	origin := r.Header[hOrigin]
+	sc, d, action := snap.decideActual(r.Method, r.URL.Path, origin)
+	if len(origin) != 0 && (len(r.Header[hUpgrade]) != 0 || r.Method == http.MethodConnect) {
+		d, action = upgrade(r, sc, d, action)
 	}
 	if o := h.observer; o != nil {
 		o.ObserveCORS(r, sc, d)
 	}
+	if action == Serve {
+		h.serve(w, r, sc, origin, d)
+		return
+	}
+	h.act(w, r, sc, action, d, nil)
+}
+
+// serveOptions serves an OPTIONS request: a preflight, or an actual
+// request that is not one (no Origin or no requested method).
+func (h *Handler) serveOptions(w http.ResponseWriter, r *http.Request, snap *Snapshot) {
+	pr := policy.ReadPreflight(r.Header)
+	var sc *Scope
+	var d policy.Decision
+	var action Action
+	if pr.IsPreflight() {
+		sc, d, action = snap.decidePreflight(r.URL.Path, &pr)
+	} else {
+		sc, d, action = snap.decideActual(r.Method, r.URL.Path, pr.Origin)
+	}
+	if o := h.observer; o != nil {
+		o.ObserveCORS(r, sc, d)
+	}
+	if action == Serve {
+		h.serve(w, r, sc, pr.Origin, d)
+		return
+	}
+	h.act(w, r, sc, action, d, &pr)
+}
+
+// serve hands an actual request under a policy to the router, with its
+// CORS headers set up front or at write time (see Handler).
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, sc *Scope, origin []string, d policy.Decision) {
+	p := sc.Policy
+	if p.Debug() && d.Reason != policy.NoOrigin {
+		h.logDecision(r, p, d)
+	}
+	if p.StripRequestHeaders() {
+		stripCORSRequestHeaders(r.Header)
+	}
+	if h.preset && !p.NeedsResponseHeaders() {
+		writeActual(w.Header(), p, origin, d)
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	cw := writerPool.Get().(*corsWriter)
+	*cw = corsWriter{ResponseWriter: w, handler: h, scope: sc, origin: origin, decision: d, req: r}
+	h.next.ServeHTTP(cw, r)
+	cw.apply()
+	*cw = corsWriter{}
+	writerPool.Put(cw)
+}
+
+// act carries out every action but Serve. pr is the preflight, nil for
+// an actual request.
+func (h *Handler) act(w http.ResponseWriter, r *http.Request, sc *Scope, action Action, d policy.Decision, pr *policy.PreflightRequest) {
 	p := sc.Policy
 	switch action {
-	case Serve:
-		if p.Debug() && d.Reason != policy.NoOrigin {
-			h.logDecision(r, p, d)
-		}
-		if p.StripRequestHeaders() {
-			stripCORSRequestHeaders(r.Header)
-		}
-		cw := writerPool.Get().(*corsWriter)
-		*cw = corsWriter{ResponseWriter: w, handler: h, scope: sc, origin: pr.Origin, decision: d, req: r}
-		h.next.ServeHTTP(cw, r)
-		cw.apply()
-		*cw = corsWriter{}
-		writerPool.Put(cw)
 	case Forward:
 		h.next.ServeHTTP(w, r)
 	case Answer, AnswerAndForward:
-		p.AnswerPreflight(w.Header(), &pr, d)
+		p.AnswerPreflight(w.Header(), pr, d)
 		if p.Debug() {
 			h.debug(w.Header(), r, p, d)
 		}
@@ -126,9 +174,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "WebSocket upgrade refused: this origin may not open a WebSocket here\n")
 	case Terminate:
 		if d.Preflight {
-			p.AnswerPreflight(w.Header(), &pr, d)
+			p.AnswerPreflight(w.Header(), pr, d)
 		} else {
-			p.WriteActual(w.Header(), pr.Origin, d)
+			p.WriteActual(w.Header(), r.Header[hOrigin], d)
 		}
 		if !p.Debug() {
 			w.WriteHeader(p.UnmatchedStatus())
@@ -190,14 +238,35 @@ func stripCORSRequestHeaders(h http.Header) {
 	}
 }
 
-// noteBackendCORS logs, once per endpoint (it is called only with debug on), that the
-// endpoint's backend answered CORS itself (double CORS validation).
+// noteBackendCORS logs, with debug on, that the endpoint's backend
+// answered CORS itself, when hdr shows it (double CORS validation).
 func (h *Handler) noteBackendCORS(sc *Scope, hdr http.Header) {
-	if sc.Route == nil || len(hdr["Access-Control-Allow-Origin"]) == 0 {
+	if len(hdr["Access-Control-Allow-Origin"]) != 0 {
+		h.c.noteBackendCORS(sc)
+	}
+}
+
+// BackendSentCORS records that the backend of route r answered with CORS
+// headers of its own, which the gateway dropped (plugin.StripBackendCORS
+// calls it). With debug on in the route's policy, it says so in the log,
+// once per endpoint and policy.
+func (c *Controller) BackendSentCORS(r *route.Route) {
+	if r == nil {
+		return
+	}
+	if sc := c.Snapshot().Scope(r); sc.Policy != nil && sc.Policy.Debug() {
+		c.noteBackendCORS(sc)
+	}
+}
+
+// noteBackendCORS logs once per scope that the endpoint's backend
+// answered CORS itself (double CORS validation).
+func (c *Controller) noteBackendCORS(sc *Scope) {
+	if sc.Route == nil {
 		return
 	}
 	if sc.backendCORSLogged.CompareAndSwap(false, true) {
-		h.c.logger.Debug(LogPrefix, "the backend of", sc.Name(), "("+strings.Join(sc.Route.Backends, ", ")+") also answers CORS:",
+		c.logger.Debug(LogPrefix, "the backend of", sc.Name(), "("+strings.Join(sc.Route.Backends, ", ")+") also answers CORS:",
 			"the gateway replaces its Access-Control-* headers with its own; to stop forwarding Origin to it, set strip_cors_request_headers: true on the endpoint, or turn CORS off in the backend")
 	}
 }
@@ -223,14 +292,10 @@ func (w *corsWriter) apply() {
 	}
 	w.done = true
 	h := w.ResponseWriter.Header()
-	p := w.scope.Policy
-	if p.Debug() {
+	if w.scope.Policy.Debug() {
 		w.handler.noteBackendCORS(w.scope, h)
 	}
-	p.WriteActual(h, w.origin, w.decision)
-	if p.Debug() && !w.decision.Allowed() && w.decision.Reason != policy.NoOrigin {
-		h.Set(ReasonHeader, p.Text(w.decision))
-	}
+	writeActual(h, w.scope.Policy, w.origin, w.decision)
 }
 
 // WriteHeader implements http.ResponseWriter.

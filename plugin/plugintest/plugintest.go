@@ -197,9 +197,33 @@ func (g Gateway) Errors(t testing.TB) policy.Errors {
 }
 
 // Serve builds lura's gin router for the gateway in process, exactly as
-// corsgate run does (the endpoints proxy to their backends over HTTP),
-// behind the CORS layer, and returns it with the controller.
+// corsgate run does (the endpoints proxy to their backends over HTTP, and
+// drop their backends' CORS headers: plugin.StripBackendCORS), behind the
+// CORS layer that sets its headers up front (Controller.PresetHandler),
+// and returns it with the controller.
 func (g Gateway) Serve(t testing.TB, logger logging.Logger) (http.Handler, *core.Controller) {
+	t.Helper()
+	cfg := g.Config(t)
+	if logger == nil {
+		logger = logging.NoOp
+	}
+	ctrl, err := plugin.New(cfg, logger)
+	if err != nil {
+		t.Fatalf("plugintest: the configuration is invalid:\n%v", err)
+	}
+	var handler http.Handler
+	run := func(_ context.Context, _ luraconfig.ServiceConfig, h http.Handler) error {
+		handler = ctrl.PresetHandler(h)
+		return nil
+	}
+	g.router(t, cfg, logger, plugin.StripBackendCORS(ctrl, ginrouter.EndpointHandler), run)
+	return handler, ctrl
+}
+
+// ServeWriteTime is Serve as a custom gateway built with plugin.Wire runs:
+// lura's own endpoint handlers, behind the CORS layer that sets its
+// headers at write time (Controller.Handler).
+func (g Gateway) ServeWriteTime(t testing.TB, logger logging.Logger) (http.Handler, *core.Controller) {
 	t.Helper()
 	cfg := g.Config(t)
 	if logger == nil {
@@ -214,17 +238,28 @@ func (g Gateway) Serve(t testing.TB, logger logging.Logger) (http.Handler, *core
 	if err != nil {
 		t.Fatalf("plugintest: the configuration is invalid:\n%v", err)
 	}
+	g.router(t, cfg, logger, ginrouter.EndpointHandler, run)
+	return handler, ctrl
+}
+
+// router builds and runs lura's gin router for cfg, and checks that its
+// RunServerFunc was called.
+func (g Gateway) router(t testing.TB, cfg luraconfig.ServiceConfig, logger logging.Logger, hf ginrouter.HandlerFactory, run ginrouter.RunServerFunc) {
+	t.Helper()
+	started := false
 	ginrouter.NewFactory(ginrouter.Config{
 		Engine:         ginrouter.NewEngine(cfg, ginrouter.EngineOptions{Logger: logger, Writer: discard{}}),
-		HandlerFactory: ginrouter.EndpointHandler,
+		HandlerFactory: hf,
 		ProxyFactory:   proxy.DefaultFactory(logger),
 		Logger:         logger,
-		RunServer:      run,
+		RunServer: func(ctx context.Context, cfg luraconfig.ServiceConfig, h http.Handler) error {
+			started = true
+			return run(ctx, cfg, h)
+		},
 	}).NewWithContext(t.Context()).Run(cfg)
-	if handler == nil {
+	if !started {
 		t.Fatal("plugintest: lura's router did not start")
 	}
-	return handler, ctrl
 }
 
 type discard struct{}

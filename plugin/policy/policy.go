@@ -199,6 +199,12 @@ func (p *Policy) ReflectsAnyOriginWithCredentials() bool {
 	return p.unsafeReflect && p.credentials && p.anyOrigin
 }
 
+// NeedsResponseHeaders reports whether the CORS headers of an actual
+// response depend on the response's other headers (expose_headers with a
+// prefix, such as X-Object-Meta-*), so that they can be set only when the
+// response header is complete.
+func (p *Policy) NeedsResponseHeaders() bool { return len(p.exposePrefixes) > 0 }
+
 // StripRequestHeaders reports whether the CORS request headers are kept
 // from the endpoint's backends (strip_cors_request_headers).
 func (p *Policy) StripRequestHeaders() bool { return p.stripRequest }

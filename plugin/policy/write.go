@@ -195,3 +195,104 @@ func rebuildVary(cur, add []string) []string {
 	}
 	return value(strings.Join(toks, ", "))
 }
+
+// TrimBackend returns the headers of a backend's response as they may be
+// added to a response whose CORS headers the gateway has already set, in
+// gw, before the backend answered (core.Controller.PresetHandler). It
+// trims only when gw's Vary names Origin, which every response under a
+// policy has:
+//
+//   - the backend's Vary tokens that gw's Vary already has are dropped,
+//     so that Vary names each once;
+//   - when cors is true (the request has an Origin: it is a CORS
+//     request), every Access-Control-* header of the backend is dropped
+//     too, so that the gateway's answer is the only one. A request
+//     without an Origin keeps them, as WriteActual does.
+//
+// backend itself is never changed (it may be shared): TrimBackend returns
+// nil when nothing needs dropping, and otherwise a trimmed copy, with
+// dropped reporting whether it dropped a CORS header. It allocates only
+// then.
+func TrimBackend(gw, backend http.Header, cors bool) (trimmed http.Header, dropped bool) {
+	gv := gw[hVary]
+	if len(backend) == 0 || !hasToken(gv, "Origin") {
+		return nil, false
+	}
+	vary := false
+	for k, v := range backend {
+		if cors && isCORSHeader(k) {
+			dropped = true
+		} else if strings.EqualFold(k, hVary) && sharesToken(v, gv) {
+			vary = true
+		}
+	}
+	if !dropped && !vary {
+		return nil, false
+	}
+	trimmed = make(http.Header, len(backend))
+	for k, v := range backend {
+		switch {
+		case cors && isCORSHeader(k):
+			continue
+		case strings.EqualFold(k, hVary):
+			if v = dropTokens(v, gv); len(v) == 0 {
+				continue
+			}
+		}
+		trimmed[k] = v
+	}
+	return trimmed, dropped
+}
+
+// isCORSHeader reports whether a header name, in any case, is a CORS
+// response header (Access-Control-*).
+func isCORSHeader(k string) bool {
+	return len(k) > len(corsPrefix) && strings.EqualFold(k[:len(corsPrefix)], corsPrefix)
+}
+
+// hasToken reports whether the list header lines hold tok, in any case.
+func hasToken(lines []string, tok string) bool {
+	for _, line := range lines {
+		for line != "" {
+			var t string
+			t, line = nextElement(line)
+			if strings.EqualFold(t, tok) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sharesToken reports whether any token of the list header lines a is in b.
+func sharesToken(a, b []string) bool {
+	for _, line := range a {
+		for line != "" {
+			var t string
+			t, line = nextElement(line)
+			if t != "" && hasToken(b, t) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dropTokens returns the tokens of the list header lines a that are not in
+// b, joined into one line, or nil when none is left.
+func dropTokens(a, b []string) []string {
+	var keep []string
+	for _, line := range a {
+		for line != "" {
+			var t string
+			t, line = nextElement(line)
+			if t != "" && !hasToken(b, t) && !slices.ContainsFunc(keep, func(k string) bool { return strings.EqualFold(k, t) }) {
+				keep = append(keep, t)
+			}
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	return value(strings.Join(keep, ", "))
+}

@@ -1,0 +1,78 @@
+package plugin
+
+import (
+	"context"
+	"maps"
+
+	"github.com/gin-gonic/gin"
+	luraconfig "github.com/luraproject/lura/v2/config"
+	"github.com/luraproject/lura/v2/proxy"
+	ginrouter "github.com/luraproject/lura/v2/router/gin"
+
+	"github.com/corsgate/corsgate/plugin/core"
+	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/plugin/route"
+)
+
+// StripBackendCORS wraps lura's endpoint HandlerFactory so that a
+// backend's CORS headers never reach a response whose CORS headers the
+// gateway has already set: the companion of Controller.PresetHandler, which
+// sets them before the router runs and therefore cannot replace a
+// backend's at write time, as Controller.Handler does.
+//
+// lura copies a backend's headers into the response in its endpoint
+// handler and its no-op render, from the proxy's Response (and from an
+// error that carries headers). The proxy handed to next is wrapped here:
+// what it returns is trimmed by policy.TrimBackend against the response
+// header the gateway has set so far. So, on a request under a policy, a
+// backend's Access-Control-* headers are dropped when the request has an
+// Origin, and its Vary tokens are merged without repeats; a request on an
+// exempt endpoint, or with no policy, keeps them. With debug on, dropping
+// them is logged once per endpoint.
+//
+// c is the gateway's controller, used only for that log line.
+func StripBackendCORS(c *core.Controller, next ginrouter.HandlerFactory) ginrouter.HandlerFactory {
+	return func(cfg *luraconfig.EndpointConfig, p proxy.Proxy) gin.HandlerFunc {
+		var r *route.Route
+		if c != nil {
+			r = c.Routes().Lookup(cfg.Method + " " + route.Template(cfg.Endpoint))
+		}
+		return next(cfg, trimmingProxy(c, r, p))
+	}
+}
+
+// trimmingProxy is p with the CORS headers of its responses trimmed (see
+// StripBackendCORS).
+func trimmingProxy(c *core.Controller, r *route.Route, p proxy.Proxy) proxy.Proxy {
+	return func(ctx context.Context, req *proxy.Request) (*proxy.Response, error) {
+		resp, err := p(ctx, req)
+		gc, _ := ctx.Value(gin.ContextKey).(*gin.Context)
+		if gc == nil || gc.Request == nil {
+			return resp, err
+		}
+		gw := gc.Writer.Header()
+		cors := len(gc.Request.Header["Origin"]) != 0
+		dropped := false
+		if resp != nil {
+			if h, d := policy.TrimBackend(gw, resp.Metadata.Headers, cors); h != nil {
+				trimmed := *resp
+				trimmed.Metadata.Headers = h
+				resp, dropped = &trimmed, d
+			}
+		}
+		if he, ok := err.(interface{ Headers() map[string][]string }); ok {
+			// The error's headers belong to this request's error value, and
+			// lura reads them through the same method: trim them in place.
+			eh := he.Headers()
+			if h, d := policy.TrimBackend(gw, eh, cors); h != nil {
+				clear(eh)
+				maps.Copy(eh, h)
+				dropped = dropped || d
+			}
+		}
+		if dropped && c != nil {
+			c.BackendSentCORS(r)
+		}
+		return resp, err
+	}
+}
