@@ -76,6 +76,9 @@ type Handler struct {
 	current  *atomic.Pointer[Snapshot] // the controller's
 	observer Observer                  // the controller's, fixed at its creation
 	preset   bool                      // set the headers of actual responses up front
+	// plain: preset and no observer, so that a request without an Origin
+	// under Snapshot.plain needs only its Vary (see ServeHTTP).
+	plain bool
 }
 
 // ServeHTTP implements http.Handler.
@@ -88,6 +91,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	origin := r.Header[hOrigin]
+	if len(origin) == 0 && h.plain && snap.plain != nil {
+		// Not a CORS request, and nothing but Vary to say (the decision
+		// decideActual would make: NoOrigin, Serve).
+		snap.plain.WriteNotCORS(w.Header())
+		h.next.ServeHTTP(w, r)
+		return
+	}
 	sc, d, action := snap.decideActual(r.Method, r.URL.Path, origin)
 	if len(origin) != 0 && (len(r.Header[hUpgrade]) != 0 || r.Method == http.MethodConnect) {
 		d, action = upgrade(r, sc, d, action)

@@ -65,6 +65,11 @@ type Snapshot struct {
 	// resolve is false when every route uses the service policy and no
 	// debug line needs the route: Resolve then skips the route tree.
 	resolve bool
+	// plain is the policy of every request without an Origin when that
+	// request gets Vary: Origin and nothing else: every route uses the
+	// service policy (resolve is false), which strips no request header
+	// and builds no header from the response. Otherwise nil.
+	plain *policy.Policy
 }
 
 // Compile validates doc against routes and compiles it. When the document
@@ -95,6 +100,9 @@ func Compile(doc *policy.Document, routes *route.Index) (*Snapshot, error) {
 			s.resolve = true
 		}
 		s.scopes = append(s.scopes, sc)
+	}
+	if p := set.Service; p != nil && !s.resolve && !p.StripRequestHeaders() && !p.NeedsResponseHeaders() {
+		s.plain = p
 	}
 	return s, nil
 }

@@ -1,7 +1,9 @@
 package origin
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -20,7 +22,15 @@ type Matcher struct {
 	subAnyPort map[string]struct{} // "scheme://.parent"
 	regexps    []*regexp.Regexp
 	patterns   []Pattern // as given, for Explain
+	// exactOnly: no pattern but exact ones (and *, null, regexps).
+	exactOnly bool
+	// short is the exact set as a list when exactOnly and it has at most
+	// shortMax entries: comparing a few strings is cheaper than hashing.
+	short []string
 }
+
+// shortMax is the longest exact list Match scans instead of hashing.
+const shortMax = 8
 
 // NewMatcher builds a Matcher from parsed patterns and anchored regular
 // expressions. Regular expressions are matched against the origin as the
@@ -49,6 +59,10 @@ func NewMatcher(patterns []Pattern, regexps []*regexp.Regexp) *Matcher {
 		default:
 			m.exact[p.Scheme+"://"+p.Host+portSuffix(p.Port)] = struct{}{}
 		}
+	}
+	m.exactOnly = len(m.anyPort) == 0 && len(m.sub) == 0 && len(m.subAnyPort) == 0
+	if m.exactOnly && len(m.exact) > 0 && len(m.exact) <= shortMax {
+		m.short = slices.Sorted(maps.Keys(m.exact))
 	}
 	return m
 }
@@ -86,13 +100,25 @@ func (m *Matcher) Match(o string) bool {
 	}
 	// Browsers send serialised origins, which are already in the form the
 	// exact set holds: try that before normalising.
-	if _, hit := m.exact[o]; hit {
-		return true
-	}
-	if len(m.anyPort) == 0 && len(m.sub) == 0 && len(m.subAnyPort) == 0 && isSerialized(o) {
-		// o is already in normal form and missed the exact set: only a
-		// regular expression can still match.
-		return m.matchRegexps(o)
+	if m.short != nil {
+		hit, maybe := m.inShort(o)
+		if hit {
+			return true
+		}
+		if !maybe {
+			// Normalising o could not give a listed origin: only a regular
+			// expression can still match.
+			return m.matchRegexps(o)
+		}
+	} else {
+		if _, hit := m.exact[o]; hit {
+			return true
+		}
+		if m.exactOnly && isSerialized(o) {
+			// o is already in normal form and missed the exact set: only
+			// a regular expression can still match.
+			return m.matchRegexps(o)
+		}
 	}
 	var buf [MaxLength]byte
 	n, schemeEnd, hostEnd, ok := normalize(&buf, o)
@@ -112,6 +138,31 @@ func (m *Matcher) Match(o string) bool {
 		}
 	}
 	return m.matchRegexps(o)
+}
+
+// inShort looks o up in the short exact list. It also reports whether
+// normalising o could give a listed origin: normalising keeps the length
+// (it lower-cases ASCII; anything else never matches) unless it drops a
+// default port, so only when a listed origin has o's length, or o ends
+// with a port.
+func (m *Matcher) inShort(o string) (hit, maybe bool) {
+	for _, e := range m.short {
+		if len(e) == len(o) {
+			if e == o {
+				return true, true
+			}
+			maybe = true
+		}
+	}
+	if !maybe {
+		// A port is the digits after the last colon, at the end.
+		i := len(o)
+		for i > 0 && o[i-1] >= '0' && o[i-1] <= '9' {
+			i--
+		}
+		maybe = i > 0 && o[i-1] == ':'
+	}
+	return false, maybe
 }
 
 func (m *Matcher) matchRegexps(o string) bool {

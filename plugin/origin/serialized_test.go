@@ -69,3 +69,56 @@ func FuzzIsSerialized(f *testing.F) {
 		}
 	})
 }
+
+// A short exact list is scanned, a longer one hashed: both must answer
+// alike, for the forms normalising brings back to a listed origin and for
+// the ones it does not.
+func TestMatchShortAndLongExactLists(t *testing.T) {
+	listed := []string{"https://app.example.com", "http://localhost:5173", "https://[::1]:8443"}
+	long := append([]string{}, listed...)
+	for i := 0; len(long) <= shortMax; i++ {
+		long = append(long, "https://filler"+strings.Repeat("x", i)+".example.net")
+	}
+	build := func(raw []string) *Matcher {
+		var pats []Pattern
+		for _, r := range raw {
+			p, err := ParsePattern(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pats = append(pats, p)
+		}
+		return NewMatcher(pats, nil)
+	}
+	short, hashed := build(listed), build(long)
+	if short.short == nil || hashed.short != nil {
+		t.Fatalf("short list scanned: %v, long list scanned: %v; want true, false", short.short != nil, hashed.short != nil)
+	}
+	cases := map[string]bool{
+		"https://app.example.com":      true,
+		"HTTPS://APP.EXAMPLE.COM":      true, // same length, other case
+		"https://app.example.com:443":  true, // default port
+		"HTTPS://App.Example.Com:443":  true,
+		"https://app.example.com:8443": false,
+		"https://app.example.co":       false,
+		"https://app.example.comm":     false,
+		"https://app.example.org":      false, // same length, another origin
+		"http://localhost:5173":        true,
+		"http://LOCALHOST:5173":        true,
+		"http://localhost:05173":       false, // leading zero
+		"http://localhost:":            false,
+		"https://[::1]:8443":           true,
+		"https://[0:0::1]:8443":        false,
+		"https://app.example.com.":     false,
+		"null":                         false,
+		"":                             false,
+	}
+	for o, want := range cases {
+		if got := short.Match(o); got != want {
+			t.Errorf("short list: Match(%q) = %v, want %v", o, got, want)
+		}
+		if got := hashed.Match(o); got != want {
+			t.Errorf("hashed list: Match(%q) = %v, want %v", o, got, want)
+		}
+	}
+}

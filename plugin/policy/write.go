@@ -83,6 +83,13 @@ func (p *Policy) WriteActual(h http.Header, origin []string, d Decision) {
 	}
 }
 
+// WriteNotCORS writes the CORS header of a response to a request without
+// an Origin: Vary: Origin, merged into h's Vary. It is WriteActual for the
+// decision NoOrigin.
+func (p *Policy) WriteNotCORS(h http.Header) {
+	mergeVary(h, p.valVaryActual, p.valVaryActual)
+}
+
 // exposeWithPrefixes lists the configured names plus every header of the
 // response whose name starts with a configured prefix, such as
 // X-Object-Meta-*. It allocates.
