@@ -409,11 +409,16 @@ func TestBackendCORSHeadersNotDuplicated(t *testing.T) {
 		t.Errorf("Access-Control-Expose-Headers = %q, want %q", got, exposeHeaders)
 	}
 
-	// Not part of the contract: report what a denied origin sees when the
-	// backend sets CORS headers itself.
+	// A denied origin gets none of the backend's CORS headers either: the
+	// backend's "*" would otherwise grant what the gateway refused.
 	resp, _ = do(t, "GET", g.URL+"/cors-backend", hdr("Origin", originDenied))
 	assertVaryNoDup(t, resp.Header)
-	t.Logf("denied origin on a backend with its own CORS headers gets: %q", corsHeaders(resp.Header))
+	if got := corsHeaders(resp.Header); len(got) != 0 {
+		t.Errorf("denied origin on a backend with its own CORS headers gets %q, want no Access-Control-* header", got)
+	}
+	if got := resp.Header.Get("X-Exposed"); got != "yes" {
+		t.Errorf("X-Exposed = %q: the backend's other headers must still pass", got)
+	}
 }
 
 func TestCORSOnGatewayErrors(t *testing.T) {
@@ -427,6 +432,20 @@ func TestCORSOnGatewayErrors(t *testing.T) {
 		}
 		assertSingle(t, resp.Header, "Access-Control-Allow-Origin", originApp)
 		assertSingle(t, resp.Header, "Access-Control-Allow-Credentials", "true")
+		if countFold(tokens(resp.Header, "Vary"), "Origin") != 1 {
+			t.Errorf("Vary = %q, want Origin exactly once", resp.Header.Values("Vary"))
+		}
+	})
+
+	t.Run("405 for a method the path does not serve", func(t *testing.T) {
+		before := b.Hits()
+		resp, _ := do(t, "PATCH", g.URL+"/users", hdr("Origin", originApp))
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("status = %d, want 405", resp.StatusCode)
+		}
+		if b.Hits() != before {
+			t.Errorf("backend hits = %d, want %d: no endpoint serves PATCH", b.Hits(), before)
+		}
 		if countFold(tokens(resp.Header, "Vary"), "Origin") != 1 {
 			t.Errorf("Vary = %q, want Origin exactly once", resp.Header.Values("Vary"))
 		}

@@ -68,3 +68,63 @@ func Example() {
 	factory.New().Run(cfg)
 	// Output: 204 https://app.example.com PUT 3600
 }
+
+// The faster wiring, as corsgate run does it: the CORS layer sets its
+// headers before the router runs (Controller.PresetHandler), and the
+// endpoint handlers drop what a backend says about CORS
+// (StripBackendCORS), so that the gateway's answer is the only one. Here
+// the backend answers "Access-Control-Allow-Origin: *" itself, through
+// the no-op encoding, which passes its headers on.
+func ExampleStripBackendCORS() {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Add("Vary", "Origin, Accept-Encoding")
+		fmt.Fprint(w, `{"id":42}`)
+	}))
+	defer backend.Close()
+
+	cfg := luraconfig.ServiceConfig{
+		Version: 3,
+		ExtraConfig: luraconfig.ExtraConfig{
+			"security/cors": map[string]any{"allow_origins": []any{"https://app.example.com"}},
+		},
+		Endpoints: []*luraconfig.EndpointConfig{{
+			Endpoint:       "/users/{id}",
+			Method:         "GET",
+			OutputEncoding: "no-op",
+			Backend:        []*luraconfig.Backend{{URLPattern: "/users/{id}", Host: []string{backend.URL}, Encoding: "no-op"}},
+		}},
+	}
+	if err := cfg.Init(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	logger, _ := logging.NewLogger("ERROR", os.Stderr, "")
+	ctrl, err := plugin.New(cfg, logger)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	serveOneRequest := func(_ context.Context, _ luraconfig.ServiceConfig, h http.Handler) error {
+		h = ctrl.PresetHandler(h) // the CORS layer in front of the router
+		for _, origin := range []string{"https://app.example.com", "https://evil.example.org"} {
+			r := httptest.NewRequest("GET", "/users/42", nil)
+			r.Header.Set("Origin", origin)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			fmt.Println(w.Code, origin, "->", w.Header().Values("Access-Control-Allow-Origin"), w.Header().Values("Vary"))
+		}
+		return nil
+	}
+	ginrouter.NewFactory(ginrouter.Config{
+		Engine:         ginrouter.NewEngine(cfg, ginrouter.EngineOptions{Logger: logger, Writer: os.Stderr}),
+		HandlerFactory: plugin.StripBackendCORS(ctrl, ginrouter.EndpointHandler),
+		ProxyFactory:   proxy.DefaultFactory(logger),
+		Logger:         logger,
+		RunServer:      serveOneRequest,
+	}).New().Run(cfg)
+	// Output:
+	// 200 https://app.example.com -> [https://app.example.com] [Origin Accept-Encoding]
+	// 200 https://evil.example.org -> [] [Origin Accept-Encoding]
+}
