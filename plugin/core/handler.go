@@ -69,7 +69,8 @@ type ScopeObserver interface {
 //     handlers of plugin.StripBackendCORS, which drops a backend's CORS
 //     headers where lura copies them. A policy that needs the backend's
 //     response to build its headers (expose_headers with a prefix, such
-//     as X-Object-Meta-*) still sets them at write time.
+//     as X-Object-Meta-*) or strips the request's CORS headers still sets
+//     them at write time (policy.Policy.WriteTimeOnly).
 type Handler struct {
 	next     http.Handler
 	c        *Controller
@@ -144,7 +145,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, sc *Scope, origi
 	if p.StripRequestHeaders() {
 		stripCORSRequestHeaders(r.Header)
 	}
-	if h.preset && !p.NeedsResponseHeaders() {
+	if h.preset && !p.WriteTimeOnly() {
 		writeActual(w.Header(), p, origin, d)
 		h.next.ServeHTTP(w, r)
 		return

@@ -67,8 +67,8 @@ type Snapshot struct {
 	resolve bool
 	// plain is the policy of every request without an Origin when that
 	// request gets Vary: Origin and nothing else: every route uses the
-	// service policy (resolve is false), which strips no request header
-	// and builds no header from the response. Otherwise nil.
+	// service policy (resolve is false), whose headers can be set before
+	// the router runs (not WriteTimeOnly). Otherwise nil.
 	plain *policy.Policy
 }
 
@@ -101,7 +101,7 @@ func Compile(doc *policy.Document, routes *route.Index) (*Snapshot, error) {
 		}
 		s.scopes = append(s.scopes, sc)
 	}
-	if p := set.Service; p != nil && !s.resolve && !p.StripRequestHeaders() && !p.NeedsResponseHeaders() {
+	if p := set.Service; p != nil && !s.resolve && !p.WriteTimeOnly() {
 		s.plain = p
 	}
 	return s, nil

@@ -199,11 +199,15 @@ func (p *Policy) ReflectsAnyOriginWithCredentials() bool {
 	return p.unsafeReflect && p.credentials && p.anyOrigin
 }
 
-// NeedsResponseHeaders reports whether the CORS headers of an actual
-// response depend on the response's other headers (expose_headers with a
-// prefix, such as X-Object-Meta-*), so that they can be set only when the
-// response header is complete.
-func (p *Policy) NeedsResponseHeaders() bool { return len(p.exposePrefixes) > 0 }
+// WriteTimeOnly reports whether the CORS headers of an actual response
+// can only be set when the response header is written, not before the
+// router runs (core.Controller.PresetHandler): they depend on the
+// response's other headers (expose_headers with a prefix, such as
+// X-Object-Meta-*), or the request's CORS headers are stripped
+// (strip_cors_request_headers), which hides from the endpoint handlers
+// whether the request had an Origin and so whether a backend's CORS
+// headers must go.
+func (p *Policy) WriteTimeOnly() bool { return len(p.exposePrefixes) > 0 || p.stripRequest }
 
 // StripRequestHeaders reports whether the CORS request headers are kept
 // from the endpoint's backends (strip_cors_request_headers).
