@@ -158,8 +158,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, sc *Scope, origi
 	writerPool.Put(cw)
 }
 
-// act carries out every action but Serve. pr is the preflight, nil for
-// an actual request.
+// act carries out every action but Serve. pr holds the CORS headers of an
+// OPTIONS request (nil for any other method); the answers to a preflight
+// need them.
 func (h *Handler) act(w http.ResponseWriter, r *http.Request, sc *Scope, action Action, d policy.Decision, pr *policy.PreflightRequest) {
 	p := sc.Policy
 	switch action {

@@ -128,6 +128,10 @@ const maxVaryTokens = 16
 // used as-is when h has no Vary. Only a Vary that lacks a token or repeats
 // one is rebuilt (and that allocates).
 func mergeVary(h http.Header, val, add []string) {
+	if len(h) == 0 {
+		h[hVary] = val // the usual case up front: nothing to merge with
+		return
+	}
 	cur := h[hVary]
 	if len(cur) == 0 {
 		h[hVary] = val

@@ -319,7 +319,8 @@ func (r *report) ns(name string) float64 {
 func competitors() []bench.Peer {
 	var out []bench.Peer
 	for _, p := range bench.Peers {
-		// corsgate-metrics is corsgate itself, with its counters.
+		// corsgate-writetime and corsgate-metrics are corsgate itself, in
+		// its other mode and with its counters.
 		if !strings.HasPrefix(p.Name, "corsgate") && p.Name != "floor" {
 			out = append(out, p)
 		}
