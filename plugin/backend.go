@@ -2,7 +2,7 @@ package plugin
 
 import (
 	"context"
-	"maps"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 	luraconfig "github.com/luraproject/lura/v2/config"
@@ -60,14 +60,9 @@ func trimmingProxy(c *core.Controller, r *route.Route, p proxy.Proxy) proxy.Prox
 				resp, dropped = &trimmed, d
 			}
 		}
-		if he, ok := err.(interface{ Headers() map[string][]string }); ok {
-			// The error's headers belong to this request's error value, and
-			// lura reads them through the same method: trim them in place.
-			eh := he.Headers()
-			if h, d := policy.TrimBackend(gw, eh, cors); h != nil {
-				clear(eh)
-				maps.Copy(eh, h)
-				dropped = dropped || d
+		if he, ok := err.(headersError); ok {
+			if h, d := policy.TrimBackend(gw, he.Headers(), cors); h != nil {
+				err, dropped = withHeaders(err, h), dropped || d
 			}
 		}
 		if dropped && c != nil {
@@ -76,3 +71,63 @@ func trimmingProxy(c *core.Controller, r *route.Route, p proxy.Proxy) proxy.Prox
 		return resp, err
 	}
 }
+
+// headersError is an error that carries response headers, which lura's
+// endpoint handler adds to the response when there is no Response.
+type headersError interface {
+	error
+	Headers() map[string][]string
+}
+
+// withHeaders returns err with its headers replaced by h. The error value
+// itself is never changed (its map may be shared, or built afresh on each
+// call), so it is wrapped; the wrapper keeps the status code and the
+// encoding lura reads from an error, when err has them, and unwraps to
+// err. (lura also logs each error of an error with Errors() []error on a
+// line of its own; the wrapper is logged as one.)
+func withHeaders(err error, h http.Header) error {
+	base := trimmedError{err: err, headers: h}
+	sc, hasStatus := err.(interface{ StatusCode() int })
+	enc, hasEncoding := err.(interface{ Encoding() string })
+	switch {
+	case hasStatus && hasEncoding:
+		return trimmedStatusEncodingError{base, sc, enc}
+	case hasStatus:
+		return trimmedStatusError{base, sc}
+	case hasEncoding:
+		return trimmedEncodingError{base, enc}
+	}
+	return base
+}
+
+type trimmedError struct {
+	err     error
+	headers http.Header
+}
+
+func (e trimmedError) Error() string                { return e.err.Error() }
+func (e trimmedError) Unwrap() error                { return e.err }
+func (e trimmedError) Headers() map[string][]string { return e.headers }
+
+type trimmedStatusError struct {
+	trimmedError
+	status interface{ StatusCode() int }
+}
+
+func (e trimmedStatusError) StatusCode() int { return e.status.StatusCode() }
+
+type trimmedEncodingError struct {
+	trimmedError
+	enc interface{ Encoding() string }
+}
+
+func (e trimmedEncodingError) Encoding() string { return e.enc.Encoding() }
+
+type trimmedStatusEncodingError struct {
+	trimmedError
+	status interface{ StatusCode() int }
+	enc    interface{ Encoding() string }
+}
+
+func (e trimmedStatusEncodingError) StatusCode() int  { return e.status.StatusCode() }
+func (e trimmedStatusEncodingError) Encoding() string { return e.enc.Encoding() }

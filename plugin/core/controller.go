@@ -104,7 +104,7 @@ func (c *Controller) Handler(next http.Handler) *Handler {
 func (c *Controller) PresetHandler(next http.Handler) *Handler {
 	h := c.Handler(next)
 	h.preset = true
-	h.plain = h.observer == nil
+	h.noOriginShortcut = h.observer == nil
 	return h
 }
 

@@ -77,9 +77,9 @@ type Handler struct {
 	current  *atomic.Pointer[Snapshot] // the controller's
 	observer Observer                  // the controller's, fixed at its creation
 	preset   bool                      // set the headers of actual responses up front
-	// plain: preset and no observer, so that a request without an Origin
-	// under Snapshot.plain needs only its Vary (see ServeHTTP).
-	plain bool
+	// noOriginShortcut: preset and no observer, so that a request without
+	// an Origin under Snapshot.plain needs only its Vary (see ServeHTTP).
+	noOriginShortcut bool
 }
 
 // ServeHTTP implements http.Handler.
@@ -92,7 +92,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	origin := r.Header[hOrigin]
-	if len(origin) == 0 && h.plain && snap.plain != nil {
+	if len(origin) == 0 && h.noOriginShortcut && snap.plain != nil {
 		// Not a CORS request, and nothing but Vary to say (the decision
 		// decideActual would make: NoOrigin, Serve).
 		snap.plain.WriteNotCORS(w.Header())

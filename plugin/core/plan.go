@@ -14,8 +14,10 @@ const (
 	// Forward hands the request to the router untouched: CORS does not
 	// apply to it (an exempt endpoint, or no policy).
 	Forward Action = iota
-	// Serve hands an actual request to the router and sets its CORS
-	// headers when the response header is written (none when refused).
+	// Serve hands an actual request to the router with its CORS headers:
+	// Vary, and the Access-Control-* headers when it is allowed, set when
+	// the response header is written or before the router runs (see
+	// Handler).
 	Serve
 	// Answer answers a preflight with the policy's success status, with
 	// the Access-Control-Allow-* headers when it is allowed.

@@ -220,10 +220,11 @@ func rebuildVary(cur, add []string) []string {
 //     too, so that the gateway's answer is the only one. A request
 //     without an Origin keeps them, as WriteActual does.
 //
-// backend itself is never changed (it may be shared): TrimBackend returns
-// nil when nothing needs dropping, and otherwise a trimmed copy, with
-// dropped reporting whether it dropped a CORS header. It allocates only
-// then.
+// backend itself is never changed (a plugin may share one map between
+// responses): TrimBackend returns nil when nothing needs dropping, and
+// otherwise a trimmed copy, with dropped reporting whether it dropped a
+// CORS header. It allocates only then. A backend's own Vary is otherwise
+// left as it is (the gateway's line and the backend's are both sent).
 func TrimBackend(gw, backend http.Header, cors bool) (trimmed http.Header, dropped bool) {
 	gv := gw[hVary]
 	if len(backend) == 0 || !hasToken(gv, "Origin") {
