@@ -24,11 +24,11 @@ FUZZTIME ?= 30s
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 # package:FuzzName, run one at a time by make fuzz.
 FUZZ_TARGETS := \
-	./plugin/origin:FuzzParsePattern \
-	./plugin/origin:FuzzMatch \
-	./plugin/origin:FuzzIsSerialized \
-	./plugin/policy:FuzzPreflightHeaders \
-	./plugin/policy:FuzzCompileJSON
+	./engine/origin:FuzzParsePattern \
+	./engine/origin:FuzzMatch \
+	./engine/origin:FuzzIsSerialized \
+	./engine/policy:FuzzPreflightHeaders \
+	./engine/policy:FuzzCompileJSON
 
 .PHONY: all build run fleet plugin check-plugin deps-etcd test vet unit e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check docs load-runtime load-fleet clean
 
@@ -103,8 +103,8 @@ vet:
 # unit: the unit tests with -race, then the allocation tests, which only
 # build without -race (the race detector makes sync.Pool drop objects).
 unit: deps-etcd
-	$(GO) test -race -count=1 ./plugin/... ./schema/... ./admin/... ./internal/... ./debug/... ./cmd/... ./krakendplugin/...
-	$(GO) test -count=1 -run 'NoAllocations' ./plugin/ ./admin/metrics/
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/e2e$$')
+	$(GO) test -count=1 -run 'NoAllocations' ./plugin/ ./metrics/
 
 e2e: deps-browser deps-etcd
 	$(GO) test -race -count=1 ./e2e/...

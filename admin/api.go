@@ -9,8 +9,8 @@ import (
 
 	"github.com/corsgate/corsgate/admin/auth"
 	"github.com/corsgate/corsgate/admin/dashboard"
-	"github.com/corsgate/corsgate/admin/store"
-	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/store"
+	"github.com/corsgate/corsgate/engine/policy"
 )
 
 // Handler returns the admin API, every route behind auth.Guard.

@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/corsgate/corsgate/admin/store"
+	"github.com/corsgate/corsgate/store"
 )
 
 // CacheFile is the file, in the state directory, where a gateway with a

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/corsgate/corsgate/admin/auth"
-	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/engine/policy"
 )
 
 // CloudantPath is the route of Cloudant's CORS API.

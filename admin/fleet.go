@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/corsgate/corsgate/admin/store"
+	"github.com/corsgate/corsgate/store"
 )
 
 // StaleHeader is set on the answers of reads while the store does not

@@ -9,8 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/corsgate/corsgate/admin/auth"
-	"github.com/corsgate/corsgate/admin/metrics"
-	"github.com/corsgate/corsgate/plugin/core"
+	"github.com/corsgate/corsgate/metrics"
+	"github.com/corsgate/corsgate/engine/core"
 )
 
 // The metrics of the configuration, beside the decisions'.

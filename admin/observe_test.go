@@ -9,11 +9,11 @@ import (
 
 	"github.com/corsgate/corsgate/admin"
 	"github.com/corsgate/corsgate/admin/auth"
-	"github.com/corsgate/corsgate/admin/metrics"
-	"github.com/corsgate/corsgate/admin/store"
+	"github.com/corsgate/corsgate/metrics"
+	"github.com/corsgate/corsgate/store"
 	"github.com/corsgate/corsgate/plugin"
-	"github.com/corsgate/corsgate/plugin/core"
-	"github.com/corsgate/corsgate/plugin/route"
+	"github.com/corsgate/corsgate/engine/core"
+	"github.com/corsgate/corsgate/engine/route"
 )
 
 // observed is a fixture whose gateway counts its decisions.

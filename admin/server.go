@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/corsgate/corsgate/admin/auth"
-	"github.com/corsgate/corsgate/admin/metrics"
-	"github.com/corsgate/corsgate/admin/store"
-	"github.com/corsgate/corsgate/plugin/core"
-	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/metrics"
+	"github.com/corsgate/corsgate/store"
+	"github.com/corsgate/corsgate/engine/core"
+	"github.com/corsgate/corsgate/engine/policy"
 )
 
 // Logger receives the admin API's log lines; lura's logging.Logger is one.

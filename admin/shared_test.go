@@ -13,10 +13,10 @@ import (
 
 	"github.com/corsgate/corsgate/admin"
 	"github.com/corsgate/corsgate/admin/auth"
-	"github.com/corsgate/corsgate/admin/store"
+	"github.com/corsgate/corsgate/store"
 	"github.com/corsgate/corsgate/internal/etcdtest"
 	"github.com/corsgate/corsgate/plugin"
-	"github.com/corsgate/corsgate/plugin/core"
+	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 

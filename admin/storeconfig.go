@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/corsgate/corsgate/admin/store"
-	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/store"
+	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/schema"
 )
 

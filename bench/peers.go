@@ -24,10 +24,10 @@ import (
 	"github.com/luraproject/lura/v2/logging"
 	rscors "github.com/rs/cors"
 
-	"github.com/corsgate/corsgate/admin/metrics"
+	"github.com/corsgate/corsgate/metrics"
 	"github.com/corsgate/corsgate/plugin"
-	"github.com/corsgate/corsgate/plugin/core"
-	"github.com/corsgate/corsgate/plugin/route"
+	"github.com/corsgate/corsgate/engine/core"
+	"github.com/corsgate/corsgate/engine/route"
 )
 
 // AppOrigin is the one origin the benchmark policy allows.
@@ -133,7 +133,7 @@ var Peers = []Peer{
 	},
 	{
 		Name:   "corsgate-metrics",
-		Module: "github.com/corsgate/corsgate (this repository), with admin/metrics",
+		Module: "github.com/corsgate/corsgate (this repository), with metrics",
 		Wiring: "As corsgate (PresetHandler), with the decision counters of the admin listener as the controller's observer (core.WithObserverFor(metrics.New)): the cost of /metrics on the request path.",
 		New:    newCorsgateMetrics,
 	},
@@ -226,7 +226,7 @@ func newCorsgateWriteTime(p Policy) (http.Handler, error) {
 }
 
 // newCorsgateMetrics is corsgate as corsgate run wires it with an admin
-// listener: every decision counted (admin/metrics), which also makes the
+// listener: every decision counted (metrics), which also makes the
 // controller resolve each request's route.
 func newCorsgateMetrics(p Policy) (http.Handler, error) {
 	c, err := CorsgateController(p, core.WithObserverFor(func(routes *route.Index) core.Observer { return metrics.New(routes) }))

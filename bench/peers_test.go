@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/corsgate/corsgate/plugin/origin"
+	"github.com/corsgate/corsgate/engine/origin"
 )
 
 var behaviourOut = flag.String("behaviour", "", "write the per-peer, per-path behaviour table (TSV) to this file")

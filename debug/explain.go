@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/corsgate/corsgate/plugin/core"
-	"github.com/corsgate/corsgate/plugin/explain"
+	"github.com/corsgate/corsgate/engine/core"
+	"github.com/corsgate/corsgate/engine/explain"
 )
 
 // Paths of the explain endpoints.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/corsgate/corsgate/plugin/core"
-	"github.com/corsgate/corsgate/plugin/explain"
+	"github.com/corsgate/corsgate/engine/core"
+	"github.com/corsgate/corsgate/engine/explain"
 	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 

@@ -40,8 +40,8 @@ import (
 	"github.com/luraproject/lura/v2/logging"
 
 	"github.com/corsgate/corsgate/plugin"
-	"github.com/corsgate/corsgate/plugin/policy"
-	"github.com/corsgate/corsgate/plugin/route"
+	"github.com/corsgate/corsgate/engine/policy"
+	"github.com/corsgate/corsgate/engine/route"
 )
 
 // Name is the plugin's name in the plugin/http-server block.

@@ -10,8 +10,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/corsgate/corsgate/admin/metrics"
-	"github.com/corsgate/corsgate/plugin/core"
+	"github.com/corsgate/corsgate/metrics"
+	"github.com/corsgate/corsgate/engine/core"
 )
 
 // TestPluginAddsNoAllocations checks the benchmark's claim in a test: on

@@ -9,9 +9,9 @@ import (
 	"github.com/luraproject/lura/v2/proxy"
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
 
-	"github.com/corsgate/corsgate/plugin/core"
-	"github.com/corsgate/corsgate/plugin/policy"
-	"github.com/corsgate/corsgate/plugin/route"
+	"github.com/corsgate/corsgate/engine/core"
+	"github.com/corsgate/corsgate/engine/policy"
+	"github.com/corsgate/corsgate/engine/route"
 )
 
 // StripBackendCORS wraps lura's endpoint HandlerFactory so that a

@@ -9,7 +9,7 @@ import (
 
 	luraconfig "github.com/luraproject/lura/v2/config"
 
-	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/schema"
 )
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/plugin/plugintest"
-	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/engine/policy"
 )
 
 // writeText writes a configuration file by hand, to control its keys and

@@ -21,9 +21,9 @@ import (
 	"github.com/luraproject/lura/v2/logging"
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
 
-	"github.com/corsgate/corsgate/plugin/core"
-	"github.com/corsgate/corsgate/plugin/policy"
-	"github.com/corsgate/corsgate/plugin/route"
+	"github.com/corsgate/corsgate/engine/core"
+	"github.com/corsgate/corsgate/engine/policy"
+	"github.com/corsgate/corsgate/engine/route"
 	"github.com/corsgate/corsgate/schema"
 )
 

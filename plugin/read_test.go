@@ -16,10 +16,10 @@ import (
 	"github.com/luraproject/lura/v2/transport/http/client"
 
 	"github.com/corsgate/corsgate/plugin"
-	"github.com/corsgate/corsgate/plugin/core"
+	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/plugin/plugintest"
-	"github.com/corsgate/corsgate/plugin/policy"
-	"github.com/corsgate/corsgate/plugin/route"
+	"github.com/corsgate/corsgate/engine/policy"
+	"github.com/corsgate/corsgate/engine/route"
 	"github.com/corsgate/corsgate/schema"
 )
 

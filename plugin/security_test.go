@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/corsgate/corsgate/plugin/origin"
+	"github.com/corsgate/corsgate/engine/origin"
 	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 

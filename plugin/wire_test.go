@@ -13,7 +13,7 @@ import (
 
 	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/plugin/plugintest"
-	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/engine/policy"
 )
 
 // Wire compiles once and hands back the controller that serves: a change

@@ -16,7 +16,7 @@ import (
 // checks (types, unknown keys), the rendering of violations (paths,
 // values, sorting, the Shape flag) and the combination keywords of
 // cors.schema.json. The CORS grammar is not this package's: the formats
-// here are stubs, and plugin/policy tests the schema compiled with the
+// here are stubs, and engine/policy tests the schema compiled with the
 // real grammar against the policy validator.
 
 // base is where a service-level block sits in a gateway configuration.
@@ -245,7 +245,7 @@ func checkOne(t *testing.T, vs []schema.Violation, tc shapeCase) {
 }
 
 // Violations of meaning (ranges, lists, formats, the combination rules)
-// are never Shape: ParseBlock in plugin/policy keeps only Shape violations
+// are never Shape: ParseBlock in engine/policy keeps only Shape violations
 // and leaves meaning to the validator, so a wrong flag would either make
 // the gateway refuse twice or judge a meaning by the schema's words.
 func TestValidateMeaningIsNotShape(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/corsgate/corsgate/admin"
-	"github.com/corsgate/corsgate/plugin/explain"
+	"github.com/corsgate/corsgate/engine/explain"
 )
 
 // headerList is a repeatable --header flag.

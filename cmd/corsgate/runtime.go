@@ -17,9 +17,9 @@ import (
 	"github.com/luraproject/lura/v2/logging"
 
 	"github.com/corsgate/corsgate/admin"
-	"github.com/corsgate/corsgate/admin/watch"
+	"github.com/corsgate/corsgate/watch"
 	"github.com/corsgate/corsgate/plugin"
-	"github.com/corsgate/corsgate/plugin/core"
+	"github.com/corsgate/corsgate/engine/core"
 )
 
 // startAdmin opens the store, applies its run-time layer over the file and

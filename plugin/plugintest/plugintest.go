@@ -22,8 +22,8 @@ import (
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
 
 	"github.com/corsgate/corsgate/plugin"
-	"github.com/corsgate/corsgate/plugin/core"
-	"github.com/corsgate/corsgate/plugin/policy"
+	"github.com/corsgate/corsgate/engine/core"
+	"github.com/corsgate/corsgate/engine/policy"
 )
 
 // Block is a JSON object: a security/cors block, or any other.

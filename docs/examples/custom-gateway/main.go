@@ -21,7 +21,7 @@ import (
 	"github.com/luraproject/lura/v2/transport/http/server"
 
 	"github.com/corsgate/corsgate/plugin"
-	"github.com/corsgate/corsgate/plugin/core"
+	"github.com/corsgate/corsgate/engine/core"
 )
 
 func main() {

@@ -1,0 +1,165 @@
+package explain_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/corsgate/corsgate/engine/core"
+	"github.com/corsgate/corsgate/engine/explain"
+	"github.com/corsgate/corsgate/plugin/plugintest"
+)
+
+var svc = plugintest.Block{"allow_origins": []any{"https://app.example.com"}, "allow_methods": []any{"GET", "PUT"}}
+
+func gateway(router plugintest.Block) plugintest.Gateway {
+	return plugintest.Gateway{CORS: svc, Router: router, Endpoints: []plugintest.Endpoint{
+		plugintest.EP("GET", "/public", plugintest.Block{"disable": true}),
+		plugintest.EP("PUT", "/strict/{id}", plugintest.Block{"terminate_unmatched_request": true, "unmatched_status": 401}),
+		plugintest.EP("GET", "/users/{id}", nil),
+		plugintest.EP("PROPFIND", "/users/{id}", nil),
+	}}
+}
+
+func mustExplain(t *testing.T, s *core.Snapshot, in explain.Request) explain.Explanation {
+	t.Helper()
+	ex, err := explain.Explain(s, in)
+	if err != nil {
+		t.Fatalf("Explain(%+v): %v", in, err)
+	}
+	return ex
+}
+
+// Explain's verdicts for each kind of scope and refusal.
+func TestExplain(t *testing.T) {
+	s := gateway(nil).Snapshot(t)
+	tests := []struct {
+		name      string
+		in        explain.Request
+		source    string
+		preflight string
+		actual    string
+		reason    string // substring of the verdict's reason
+		status    int    // of the preflight answer, 0 when none
+	}{
+		{"exempt endpoint", explain.Request{Origin: "https://app.example.com", Path: "/public"}, "exempt", "not answered by CORS", "refused", "adds no CORS headers to GET /public (disable: true)", 0},
+		{"terminated", explain.Request{Origin: "https://evil.example", Method: "PUT", Path: "/strict/1"}, "endpoint", "refused", "refused", `origin "https://evil.example" is not in allow_origins of PUT /strict/{id}`, 401},
+		{"inherited and allowed", explain.Request{Origin: "https://app.example.com", Method: "GET", Path: "/users/1", Headers: []string{"Accept"}}, "service", "not needed", "allowed", "lets the page read", 0},
+		{"method not served on the path", explain.Request{Origin: "https://app.example.com", Method: "DELETE", Path: "/users/1"}, "service", "refused", "refused", `method "DELETE" is not in allow_methods ["GET", "PUT"]`, 204},
+		{"credentials not allowed", explain.Request{Origin: "https://app.example.com", Path: "/users/1", Credentials: true}, "service", "not needed", "refused", "allow_credentials is false", 0},
+		{"no origin", explain.Request{Path: "/users/1"}, "service", "not needed", "allowed", "not a cross-origin request", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex := mustExplain(t, s, tt.in)
+			if ex.Policy.Source != tt.source || ex.Verdict.Preflight != tt.preflight || ex.Verdict.Actual != tt.actual || !strings.Contains(ex.Verdict.Reason, tt.reason) {
+				t.Errorf("got source %q, verdict %+v", ex.Policy.Source, ex.Verdict)
+			}
+			got := 0
+			if ex.PreflightResponse != nil {
+				got = ex.PreflightResponse.Status
+			}
+			if got != tt.status {
+				t.Errorf("preflight status %d, want %d", got, tt.status)
+			}
+		})
+	}
+	// The methods served on a path come from the routes, whatever they
+	// are (PROPFIND included): no list of methods is hard-coded.
+	if ex := mustExplain(t, s, explain.Request{Origin: "https://app.example.com", Method: "DELETE", Path: "/users/1"}); !strings.Contains(ex.Endpoint.Note, "served for GET, PROPFIND but not for DELETE") {
+		t.Errorf("note %q", ex.Endpoint.Note)
+	}
+	if ex := mustExplain(t, s, explain.Request{Origin: "https://app.example.com", Method: "PUT", Path: "/users/1"}); ex.Verdict.Actual != "allowed" || !strings.Contains(ex.Verdict.Reason, "the gateway answers 405 Method Not Allowed") {
+		t.Errorf("PUT on a GET-only path: %+v", ex.Verdict)
+	}
+	if ex := mustExplain(t, s, explain.Request{Origin: "https://app.example.com", Path: "/nowhere"}); !strings.Contains(ex.Verdict.Reason, "the gateway answers 404 Not Found") {
+		t.Errorf("unknown path: %+v", ex.Verdict)
+	}
+	if ex := mustExplain(t, s, explain.Request{Origin: "https://app.example.com", Path: "/public"}); !strings.Contains(ex.Verdict.Reason, "the router answers it 405 or 404 (router.auto_options is off)") {
+		t.Errorf("exempt endpoint without auto_options: %q", ex.Verdict.Reason)
+	}
+	withAuto := gateway(plugintest.Block{"auto_options": true}).Snapshot(t)
+	if ex := mustExplain(t, withAuto, explain.Request{Origin: "https://app.example.com", Path: "/public"}); !strings.Contains(ex.Verdict.Reason, "router.auto_options answers it 200 with Allow") {
+		t.Errorf("exempt endpoint with auto_options: %q", ex.Verdict.Reason)
+	}
+	none := plugintest.Gateway{Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/a", nil)}}.Snapshot(t)
+	if ex := mustExplain(t, none, explain.Request{Origin: "https://x.example", Path: "/a"}); ex.Policy.Source != "none" || ex.Verdict.Actual != "refused" {
+		t.Errorf("no CORS at all: %+v %+v", ex.Policy, ex.Verdict)
+	}
+}
+
+// Explain refuses what no browser sends, naming the field, instead of
+// advising to add it to the configuration.
+func TestExplainRefusesMalformedInput(t *testing.T) {
+	s := gateway(nil).Snapshot(t)
+	tests := []struct {
+		in    explain.Request
+		field string
+		fix   string
+	}{
+		{explain.Request{Origin: "localhost:5173"}, "origin", `did you mean "http://localhost:5173"?`},
+		{explain.Request{Origin: "https://app.example.com/"}, "origin", `did you mean "https://app.example.com"?`},
+		{explain.Request{Origin: "https://*.example.com"}, "origin", "a request comes from one origin"},
+		{explain.Request{Origin: "https://app.example.com", Method: "get"}, "method", `did you mean "GET"?`},
+		{explain.Request{Origin: "https://app.example.com", Headers: []string{"Content-Type: application/json"}}, "header", `give the name only: did you mean "Content-Type"?`},
+		{explain.Request{Origin: "https://app.example.com", Headers: []string{"*"}}, "header", "not a header name"},
+		{explain.Request{Origin: "https://app.example.com", Path: "users/1"}, "path", "must start with /"},
+	}
+	for _, tt := range tests {
+		_, err := explain.Explain(s, tt.in)
+		var ie *explain.InputError
+		if !errors.As(err, &ie) || ie.Field != tt.field || !strings.Contains(ie.Message, tt.fix) {
+			t.Errorf("Explain(%+v) = %v; want an InputError on %s containing %q", tt.in, err, tt.field, tt.fix)
+		}
+	}
+	// Every problem is reported, not only the first.
+	_, err := explain.Explain(s, explain.Request{Origin: "localhost:5173", Method: "get", Headers: []string{"a b"}})
+	if n := strings.Count(err.Error(), "\n") + 1; n != 3 {
+		t.Errorf("3 malformed fields gave %d problems: %v", n, err)
+	}
+}
+
+// A refusal reads the same in X-Cors-Reason and in the explanation.
+func TestExplainUsesTheGatewaysWords(t *testing.T) {
+	g := plugintest.Gateway{CORS: plugintest.Block{"allow_origins": []any{"https://app.example.com"}, "allow_headers": []any{"Content-Type"}, "allow_methods": []any{"GET", "PUT"}, "debug": true},
+		Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/users/{id}", nil)}}
+	c := g.Controller(t)
+	h := c.Handler(http.NotFoundHandler())
+	tests := []struct {
+		origin, method string
+		headers        []string
+	}{
+		{"https://evil.example", "PUT", nil},
+		{"https://app.example.com", "DELETE", nil},
+		{"https://app.example.com", "PUT", []string{"x-secret"}},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("OPTIONS", "/users/1", nil)
+		r.Header = plugintest.Preflight(tt.origin, tt.method, tt.headers...)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		gateway := w.Header().Get(core.ReasonHeader)
+		ex := mustExplain(t, c.Snapshot(), explain.Request{Origin: tt.origin, Method: tt.method, Path: "/users/1", Headers: tt.headers})
+		if want := "preflight refused: " + strings.TrimPrefix(ex.Verdict.Reason, "the browser stops at the preflight: "); gateway != want {
+			t.Errorf("X-Cors-Reason %q\nexplain       %q", gateway, want)
+		}
+		if got := ex.PreflightResponse.Headers[core.ReasonHeader]; got != gateway {
+			t.Errorf("the explained answer's X-Cors-Reason %q, the gateway's %q", got, gateway)
+		}
+	}
+}
+
+// With no endpoint policy of its own anywhere the handler skips route
+// matching; the explanation still names the endpoint that serves the path.
+func TestExplainNamesTheEndpointWithoutEndpointPolicies(t *testing.T) {
+	s := plugintest.Gateway{CORS: svc, Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/users/{id}", nil)}}.Snapshot(t)
+	ex := mustExplain(t, s, explain.Request{Origin: "https://app.example.com", Path: "/users/1"})
+	if !ex.Endpoint.Matched || ex.Endpoint.Endpoint != "GET /users/{id}" || ex.Policy.Source != "service" || ex.Verdict.Actual != "allowed" || strings.Contains(ex.Verdict.Reason, "405") {
+		t.Errorf("endpoint %+v, policy source %q, verdict %+v", ex.Endpoint, ex.Policy.Source, ex.Verdict)
+	}
+	if ex.Request.Headers == nil {
+		t.Error(`request.headers is null in the JSON; want []`)
+	}
+}
