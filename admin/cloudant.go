@@ -2,12 +2,14 @@ package admin
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/corsgate/corsgate/admin/auth"
 	"github.com/corsgate/corsgate/engine/policy"
+	"github.com/corsgate/corsgate/state"
 )
 
 // CloudantPath is the route of Cloudant's CORS API.
@@ -47,47 +49,42 @@ func cloudantView(file *policy.Document, layer *policy.Layer) cloudantCORS {
 	return out
 }
 
-func (s *Server) cloudant(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		file, layer, rev := s.state()
-		w.Header().Set("ETag", etag(rev))
-		s.markStale(w)
-		writeJSON(w, http.StatusOK, cloudantView(file, layer))
-	case http.MethodPut:
-		var body cloudantPut
-		if e := readJSON(r, &body, true); e != nil {
-			writeError(w, e)
-			return
-		}
-		ifRev, e := ifMatch(r, false)
-		if e != nil {
-			writeError(w, e)
-			return
-		}
-		wait, e := waitRequest(r)
-		if e != nil {
-			writeError(w, e)
-			return
-		}
-		res, e := s.apply(r.Context(), change{
-			user: auth.User(r.Context()), source: SourceCloudant, ifRevision: ifRev,
-			mutate: func(l *policy.Layer) *apiError { return cloudantMutate(s.cur.Load().file, l, body) },
-		})
-		if e != nil {
-			writeError(w, cloudantPaths(e))
-			return
-		}
-		s.answerWrite(w, r, wait, res.Revision, map[string]any{"ok": true})
-	default:
-		w.Header().Set("Allow", "GET, HEAD, PUT")
-		writeError(w, errorf(http.StatusMethodNotAllowed, "method_not_allowed", "%s is not allowed here; use GET or PUT", r.Method))
+// getCloudant is Cloudant's GET: the effective service-level policy.
+func (s *Server) getCloudant(w http.ResponseWriter, r *http.Request) error {
+	v := s.state.View()
+	s.readHeaders(w, v.Revision)
+	writeJSON(w, http.StatusOK, cloudantView(v.File, v.Layer))
+	return nil
+}
+
+// putCloudant is Cloudant's PUT: absent keys keep their values.
+func (s *Server) putCloudant(w http.ResponseWriter, r *http.Request) error {
+	var body cloudantPut
+	if err := readJSON(r, &body, true); err != nil {
+		return err
 	}
+	ifRev, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	wait, err := waitRequest(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.state.Write(r.Context(), state.Change{
+		User: auth.User(r.Context()), Source: state.SourceCloudant, IfRevision: ifRev,
+		Mutate: func(file *policy.Document, l *policy.Layer) error { cloudantMutate(file, l, body); return nil },
+	})
+	if err != nil {
+		return cloudantPaths(err)
+	}
+	s.answerWrite(w, r, wait, res.Revision, map[string]any{"ok": true})
+	return nil
 }
 
 // cloudantMutate turns a Cloudant PUT into a change of the layer's
 // service keys.
-func cloudantMutate(file *policy.Document, l *policy.Layer, body cloudantPut) *apiError {
+func cloudantMutate(file *policy.Document, l *policy.Layer, body cloudantPut) {
 	if body.EnableCORS != nil {
 		l.Off = !*body.EnableCORS
 	}
@@ -113,30 +110,36 @@ func cloudantMutate(file *policy.Document, l *policy.Layer, body cloudantPut) *a
 	if len(l.Service) == 0 {
 		l.Service = nil
 	}
-	return nil
 }
 
-// cloudantPaths names the Cloudant body's keys in the errors of a
+// cloudantPaths names the Cloudant body's keys in the problems of a
 // refused PUT, and names the unsafe opt-in when "*" meets credentials.
-func cloudantPaths(e *apiError) *apiError {
+func cloudantPaths(err error) error {
+	var e *state.Error
+	if !errors.As(err, &e) || len(e.Problems) == 0 {
+		return err
+	}
 	rename := func(p string) string {
 		p = strings.Replace(p, "service.allow_origins", "origins", 1)
 		return strings.Replace(p, "service.allow_credentials", "allow_credentials", 1)
 	}
-	for i := range e.Errors {
-		e.Errors[i].Path = rename(e.Errors[i].Path)
-		if strings.HasPrefix(e.Errors[i].Path, "origins") && strings.Contains(e.Errors[i].Message, "allow_credentials") {
-			hint := " (only the configuration file can allow every origin with credentials, with allow_any_origin_with_credentials_unsafe: true)"
-			if !strings.Contains(e.Errors[i].Message, "allow_any_origin_with_credentials_unsafe") {
-				e.Errors[i].Message += hint
-			}
+	out := *e
+	out.Problems = slices.Clone(e.Problems)
+	for i := range out.Problems {
+		p := &out.Problems[i]
+		p.Path = rename(p.Path)
+		if strings.HasPrefix(p.Path, "origins") && strings.Contains(p.Message, "allow_credentials") && !strings.Contains(p.Message, "allow_any_origin_with_credentials_unsafe") {
+			p.Message += " (only the configuration file can allow every origin with credentials, with allow_any_origin_with_credentials_unsafe: true)"
 		}
 	}
-	if len(e.Errors) > 0 {
-		e.Reason = e.Errors[0].Path + ": " + e.Errors[0].Message
-		if len(e.Errors) > 1 {
-			e.Reason += " (and more, listed in errors)"
-		}
+	out.Reason = out.Problems[0].Path + ": " + out.Problems[0].Message
+	if len(out.Problems) > 1 {
+		out.Reason += " (and more, listed in errors)"
 	}
-	return e
+	return &out
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
 }

@@ -19,11 +19,11 @@ const StaleHeader = "X-Corsgate-Stale"
 // markStale sets the stale headers on a read's answer while the store
 // does not answer.
 func (s *Server) markStale(w http.ResponseWriter) {
-	o := s.outage.Load()
-	if o == nil {
+	since, kept, stale := s.state.Stale()
+	if !stale {
 		return
 	}
-	w.Header().Set(StaleHeader, fmt.Sprintf("the store does not answer since %s; this is revision %d as this gateway last applied it", o.since.Format(time.RFC3339), s.cur.Load().revision))
+	w.Header().Set(StaleHeader, fmt.Sprintf("the store does not answer since %s; this is revision %d as this gateway last applied it", since.Format(time.RFC3339), kept))
 	w.Header().Set("Warning", `110 corsgate "Response is Stale"`)
 }
 
@@ -44,36 +44,18 @@ type Fleet struct {
 	Converged bool `json:"converged"`
 }
 
-// self is this gateway as a member, for a store that no other gateway
-// shares.
-func (s *Server) self() store.Member {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.member
-	m.Updated = time.Now().UTC()
-	return m
-}
-
-// members lists the live gateways.
-func (s *Server) members(ctx context.Context) ([]store.Member, error) {
-	if s.shared == nil {
-		return []store.Member{s.self()}, nil
-	}
-	return s.shared.Members(ctx)
-}
-
-func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
-	ms, err := s.members(r.Context())
+func (s *Server) fleet(w http.ResponseWriter, r *http.Request) error {
+	ms, err := s.state.Members(r.Context())
 	if err != nil {
-		writeError(w, errorf(http.StatusServiceUnavailable, "service_unavailable", "the store did not answer, so the fleet cannot be listed: %v", err))
-		return
+		return err
 	}
-	rev := s.cur.Load().revision
+	rev := s.state.Revision()
 	prefix := ""
 	if e := s.cfg.Store.Etcd; e != nil {
 		prefix = e.Prefix
 	}
 	writeJSON(w, http.StatusOK, Fleet{Store: s.cfg.Store.Type, Prefix: prefix, Replica: s.cfg.ReplicaID, Revision: rev, Members: ms, Converged: converged(ms, rev)})
+	return nil
 }
 
 // converged reports whether every member applies rev or a later revision.
@@ -94,23 +76,23 @@ const (
 
 // waitRequest reads ?wait=fleet&timeout=10s from a write: nil without
 // wait.
-func waitRequest(r *http.Request) (*time.Duration, *apiError) {
+func waitRequest(r *http.Request) (*time.Duration, error) {
 	q := r.URL.Query()
 	switch q.Get("wait") {
 	case "":
 		if q.Has("timeout") {
-			return nil, errorf(http.StatusBadRequest, "bad_request", "timeout= only goes with wait=fleet")
+			return nil, errorf(http.StatusBadRequest, "timeout= only goes with wait=fleet")
 		}
 		return nil, nil
 	case "fleet":
 	default:
-		return nil, errorf(http.StatusBadRequest, "bad_request", "wait=%q is not known; wait=fleet waits until every live replica applies the change", q.Get("wait"))
+		return nil, errorf(http.StatusBadRequest, "wait=%q is not known; wait=fleet waits until every live replica applies the change", q.Get("wait"))
 	}
 	d := DefaultWaitTimeout
 	if v := q.Get("timeout"); v != "" {
 		var err error
 		if d, err = time.ParseDuration(v); err != nil || d <= 0 || d > MaxWaitTimeout {
-			return nil, errorf(http.StatusBadRequest, "bad_request", "timeout=%q is not a duration from 1ms to %s, such as 10s", v, MaxWaitTimeout)
+			return nil, errorf(http.StatusBadRequest, "timeout=%q is not a duration from 1ms to %s, such as 10s", v, MaxWaitTimeout)
 		}
 	}
 	return &d, nil
@@ -142,9 +124,9 @@ func (s *Server) waitFleet(ctx context.Context, rev uint64, timeout time.Duratio
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		ms, err := s.members(ctx)
+		ms, err := s.state.Members(ctx)
 		if err != nil {
-			out.Error = "the fleet cannot be listed: " + err.Error()
+			out.Error = err.Error()
 		} else {
 			out.Error = ""
 			out.Members = ms

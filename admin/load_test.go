@@ -41,7 +41,7 @@ func TestRequestsDuringAPIChangesGetOneWholePolicy(t *testing.T) {
 				return
 			default:
 			}
-			_, v := f.call("PUT", "/v1/cors/layer", layers[i%2], "If-Match", `"`+strconv.FormatUint(f.srv.Status().Revision, 10)+`"`)
+			_, v := f.call("PUT", "/v1/cors/layer", layers[i%2], "If-Match", `"`+strconv.FormatUint(f.state.Status().Revision, 10)+`"`)
 			if v["ok"] == true {
 				writes.Add(1)
 			}

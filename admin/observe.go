@@ -10,7 +10,6 @@ import (
 
 	"github.com/corsgate/corsgate/admin/auth"
 	"github.com/corsgate/corsgate/metrics"
-	"github.com/corsgate/corsgate/engine/core"
 )
 
 // The metrics of the configuration, beside the decisions'.
@@ -32,10 +31,11 @@ func (c configCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c configCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.s.Status()
+	st := c.s.state.Status()
+	ok, failed := c.s.state.Applies()
 	ch <- prometheus.MustNewConstMetric(revisionDesc, prometheus.GaugeValue, float64(st.Revision))
-	ch <- prometheus.MustNewConstMetric(appliesDesc, prometheus.CounterValue, float64(c.s.appliesOK.Load()), "ok")
-	ch <- prometheus.MustNewConstMetric(appliesDesc, prometheus.CounterValue, float64(c.s.appliesFailed.Load()), "failed")
+	ch <- prometheus.MustNewConstMetric(appliesDesc, prometheus.CounterValue, float64(ok), "ok")
+	ch <- prometheus.MustNewConstMetric(appliesDesc, prometheus.CounterValue, float64(failed), "failed")
 	up, refused := 0.0, 0.0
 	if st.Store.OK {
 		up = 1
@@ -67,18 +67,16 @@ type decisionsView struct {
 }
 
 // needDecisions answers 503 when the gateway does not count decisions.
-func (s *Server) needDecisions(w http.ResponseWriter) bool {
-	if s.decisions == nil {
-		writeError(w, errorf(http.StatusServiceUnavailable, "service_unavailable", "this gateway does not count its CORS decisions (it was built without them)"))
-		return false
+func (s *Server) needDecisions(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if s.decisions == nil {
+			return errorf(http.StatusServiceUnavailable, "this gateway does not count its CORS decisions (it was built without them)")
+		}
+		return h(w, r)
 	}
-	return true
 }
 
-func (s *Server) getDecisions(w http.ResponseWriter, r *http.Request) {
-	if !s.needDecisions(w) {
-		return
-	}
+func (s *Server) getDecisions(w http.ResponseWriter, r *http.Request) error {
 	series, step := s.decisions.Series()
 	v := decisionsView{StepSeconds: step.Seconds(), Series: series, TopRefused: s.decisions.TopRefused()}
 	if c := s.decisions.Candidate(); c != nil {
@@ -86,48 +84,40 @@ func (s *Server) getDecisions(w http.ResponseWriter, r *http.Request) {
 		v.Candidate = &rep
 	}
 	writeJSON(w, http.StatusOK, v)
+	return nil
 }
 
-// candidate serves /v1/cors/candidate: GET the report-only findings, PUT a
-// candidate layer (validated like a write, and never enforced), DELETE to
-// stop.
-func (s *Server) candidate(w http.ResponseWriter, r *http.Request) {
-	if !s.needDecisions(w) {
-		return
+// getCandidate is GET /v1/cors/candidate: the report-only findings.
+func (s *Server) getCandidate(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, s.decisions.Candidate().Report())
+	return nil
+}
+
+// deleteCandidate stops report-only mode.
+func (s *Server) deleteCandidate(w http.ResponseWriter, r *http.Request) error {
+	rep := s.decisions.Candidate().Report()
+	s.decisions.SetCandidate(nil)
+	if rep.Active {
+		s.logger.Info(LogPrefix, "report-only mode stopped")
 	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		writeJSON(w, http.StatusOK, s.decisions.Candidate().Report())
-	case http.MethodDelete:
-		rep := s.decisions.Candidate().Report()
-		s.decisions.SetCandidate(nil)
-		if rep.Active {
-			s.logger.Info(LogPrefix, "report-only mode stopped")
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "report": rep})
-	case http.MethodPut:
-		l, e := readLayer(r)
-		if e != nil {
-			writeError(w, e)
-			return
-		}
-		cur := s.cur.Load()
-		eff, perrs := l.Over(cur.file)
-		if perrs != nil {
-			writeError(w, invalid(perrs))
-			return
-		}
-		snap, err := core.Compile(eff, s.ctrl.Routes())
-		if err != nil {
-			writeError(w, compileError(err))
-			return
-		}
-		data, _ := json.Marshal(l)
-		s.decisions.SetCandidate(metrics.NewCandidate(snap, data, func(line string) { s.logger.Warning(LogPrefix, line) }))
-		s.logger.Info(LogPrefix, "report-only mode: a candidate layer is evaluated beside the policy in force, by", auth.User(r.Context()))
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "warnings": messages(snap.Warnings())})
-	default:
-		w.Header().Set("Allow", "GET, HEAD, PUT, DELETE")
-		writeError(w, errorf(http.StatusMethodNotAllowed, "method_not_allowed", "%s is not allowed here; use GET, PUT or DELETE", r.Method))
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "report": rep})
+	return nil
+}
+
+// putCandidate starts report-only mode with a candidate layer, validated
+// like a write and never enforced.
+func (s *Server) putCandidate(w http.ResponseWriter, r *http.Request) error {
+	l, err := readLayer(r)
+	if err != nil {
+		return err
 	}
+	snap, err := s.state.Evaluate(l)
+	if err != nil {
+		return err
+	}
+	data, _ := json.Marshal(l)
+	s.decisions.SetCandidate(metrics.NewCandidate(snap, data, func(line string) { s.logger.Warning(LogPrefix, line) }))
+	s.logger.Info(LogPrefix, "report-only mode: a candidate layer is evaluated beside the policy in force, by", auth.User(r.Context()))
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "warnings": problemList(snap.Warnings())})
+	return nil
 }

@@ -9,11 +9,11 @@ import (
 
 	"github.com/corsgate/corsgate/admin"
 	"github.com/corsgate/corsgate/admin/auth"
-	"github.com/corsgate/corsgate/metrics"
-	"github.com/corsgate/corsgate/store"
-	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/engine/route"
+	"github.com/corsgate/corsgate/metrics"
+	"github.com/corsgate/corsgate/plugin"
+	"github.com/corsgate/corsgate/store"
 )
 
 // observed is a fixture whose gateway counts its decisions.
@@ -38,7 +38,7 @@ func observed(t *testing.T) (*fixture, *metrics.Decisions) {
 		return map[string]string{auth.EnvUser: user, auth.EnvPassword: password}[k]
 	}})
 	f := &fixture{t: t, ctrl: ctrl, dir: dir}
-	f.srv = admin.NewServer(admin.Options{Controller: ctrl, File: doc, Store: st, Config: testConfig(creds, dir), ConfigPath: "test.json", Logger: nopLogger{}, Decisions: d})
+	f.serve(doc, st, nil, testConfig(creds, dir), d)
 	f.admin = httptest.NewServer(f.srv.Handler())
 	t.Cleanup(f.admin.Close)
 	f.gateway = httptest.NewServer(ctrl.Handler(okHandler{}))

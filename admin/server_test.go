@@ -14,10 +14,13 @@ import (
 
 	"github.com/corsgate/corsgate/admin"
 	"github.com/corsgate/corsgate/admin/auth"
-	"github.com/corsgate/corsgate/store"
-	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/engine/core"
+	"github.com/corsgate/corsgate/engine/policy"
+	"github.com/corsgate/corsgate/metrics"
+	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/plugin/plugintest"
+	"github.com/corsgate/corsgate/state"
+	"github.com/corsgate/corsgate/store"
 )
 
 const (
@@ -40,6 +43,7 @@ type fixture struct {
 	t       *testing.T
 	ctrl    *core.Controller
 	srv     *admin.Server
+	state   *state.Manager
 	admin   *httptest.Server
 	gateway *httptest.Server
 	dir     string
@@ -72,12 +76,20 @@ func newFixture(t *testing.T, g plugintest.Gateway, dir string) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, ctrl: ctrl, dir: dir, st: st}
-	f.srv = admin.NewServer(admin.Options{Controller: ctrl, File: doc, Store: st, Config: testConfig(creds, dir), ConfigPath: "test.json", Logger: nopLogger{}})
+	f.serve(doc, st, nil, testConfig(creds, dir), nil)
 	f.admin = httptest.NewServer(f.srv.Handler())
 	t.Cleanup(f.admin.Close)
 	f.gateway = httptest.NewServer(ctrl.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })))
 	t.Cleanup(f.gateway.Close)
 	return f
+}
+
+// serve starts f's run-time state over doc and st (or storeErr), and its
+// admin API.
+func (f *fixture) serve(doc *policy.Document, st store.Store, storeErr error, cfg *admin.Config, d *metrics.Decisions) {
+	f.state = state.New(state.Options{Controller: f.ctrl, File: doc, Store: st, StoreErr: storeErr, StoreInfo: cfg.Store.Info(), StateDir: cfg.StateDir,
+		Replica: cfg.ReplicaID, Admin: cfg.Listen, Timeout: cfg.Store.Timeout(), ConfigPath: "test.json", Logger: nopLogger{}})
+	f.srv = admin.New(admin.Options{State: f.state, Config: cfg, Logger: nopLogger{}, Decisions: d})
 }
 
 // testConfig is the admin configuration of a test gateway with an
@@ -187,7 +199,7 @@ func TestCloudantGetAndPut(t *testing.T) {
 
 func TestCloudantRefusals(t *testing.T) {
 	f := newFixture(t, spa(), "")
-	before := f.srv.Status().Revision
+	before := f.state.Status().Revision
 	tests := []struct {
 		name, ctype, body string
 		status            int
@@ -218,7 +230,7 @@ func TestCloudantRefusals(t *testing.T) {
 			}
 		})
 	}
-	if f.srv.Status().Revision != before || f.allowed(app) != app {
+	if f.state.Status().Revision != before || f.allowed(app) != app {
 		t.Error("a refused PUT changed something")
 	}
 	resp, _ := f.call("DELETE", admin.CloudantPath, "")
@@ -340,8 +352,8 @@ func TestFullAPI(t *testing.T) {
 	if resp.StatusCode != 200 || v["valid"] != false || !strings.Contains(jsonText(v["errors"]), `service.allow_origins[0]`) {
 		t.Errorf("validate: %d %s", resp.StatusCode, jsonText(v))
 	}
-	if f.srv.Status().Revision != 2 {
-		t.Errorf("validate changed the revision to %d", f.srv.Status().Revision)
+	if f.state.Status().Revision != 2 {
+		t.Errorf("validate changed the revision to %d", f.state.Status().Revision)
 	}
 
 	// History, rollback, reset.
@@ -414,8 +426,8 @@ func TestConcurrentWrites(t *testing.T) {
 	for c := range codes {
 		n[c]++
 	}
-	if n[200] != 1 || n[412] != 99 || f.srv.Status().Revision != 1 {
-		t.Errorf("answers %v, revision %d; want one 200 and 99 412 at revision 1", n, f.srv.Status().Revision)
+	if n[200] != 1 || n[412] != 99 || f.state.Status().Revision != 1 {
+		t.Errorf("answers %v, revision %d; want one 200 and 99 412 at revision 1", n, f.state.Status().Revision)
 	}
 }
 
@@ -435,7 +447,7 @@ func TestStoredLayerThatNoLongerValidates(t *testing.T) {
 	f.st.Close()
 
 	g := newFixture(t, spa(), dir) // the file no longer has GET /gone
-	st := g.srv.Status()
+	st := g.state.Status()
 	if !strings.Contains(st.Store.Error, "GET /gone") || g.allowed(app) != app {
 		t.Errorf("status %+v; the file alone must apply", st.Store)
 	}
@@ -453,11 +465,11 @@ func TestNoStore(t *testing.T) {
 	creds, _ := auth.Load(auth.Sources{Getenv: func(k string) string {
 		return map[string]string{auth.EnvUser: user, auth.EnvPassword: password}[k]
 	}})
-	srv := admin.NewServer(admin.Options{Controller: ctrl, File: doc, StoreErr: errTest("locked by another process"), Config: testConfig(creds, "/x"), ConfigPath: "test.json", Logger: nopLogger{}})
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
-	f := &fixture{t: t, admin: ts, ctrl: ctrl, srv: srv}
-	if st := srv.Status(); st.Store.OK || !strings.Contains(st.Store.Error, "locked by another process") {
+	f := &fixture{t: t, ctrl: ctrl}
+	f.serve(doc, nil, errTest("locked by another process"), testConfig(creds, "/x"), nil)
+	f.admin = httptest.NewServer(f.srv.Handler())
+	defer f.admin.Close()
+	if st := f.state.Status(); st.Store.OK || !strings.Contains(st.Store.Error, "locked by another process") {
 		t.Errorf("status %+v", st.Store)
 	}
 	resp, v := f.call("PUT", admin.CloudantPath, `{"origins": ["https://other.example.com"]}`)
@@ -482,7 +494,7 @@ func TestStatusApplyLatency(t *testing.T) {
 			t.Fatal(resp.Status)
 		}
 	}
-	if l := f.srv.Status().ApplyLatency; l.Samples != 3 || l.P50ms <= 0 || l.P99ms < l.P50ms {
+	if l := f.state.Status().ApplyLatency; l.Samples != 3 || l.P50ms <= 0 || l.P99ms < l.P50ms {
 		t.Errorf("apply latency %+v", l)
 	}
 }
@@ -497,15 +509,15 @@ func TestReloadFileIsRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.srv.ReloadFile(doc, nil); err != nil {
+	if err := f.state.ReloadFile(doc, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.srv.ReloadFile(doc, nil); err != nil {
+	if err := f.state.ReloadFile(doc, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, v := f.call("GET", "/v1/cors/history", "")
 	hist, _ := v["history"].([]any)
-	if len(hist) != 1 || hist[0].(map[string]any)["source"] != "file" || !strings.Contains(jsonText(hist[0]), "allow_origins") || f.srv.Status().Revision != 1 || f.allowed(other) != other {
-		t.Errorf("history %s, revision %d", jsonText(v), f.srv.Status().Revision)
+	if len(hist) != 1 || hist[0].(map[string]any)["source"] != "file" || !strings.Contains(jsonText(hist[0]), "allow_origins") || f.state.Status().Revision != 1 || f.allowed(other) != other {
+		t.Errorf("history %s, revision %d", jsonText(v), f.state.Status().Revision)
 	}
 }

@@ -13,11 +13,12 @@ import (
 
 	"github.com/corsgate/corsgate/admin"
 	"github.com/corsgate/corsgate/admin/auth"
-	"github.com/corsgate/corsgate/store"
+	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/internal/etcdtest"
 	"github.com/corsgate/corsgate/plugin"
-	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/plugin/plugintest"
+	"github.com/corsgate/corsgate/state"
+	"github.com/corsgate/corsgate/store"
 )
 
 // newReplica is a gateway whose admin API shares an etcd store: its
@@ -45,10 +46,10 @@ func newReplica(t *testing.T, g plugintest.Gateway, srv *etcdtest.Server, prefix
 	cfg := &admin.Config{Listen: "127.0.0.1:0", StateDir: dir, ReplicaID: id, Credentials: creds,
 		Store: admin.StoreConfig{Type: admin.StoreEtcd, Path: dir, Etcd: &admin.EtcdConfig{Endpoints: []string{srv.Endpoint()}, Prefix: prefix, DialTimeout: time.Second}}}
 	f := &fixture{t: t, ctrl: ctrl, dir: dir}
-	f.srv = admin.NewServer(admin.Options{Controller: ctrl, File: doc, Store: st, Config: cfg, ConfigPath: "test.json", Logger: nopLogger{}})
+	f.serve(doc, st, nil, cfg, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { f.srv.Run(ctx); close(done) }()
+	go func() { f.state.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; st.Close() })
 	f.admin = httptest.NewServer(f.srv.Handler())
 	t.Cleanup(f.admin.Close)
@@ -84,10 +85,10 @@ func TestSharedRefusedRevisionNeedsIfMatch(t *testing.T) {
 		t.Fatalf("write on a: %d %s", resp.StatusCode, jsonText(v))
 	}
 	waitFor(t, "b refusing revision 1", func() bool {
-		st := b.srv.Status()
+		st := b.state.Status()
 		return st.Store.Refused != nil && st.Store.Refused.Revision == 1
 	})
-	if st := b.srv.Status(); st.Revision != 0 || st.Store.OK || !strings.Contains(st.Store.Error, "GET /reports") {
+	if st := b.state.Status(); st.Revision != 0 || st.Store.OK || !strings.Contains(st.Store.Error, "GET /reports") {
 		t.Errorf("b's status: revision %d, store %+v", st.Revision, st.Store)
 	}
 	for _, ifMatch := range []string{"", `"0"`} {
@@ -104,11 +105,11 @@ func TestSharedRefusedRevisionNeedsIfMatch(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("ETag") != `"2"` {
 		t.Fatalf("write on b with If-Match \"1\": %d %s", resp.StatusCode, jsonText(v))
 	}
-	waitFor(t, "a applying revision 2", func() bool { return a.srv.Status().Revision == 2 })
+	waitFor(t, "a applying revision 2", func() bool { return a.state.Status().Revision == 2 })
 	if got := a.allowed(other); got != other {
 		t.Errorf("a after revision 2: %q", got)
 	}
-	if st := b.srv.Status(); !st.Store.OK || st.Store.Refused != nil {
+	if st := b.state.Status(); !st.Store.OK || st.Store.Refused != nil {
 		t.Errorf("b after revision 2: %+v", st.Store)
 	}
 }
@@ -124,13 +125,13 @@ func TestSharedStoreDown(t *testing.T) {
 	if resp, v := a.call("PUT", admin.CloudantPath, `{"origins": ["https://other.example.com"]}`); resp.StatusCode != 200 {
 		t.Fatalf("PUT: %d %s", resp.StatusCode, jsonText(v))
 	}
-	cache := filepath.Join(dir, admin.CacheFile)
+	cache := filepath.Join(dir, state.CacheFile)
 	if info, err := os.Stat(cache); err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("the cache %s: %v, %v", cache, info, err)
 	}
 
 	srv.Stop()
-	waitFor(t, "a noticing the outage", func() bool { return a.srv.Status().Store.UnreachableSince != nil })
+	waitFor(t, "a noticing the outage", func() bool { return a.state.Status().Store.UnreachableSince != nil })
 	start := time.Now()
 	resp, v := a.call("PUT", admin.CloudantPath, `{"origins": ["https://third.example.com"]}`)
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(fmt.Sprint(v["reason"]), "does not answer") || time.Since(start) > 900*time.Millisecond {
@@ -146,24 +147,24 @@ func TestSharedStoreDown(t *testing.T) {
 
 	// A replica started now, with a's state directory, serves the cache.
 	c := newReplica(t, spa(), srv, prefix, dir, "c")
-	if got := c.allowed(other); got != other || c.srv.Status().Revision != 1 {
-		t.Errorf("a replica started during the outage: %q at revision %d, want the cached revision 1", got, c.srv.Status().Revision)
+	if got := c.allowed(other); got != other || c.state.Status().Revision != 1 {
+		t.Errorf("a replica started during the outage: %q at revision %d, want the cached revision 1", got, c.state.Status().Revision)
 	}
 	// Not a cache that others may write.
 	if err := os.Chmod(cache, 0o666); err != nil {
 		t.Fatal(err)
 	}
 	d := newReplica(t, spa(), srv, prefix, dir, "d")
-	if got := d.allowed(app); got != app || d.srv.Status().Revision != 0 {
-		t.Errorf("a replica with a group-writable cache: %q at revision %d, want the file alone", got, d.srv.Status().Revision)
+	if got := d.allowed(app); got != app || d.state.Status().Revision != 0 {
+		t.Errorf("a replica with a group-writable cache: %q at revision %d, want the file alone", got, d.state.Status().Revision)
 	}
 
 	srv.Restart(t)
-	waitFor(t, "a seeing etcd again", func() bool { return a.srv.Status().Store.OK })
+	waitFor(t, "a seeing etcd again", func() bool { return a.state.Status().Store.OK })
 	if resp, v := a.call("PUT", admin.CloudantPath, `{"origins": ["https://third.example.com"]}`); resp.StatusCode != 200 {
 		t.Errorf("a write after the outage: %d %s", resp.StatusCode, jsonText(v))
 	}
-	waitFor(t, "d following revision 2", func() bool { return d.srv.Status().Revision == 2 })
+	waitFor(t, "d following revision 2", func() bool { return d.state.Status().Revision == 2 })
 }
 
 // okHandler is the router behind the gateway's CORS layer: 200.

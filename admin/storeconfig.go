@@ -13,9 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/corsgate/corsgate/store"
 	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/schema"
+	"github.com/corsgate/corsgate/state"
+	"github.com/corsgate/corsgate/store"
 )
 
 // Store types.
@@ -59,6 +60,25 @@ func (c StoreConfig) Describe() string {
 		return fmt.Sprintf("etcd %s prefix %s", strings.Join(c.Etcd.Endpoints, ","), c.Etcd.Prefix)
 	}
 	return "embedded " + c.Path
+}
+
+// Info describes the store for the run-time state's status and cache.
+func (c StoreConfig) Info() state.StoreInfo {
+	info := state.StoreInfo{Type: c.Type, Name: c.Describe()}
+	if e := c.Etcd; e != nil {
+		info.Endpoints, info.Prefix = e.Endpoints, e.Prefix
+	} else {
+		info.Path = c.Path
+	}
+	return info
+}
+
+// Timeout bounds each call to the store made outside a request.
+func (c StoreConfig) Timeout() time.Duration {
+	if e := c.Etcd; e != nil {
+		return e.DialTimeout
+	}
+	return 5 * time.Second
 }
 
 // EtcdConfig is the etcd store's settings.

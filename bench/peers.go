@@ -24,10 +24,10 @@ import (
 	"github.com/luraproject/lura/v2/logging"
 	rscors "github.com/rs/cors"
 
-	"github.com/corsgate/corsgate/metrics"
-	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/engine/route"
+	"github.com/corsgate/corsgate/metrics"
+	"github.com/corsgate/corsgate/plugin"
 )
 
 // AppOrigin is the one origin the benchmark policy allows.

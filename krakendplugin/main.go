@@ -39,9 +39,9 @@ import (
 	luraconfig "github.com/luraproject/lura/v2/config"
 	"github.com/luraproject/lura/v2/logging"
 
-	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/engine/route"
+	"github.com/corsgate/corsgate/plugin"
 )
 
 // Name is the plugin's name in the plugin/http-server block.

@@ -7,8 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/corsgate/corsgate/metrics"
 	"github.com/corsgate/corsgate/engine/policy"
+	"github.com/corsgate/corsgate/metrics"
 )
 
 // Counting a decision, and recording a refused origin never seen before,

@@ -14,10 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/corsgate/corsgate/metrics"
 	"github.com/corsgate/corsgate/engine/core"
-	"github.com/corsgate/corsgate/plugin/plugintest"
 	"github.com/corsgate/corsgate/engine/policy"
+	"github.com/corsgate/corsgate/metrics"
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
 const app, evil = "https://app.example.com", "https://evil.example"

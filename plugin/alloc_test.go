@@ -10,8 +10,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/corsgate/corsgate/metrics"
 	"github.com/corsgate/corsgate/engine/core"
+	"github.com/corsgate/corsgate/metrics"
 )
 
 // TestPluginAddsNoAllocations checks the benchmark's claim in a test: on

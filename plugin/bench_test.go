@@ -9,8 +9,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/corsgate/corsgate/engine/core"
-	"github.com/corsgate/corsgate/plugin/plugintest"
 	"github.com/corsgate/corsgate/engine/policy"
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
 // discard is a ResponseWriter that keeps nothing, so that a benchmark

@@ -9,6 +9,7 @@ import (
 
 	luraconfig "github.com/luraproject/lura/v2/config"
 
+	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/schema"
 )
@@ -134,4 +135,24 @@ func unwrapLura(err error, path string) error {
 		return errors.New(msg)
 	}
 	return err
+}
+
+// ReadCORS reads the configuration file at path again, for a reload of
+// its CORS settings while the gateway runs: the parsed configuration and
+// its CORS document, which must be valid on its own (the run-time layer
+// is merged over it afterwards). The error is a *FileError, or a
+// policy.Errors with every problem.
+func ReadCORS(path string) (luraconfig.ServiceConfig, *policy.Document, error) {
+	cfg, _, err := ParseFile(path)
+	if err != nil {
+		return cfg, nil, err
+	}
+	doc, routes, err := Read(cfg)
+	if err == nil {
+		_, err = core.Compile(doc, routes)
+	}
+	if err != nil {
+		return cfg, nil, err
+	}
+	return cfg, doc, nil
 }

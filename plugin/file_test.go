@@ -11,9 +11,9 @@ import (
 
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
 
+	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/plugin/plugintest"
-	"github.com/corsgate/corsgate/engine/policy"
 )
 
 // writeText writes a configuration file by hand, to control its keys and

@@ -15,11 +15,11 @@ import (
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
 	"github.com/luraproject/lura/v2/transport/http/client"
 
-	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/engine/core"
-	"github.com/corsgate/corsgate/plugin/plugintest"
 	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/engine/route"
+	"github.com/corsgate/corsgate/plugin"
+	"github.com/corsgate/corsgate/plugin/plugintest"
 	"github.com/corsgate/corsgate/schema"
 )
 

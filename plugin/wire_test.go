@@ -11,9 +11,9 @@ import (
 	luraconfig "github.com/luraproject/lura/v2/config"
 	"github.com/luraproject/lura/v2/logging"
 
+	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/plugin/plugintest"
-	"github.com/corsgate/corsgate/engine/policy"
 )
 
 // Wire compiles once and hands back the controller that serves: a change

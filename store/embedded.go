@@ -470,7 +470,7 @@ func (e *Embedded) checkData(tx *bolt.Tx) error {
 
 // damaged is the error for a file whose content cannot be trusted.
 func (e *Embedded) damaged(what string) error {
-	return damagedError(e.path, "is damaged: "+what)
+	return badRecord(damagedError(e.path, "is damaged: "+what))
 }
 
 // foreign is the error for a bbolt file that is not corsgate's.

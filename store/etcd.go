@@ -1023,7 +1023,7 @@ func (e *Etcd) decode(kv *mvccpb.KeyValue, want uint64) (Record, error) {
 	if what == "" {
 		return rec, nil
 	}
-	return Record{}, fmt.Errorf("the value at %s (etcd revision %d) is not a corsgate record: %s; write it only through corsgate's admin API, or delete it to start over", kv.Key, kv.ModRevision, what)
+	return Record{}, badRecord(fmt.Errorf("the value at %s (etcd revision %d) is not a corsgate record: %s; write it only through corsgate's admin API, or delete it to start over", kv.Key, kv.ModRevision, what))
 }
 
 // key returns the full key of name.

@@ -17,9 +17,9 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/corsgate/corsgate/internal/etcdtest"
 	"github.com/corsgate/corsgate/store"
 	"github.com/corsgate/corsgate/store/storetest"
-	"github.com/corsgate/corsgate/internal/etcdtest"
 )
 
 // within is how long a test waits for something that should happen at

@@ -83,6 +83,23 @@ var ErrConflict = errors.New("revision conflict")
 // history.
 var ErrNotFound = errors.New("revision not found")
 
+// ErrBadRecord is matched (test it with errors.Is) by the error of a read
+// that found a value that is not a corsgate record: another tool wrote
+// it, or the file holding it is damaged. The store answers, but what it
+// holds cannot be used; the message names where the value is and what is
+// wrong with it.
+var ErrBadRecord = errors.New("not a corsgate record")
+
+// badRecordError is an error that matches ErrBadRecord without changing
+// its message.
+type badRecordError struct{ msg string }
+
+func (e *badRecordError) Error() string        { return e.msg }
+func (e *badRecordError) Is(target error) bool { return target == ErrBadRecord }
+
+// badRecord returns err's message as an error that matches ErrBadRecord.
+func badRecord(err error) error { return &badRecordError{msg: err.Error()} }
+
 // Store keeps the run-time layer and its history. Its methods are safe for
 // concurrent use. Every method except Close returns the context's error,
 // having done nothing, when the context is done before the call.

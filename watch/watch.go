@@ -70,6 +70,10 @@ type Options struct {
 	// calls signal.Notify for SIGHUP while it runs, so the signal no longer
 	// ends the process, and signal.Stop when it returns.
 	SIGHUP bool
+	// SignalOnly watches no file: only SIGHUP is reported (it implies
+	// SIGHUP). corsgate run --no-watch uses it, so that the reload on
+	// SIGHUP is the same code with and without file watching.
+	SignalOnly bool
 	// OnError receives the errors of the watcher itself once Watch has
 	// started: fsnotify's errors, a directory of the symlink chain that
 	// cannot be watched, a file that exists but cannot be read, the file's
@@ -120,36 +124,39 @@ func Watch(ctx context.Context, path string, opts Options, onChange func(reason 
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", path, err)
 	}
-	dir, err := realDir(filepath.Dir(abs))
-	if err != nil {
-		return fmt.Errorf("watch %s: cannot watch its directory: %w", path, err)
-	}
-	fw, err := fsnotify.NewWatcher()
-	if err != nil {
-		return fmt.Errorf("watch %s: starting fsnotify: %w", path, err)
-	}
-	defer fw.Close()
-	if err := fw.Add(dir); err != nil {
-		return fmt.Errorf("watch %s: cannot watch its directory %s: %w", path, dir, err)
-	}
-
 	w := &watcher{
 		name:     path,
 		path:     abs,
-		dir:      dir,
 		base:     filepath.Base(abs),
-		fs:       fw,
 		onError:  opts.OnError,
 		onChange: onChange,
 		dirs:     map[string]bool{},
 	}
-	w.sync()
+	var events chan fsnotify.Event
+	var errs chan error
+	if !opts.SignalOnly {
+		dir, err := realDir(filepath.Dir(abs))
+		if err != nil {
+			return fmt.Errorf("watch %s: cannot watch its directory: %w", path, err)
+		}
+		fw, err := fsnotify.NewWatcher()
+		if err != nil {
+			return fmt.Errorf("watch %s: starting fsnotify: %w", path, err)
+		}
+		defer fw.Close()
+		if err := fw.Add(dir); err != nil {
+			return fmt.Errorf("watch %s: cannot watch its directory %s: %w", path, dir, err)
+		}
+		w.dir, w.fs = dir, fw
+		events, errs = fw.Events, fw.Errors
+		w.sync()
+	}
 	if data, ok := w.read(); ok {
 		w.last, w.haveLast = sha256.Sum256(data), true
 	}
 
 	var sighup chan os.Signal
-	if opts.SIGHUP {
+	if opts.SIGHUP || opts.SignalOnly {
 		sighup = make(chan os.Signal, 1)
 		signal.Notify(sighup, syscall.SIGHUP)
 		defer signal.Stop(sighup)
@@ -179,7 +186,6 @@ func Watch(ctx context.Context, path string, opts Options, onChange func(reason 
 	if opts.ready != nil {
 		opts.ready()
 	}
-	events, errs := fw.Events, fw.Errors
 	for {
 		select {
 		case <-ctx.Done():
@@ -217,7 +223,7 @@ type watcher struct {
 	path     string // the absolute path
 	dir      string // the real directory of path (no symlinks), always watched
 	base     string // the file's name in dir
-	fs       *fsnotify.Watcher
+	fs       *fsnotify.Watcher // nil with Options.SignalOnly
 	onError  func(error)
 	onChange func(Reason, []byte)
 
@@ -308,7 +314,9 @@ func (w *watcher) check(ctx context.Context) {
 
 // signal reports a SIGHUP with the current content.
 func (w *watcher) signal(ctx context.Context) {
-	w.sync()
+	if w.fs != nil {
+		w.sync()
+	}
 	data, ok := w.read()
 	if ctx.Err() != nil {
 		return

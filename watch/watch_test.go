@@ -534,6 +534,20 @@ func TestWatchSIGHUP(t *testing.T) {
 	}
 }
 
+// With SignalOnly, a SIGHUP is reported with the file's content, and a
+// change of the file is not: nothing is watched.
+func TestWatchSignalOnly(t *testing.T) {
+	guardSIGHUP(t)
+	path := plain(t, t.TempDir(), "v1")
+	s := start(t, path, Options{SignalOnly: true})
+	write(t, path, "v2")
+	s.expectQuiet(t)
+	kill(t)
+	if c := s.next(t); c.reason != Signal || string(c.content) != "v2" {
+		t.Errorf("SIGHUP: got %v, want %s %q", c, Signal, "v2")
+	}
+}
+
 func TestWatchWithoutSIGHUPIgnoresIt(t *testing.T) {
 	guardSIGHUP(t)
 	path := plain(t, t.TempDir(), "v1")

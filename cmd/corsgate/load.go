@@ -11,11 +11,11 @@ import (
 	"github.com/luraproject/lura/v2/logging"
 
 	"github.com/corsgate/corsgate/admin"
-	"github.com/corsgate/corsgate/metrics"
-	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/engine/route"
+	"github.com/corsgate/corsgate/metrics"
+	"github.com/corsgate/corsgate/plugin"
 )
 
 // gatewayConfig is a configuration file read and compiled once.

@@ -87,19 +87,20 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		serveErr = serve(ctx, cfg, h)
 		return serveErr
 	}
-	var adminSrv *admin.Server
+	m, st := openState(g, logger)
+	if st != nil {
+		go func() { m.Run(ctx); st.Close() }()
+	}
 	if g.admin != nil {
-		var err error
-		if adminSrv, err = startAdmin(ctx, g, logger); err != nil {
+		if g.decisions != nil {
+			go g.decisions.Run(ctx)
+		}
+		if err := startAdmin(ctx, g, m, logger); err != nil {
 			fmt.Fprintln(stderr, "corsgate run:", err)
 			return 1
 		}
 	}
-	if *noWatch {
-		go reloadOnSIGHUP(ctx, g, adminSrv, logger)
-	} else {
-		go watchFile(ctx, g, adminSrv, logger)
-	}
+	go watchFile(ctx, g, m, logger, *noWatch)
 	plugin.LogStartup(logger, ctrl.Snapshot())
 
 	factory := ginrouter.NewFactory(ginrouter.Config{

@@ -6,40 +6,45 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	luraconfig "github.com/luraproject/lura/v2/config"
 	"github.com/luraproject/lura/v2/logging"
 
 	"github.com/corsgate/corsgate/admin"
-	"github.com/corsgate/corsgate/watch"
 	"github.com/corsgate/corsgate/plugin"
-	"github.com/corsgate/corsgate/engine/core"
+	"github.com/corsgate/corsgate/state"
+	"github.com/corsgate/corsgate/store"
+	"github.com/corsgate/corsgate/watch"
 )
 
-// startAdmin opens the store, applies its run-time layer over the file and
-// serves the admin API until ctx is done. A store that cannot be opened is
-// not fatal: the file alone applies and the status says why. The listener
-// that cannot be bound is.
-func startAdmin(ctx context.Context, g *gatewayConfig, logger logging.Logger) (*admin.Server, error) {
-	cfg := g.admin
-	st, storeErr := cfg.OpenStore()
-	srv := admin.NewServer(admin.Options{Controller: g.ctrl, File: g.doc, Store: st, StoreErr: storeErr, Config: cfg, ConfigPath: g.path, Logger: logger, Decisions: g.decisions})
-	if g.decisions != nil {
-		go g.decisions.Run(ctx)
+// openState loads the gateway's run-time state: with an admin block, its
+// store's layer over the file (a store that cannot be opened is not fatal:
+// the file alone applies and the status says why); without one, the file
+// alone. It returns the store to close, or nil.
+func openState(g *gatewayConfig, logger logging.Logger) (*state.Manager, store.Store) {
+	o := state.Options{Controller: g.ctrl, File: g.doc, ConfigPath: g.path, Logger: logger}
+	var st store.Store
+	if cfg := g.admin; cfg != nil {
+		var err error
+		st, err = cfg.OpenStore()
+		o.Store, o.StoreErr = st, err
+		o.StoreInfo, o.StateDir, o.Timeout = cfg.Store.Info(), cfg.StateDir, cfg.Store.Timeout()
+		o.Replica, o.Admin = cfg.ReplicaID, cfg.Listen
 	}
-	if storeErr == nil {
-		go func() { srv.Run(ctx); st.Close() }()
-	}
+	return state.New(o), st
+}
 
+// startAdmin serves the admin API over m until ctx is done. The listener
+// that cannot be bound is fatal.
+func startAdmin(ctx context.Context, g *gatewayConfig, m *state.Manager, logger logging.Logger) error {
+	cfg := g.admin
+	srv := admin.New(admin.Options{State: m, Config: cfg, Logger: logger, Decisions: g.decisions})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("the admin listener %s: %w", cfg.Listen, err)
+		return fmt.Errorf("the admin listener %s: %w", cfg.Listen, err)
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 	scheme := "http"
@@ -64,73 +69,45 @@ func startAdmin(ctx context.Context, g *gatewayConfig, logger logging.Logger) (*
 		hs.Shutdown(shutdown)
 	}()
 	logger.Info(admin.LogPrefix, fmt.Sprintf("admin API on %s://%s (credentials: %s; store: %s)", scheme, ln.Addr(), cfg.Credentials.Describe(), cfg.Store.Describe()))
-	return srv, nil
+	return nil
 }
 
 // watchFile reloads the CORS settings of the configuration file when it
-// changes (and on SIGHUP), until ctx is done. A valid change to the CORS
-// blocks applies at once; an invalid one applies nothing and is logged
-// (and shown in the admin status); a change outside the CORS blocks is
-// logged as needing a restart.
-func watchFile(ctx context.Context, g *gatewayConfig, srv *admin.Server, logger logging.Logger) {
-	err := watch.Watch(ctx, g.path, watch.Options{SIGHUP: true, OnError: func(err error) {
+// changes and on SIGHUP (only on SIGHUP with signalOnly: corsgate run
+// --no-watch), until ctx is done. A valid change to the CORS blocks
+// applies at once; an invalid one applies nothing and is logged (and
+// shown in the admin status); a change outside the CORS blocks is logged
+// as needing a restart.
+func watchFile(ctx context.Context, g *gatewayConfig, m *state.Manager, logger logging.Logger, signalOnly bool) {
+	err := watch.Watch(ctx, g.path, watch.Options{SIGHUP: true, SignalOnly: signalOnly, OnError: func(err error) {
 		logger.Error("[RELOAD]", err)
 	}}, func(reason watch.Reason, _ []byte) {
-		reload(g, srv, logger, reason)
+		reload(g, m, logger, reason)
 	})
 	if err != nil {
 		logger.Error("[RELOAD] the configuration file is not watched:", err)
 	}
 }
 
-// reloadOnSIGHUP reloads the file's CORS settings on every SIGHUP, until
-// ctx is done (corsgate run --no-watch).
-func reloadOnSIGHUP(ctx context.Context, g *gatewayConfig, srv *admin.Server, logger logging.Logger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-			reload(g, srv, logger, watch.Signal)
-		}
-	}
-}
-
-// reload reads the file again and applies its CORS part.
-func reload(g *gatewayConfig, srv *admin.Server, logger logging.Logger, reason watch.Reason) {
-	cfg, _, err := plugin.ParseFile(g.path)
+// reload reads the file again and puts its CORS part in force.
+func reload(g *gatewayConfig, m *state.Manager, logger logging.Logger, reason watch.Reason) {
+	cfg, doc, err := plugin.ReadCORS(g.path)
 	if err != nil {
-		logger.Error("[RELOAD]", fmt.Sprintf("(%s) nothing applied:", reason), err)
-		if srv != nil {
-			srv.ReloadFailed(err)
+		var fe *plugin.FileError
+		if errors.As(err, &fe) {
+			logger.Error("[RELOAD]", fmt.Sprintf("(%s) nothing applied:", reason), err)
+		} else {
+			logger.Error("[RELOAD]", fmt.Sprintf("(%s) %s: nothing applied:\n%v", reason, g.path, err))
 		}
-		return
-	}
-	doc, routes, err := plugin.Read(cfg)
-	if err == nil {
-		_, err = core.Compile(doc, routes) // the file on its own must be valid too
-	}
-	if err != nil {
-		logger.Error("[RELOAD]", fmt.Sprintf("(%s) %s: nothing applied:\n%v", reason, g.path, err))
-		if srv != nil {
-			srv.ReloadFailed(err)
-		}
+		m.ReloadFailed(err)
 		return
 	}
 	restart := restartRequired(g.cfg, cfg)
 	for _, r := range restart {
 		logger.Warning("[RELOAD]", fmt.Sprintf("(%s) %s changed, which only a restart applies; the CORS settings of the same edit apply now", reason, r))
 	}
-	if srv != nil {
-		err = srv.ReloadFile(doc, restart)
-	} else {
-		_, err = g.ctrl.Apply(doc)
-	}
-	if err != nil {
-		logger.Error("[RELOAD]", fmt.Sprintf("(%s) %s: nothing applied:\n%v", reason, g.path, err))
+	if err := m.ReloadFile(doc, restart); err != nil {
+		logger.Error("[RELOAD]", fmt.Sprintf("(%s) %s: nothing applied:\n%s", reason, g.path, state.Detail(err)))
 		return
 	}
 	logger.Info("[RELOAD]", fmt.Sprintf("(%s) %s: CORS settings applied (snapshot %d)", reason, g.path, g.ctrl.Snapshot().Revision()))

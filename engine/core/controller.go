@@ -1,6 +1,8 @@
 package core
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -57,15 +59,37 @@ func NewController(routes *route.Index, doc *policy.Document, opts ...Option) (*
 // makes it the policy of every request that arrives afterwards; requests
 // under way finish with the snapshot they started with. When doc is
 // invalid it returns every problem (policy.Errors) and changes nothing.
+// It is Compile followed by Publish.
 func (c *Controller) Apply(doc *policy.Document) (*Snapshot, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	s, err := Compile(doc, c.routes)
 	if err != nil {
 		return nil, err
 	}
-	c.publish(s, c.current.Load().revision+1)
+	if err := c.Publish(s); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// Publish makes s, which Compile gave for the controller's routes, the
+// snapshot of every request that arrives afterwards, with the next
+// revision number. It returns an error and changes nothing when s was
+// compiled for another route set, or was published already: a snapshot is
+// published once, by one controller.
+func (c *Controller) Publish(s *Snapshot) error {
+	if s == nil {
+		return errors.New("core: Publish of a nil snapshot")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case s.routes != c.routes:
+		return errors.New("core: the snapshot was compiled for another route set than the controller's; compile it with Controller.Routes()")
+	case s.revision != 0:
+		return fmt.Errorf("core: the snapshot was published already, as revision %d; compile the document again", s.revision)
+	}
+	c.publish(s, c.current.Load().revision+1)
+	return nil
 }
 
 // publish numbers s and makes it the snapshot in use. With an observer,

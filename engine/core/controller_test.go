@@ -14,9 +14,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/corsgate/corsgate/engine/core"
-	"github.com/corsgate/corsgate/plugin/plugintest"
 	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/engine/route"
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
 func init() { gin.SetMode(gin.ReleaseMode) }

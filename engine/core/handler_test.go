@@ -13,9 +13,9 @@ import (
 	"github.com/luraproject/lura/v2/logging"
 
 	"github.com/corsgate/corsgate/engine/core"
-	"github.com/corsgate/corsgate/plugin/plugintest"
 	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/engine/route"
+	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
 func init() { gin.SetMode(gin.ReleaseMode) }

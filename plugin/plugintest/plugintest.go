@@ -21,9 +21,9 @@ import (
 	"github.com/luraproject/lura/v2/proxy"
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
 
-	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/engine/policy"
+	"github.com/corsgate/corsgate/plugin"
 )
 
 // Block is a JSON object: a security/cors block, or any other.

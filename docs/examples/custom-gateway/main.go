@@ -20,8 +20,8 @@ import (
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
 	"github.com/luraproject/lura/v2/transport/http/server"
 
-	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/engine/core"
+	"github.com/corsgate/corsgate/plugin"
 )
 
 func main() {

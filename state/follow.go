@@ -1,0 +1,131 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/corsgate/corsgate/store"
+)
+
+// Run is the follow loop of a shared store, until ctx is done: it puts in
+// force every revision that another replica commits (validated first: a
+// revision that does not validate is refused, and the gateway keeps its
+// layer), tracks whether the store answers, and publishes this gateway in
+// the fleet. Every revision goes through the same commit path as a write.
+// With a store of its own there is nothing to follow: it waits for ctx.
+func (m *Manager) Run(ctx context.Context) {
+	if m.shared == nil {
+		<-ctx.Done()
+		return
+	}
+	done := make(chan struct{})
+	go func() { m.announcer(ctx); close(done) }()
+	// From 0: the first read is always given, and onChange drops it when
+	// it is what this gateway applies already. That also catches a store
+	// rebuilt behind the same address that holds another layer under the
+	// same revision number.
+	m.shared.Watch(ctx, 0, m.onChange, m.onHealth)
+	<-done
+}
+
+// onChange puts in force a revision the store's watch delivered.
+func (m *Manager) onChange(rec store.Record, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		m.refuse(0, err)
+		return
+	}
+	if rec.Revision < m.storeRev {
+		// Older than a revision this gateway committed or saw: the watch
+		// is catching up with this gateway's own writes. Unless the store
+		// really went back (restored from a backup), it is skipped.
+		ctx, cancel := context.WithTimeout(context.Background(), m.timeout)
+		latest, err := m.shared.Current(ctx)
+		cancel()
+		if err != nil || latest.Revision >= m.storeRev {
+			return
+		}
+		m.logger.Warning(LogPrefix, fmt.Sprintf("the store went back from revision %d to %d (restored from a backup?); following it", m.storeRev, latest.Revision))
+		rec = latest
+	}
+	m.storeRev = rec.Revision
+	cur := m.cur.Load()
+	if rec.Revision == cur.Revision && sameStored(rec.Layer, cur.Layer) {
+		if m.cond.Load().behind != nil {
+			m.applied(rec)
+		}
+		return
+	}
+	if err := m.adopt(rec); err != nil {
+		m.refuse(rec.Revision, err)
+		return
+	}
+	m.logger.Info(LogPrefix, fmt.Sprintf("revision %d applied from the store (%s, by %s)", rec.Revision, rec.Source, rec.User))
+}
+
+// onHealth tracks whether the store answers.
+func (m *Manager) onHealth(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		m.storeDown(err)
+		return
+	}
+	m.storeUp()
+}
+
+// announce hands the member to the announcer; the latest wins. m.mu is
+// held.
+func (m *Manager) announce() {
+	if m.shared == nil {
+		return
+	}
+	mem := m.member
+	for {
+		select {
+		case m.announceC <- mem:
+			return
+		default:
+			select {
+			case <-m.announceC:
+			default:
+			}
+		}
+	}
+}
+
+// announcer publishes the member in the fleet, one update at a time.
+func (m *Manager) announcer(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case mem := <-m.announceC:
+			// When the store does not answer, its renewal publishes the
+			// latest member once it does; the outage is logged by
+			// onHealth.
+			m.shared.Announce(ctx, mem)
+		}
+	}
+}
+
+// Members lists the live gateways of the fleet: this one alone with a
+// store of its own.
+func (m *Manager) Members(ctx context.Context) ([]store.Member, error) {
+	if m.shared == nil {
+		m.mu.Lock()
+		mem := m.member
+		m.mu.Unlock()
+		mem.Updated = time.Now().UTC()
+		return []store.Member{mem}, nil
+	}
+	ms, err := m.shared.Members(ctx)
+	if err != nil {
+		e := fail(Unavailable, "the store did not answer, so the fleet cannot be listed: %v", err)
+		e.Err = err
+		return nil, e
+	}
+	return ms, nil
+}
