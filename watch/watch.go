@@ -219,10 +219,10 @@ func Watch(ctx context.Context, path string, opts Options, onChange func(reason 
 
 // watcher is the state of one Watch call. Only Watch's goroutine uses it.
 type watcher struct {
-	name     string // the path as the caller gave it, for messages
-	path     string // the absolute path
-	dir      string // the real directory of path (no symlinks), always watched
-	base     string // the file's name in dir
+	name     string            // the path as the caller gave it, for messages
+	path     string            // the absolute path
+	dir      string            // the real directory of path (no symlinks), always watched
+	base     string            // the file's name in dir
 	fs       *fsnotify.Watcher // nil with Options.SignalOnly
 	onError  func(error)
 	onChange func(Reason, []byte)
