@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,26 +15,24 @@ import (
 	"github.com/corsgate/corsgate/admin"
 	"github.com/corsgate/corsgate/admin/auth"
 	"github.com/corsgate/corsgate/engine/core"
-	"github.com/corsgate/corsgate/internal/etcdtest"
+
 	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/plugin/plugintest"
 	"github.com/corsgate/corsgate/state"
 	"github.com/corsgate/corsgate/store"
 )
 
-// newReplica is a gateway whose admin API shares an etcd store: its
-// Server follows the store (Run) until the test ends.
-func newReplica(t *testing.T, g plugintest.Gateway, srv *etcdtest.Server, prefix, dir, id string) *fixture {
+// newReplica is a gateway whose admin API shares st, an in-memory shared
+// store that stands for etcd (the etcd store meets the same contract, and
+// the e2e fleet tests run on a real etcd): its run-time state follows the
+// store (Run) until the test ends.
+func newReplica(t *testing.T, g plugintest.Gateway, st *store.Memory, dir, id string) *fixture {
 	t.Helper()
 	doc, routes, err := plugin.Read(g.Config(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctrl, err := core.NewController(routes, doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.OpenEtcd(store.EtcdOptions{Endpoints: []string{srv.Endpoint()}, Prefix: prefix, DialTimeout: time.Second, PollInterval: 100 * time.Millisecond, LeaseTTL: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,13 +43,13 @@ func newReplica(t *testing.T, g plugintest.Gateway, srv *etcdtest.Server, prefix
 		t.Fatal(err)
 	}
 	cfg := &admin.Config{Listen: "127.0.0.1:0", StateDir: dir, ReplicaID: id, Credentials: creds,
-		Store: admin.StoreConfig{Type: admin.StoreEtcd, Path: dir, Etcd: &admin.EtcdConfig{Endpoints: []string{srv.Endpoint()}, Prefix: prefix, DialTimeout: time.Second}}}
+		Store: admin.StoreConfig{Type: admin.StoreEtcd, Path: dir, Etcd: &admin.EtcdConfig{Endpoints: []string{"http://127.0.0.1:2379"}, Prefix: "/corsgate/test/", DialTimeout: time.Second}}}
 	f := &fixture{t: t, ctrl: ctrl, dir: dir}
 	f.serve(doc, st, nil, cfg, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { f.state.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; st.Close() })
+	t.Cleanup(func() { cancel(); <-done })
 	f.admin = httptest.NewServer(f.srv.Handler())
 	t.Cleanup(f.admin.Close)
 	f.gateway = httptest.NewServer(ctrl.Handler(okHandler{}))
@@ -74,12 +73,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // (its file lacks the endpoint) cannot be undone by a write based on the
 // layer it keeps: 409, unless the write names it with If-Match.
 func TestSharedRefusedRevisionNeedsIfMatch(t *testing.T) {
-	srv := etcdtest.Start(t)
-	prefix := "/corsgate/refused/"
+	st := store.NewMemory()
 	withEndpoint := spa()
 	withEndpoint.Endpoints = append(withEndpoint.Endpoints, plugintest.EP("GET", "/reports", nil))
-	a := newReplica(t, withEndpoint, srv, prefix, t.TempDir(), "a")
-	b := newReplica(t, spa(), srv, prefix, t.TempDir(), "b")
+	a := newReplica(t, withEndpoint, st, t.TempDir(), "a")
+	b := newReplica(t, spa(), st, t.TempDir(), "b")
 
 	if resp, v := a.call("PUT", "/v1/cors/scopes/GET/reports", `{"allow_origins": ["https://reports.example.com"]}`, "If-Match", `"0"`); resp.StatusCode != 200 {
 		t.Fatalf("write on a: %d %s", resp.StatusCode, jsonText(v))
@@ -114,14 +112,13 @@ func TestSharedRefusedRevisionNeedsIfMatch(t *testing.T) {
 	}
 }
 
-// While etcd does not answer: writes answer 503 at once with Retry-After,
+// While the store does not answer: writes answer 503 at once with Retry-After,
 // reads are marked stale; a replica started then serves its cache, unless
 // another user could have written the cache.
 func TestSharedStoreDown(t *testing.T) {
-	srv := etcdtest.Start(t)
-	prefix := "/corsgate/down/"
+	st := store.NewMemory()
 	dir := t.TempDir()
-	a := newReplica(t, spa(), srv, prefix, dir, "a")
+	a := newReplica(t, spa(), st, dir, "a")
 	if resp, v := a.call("PUT", admin.CloudantPath, `{"origins": ["https://other.example.com"]}`); resp.StatusCode != 200 {
 		t.Fatalf("PUT: %d %s", resp.StatusCode, jsonText(v))
 	}
@@ -130,7 +127,7 @@ func TestSharedStoreDown(t *testing.T) {
 		t.Fatalf("the cache %s: %v, %v", cache, info, err)
 	}
 
-	srv.Stop()
+	st.SetDown(errors.New("dial tcp 127.0.0.1:2379: connection refused"))
 	waitFor(t, "a noticing the outage", func() bool { return a.state.Status().Store.UnreachableSince != nil })
 	start := time.Now()
 	resp, v := a.call("PUT", admin.CloudantPath, `{"origins": ["https://third.example.com"]}`)
@@ -146,7 +143,7 @@ func TestSharedStoreDown(t *testing.T) {
 	}
 
 	// A replica started now, with a's state directory, serves the cache.
-	c := newReplica(t, spa(), srv, prefix, dir, "c")
+	c := newReplica(t, spa(), st, dir, "c")
 	if got := c.allowed(other); got != other || c.state.Status().Revision != 1 {
 		t.Errorf("a replica started during the outage: %q at revision %d, want the cached revision 1", got, c.state.Status().Revision)
 	}
@@ -154,12 +151,12 @@ func TestSharedStoreDown(t *testing.T) {
 	if err := os.Chmod(cache, 0o666); err != nil {
 		t.Fatal(err)
 	}
-	d := newReplica(t, spa(), srv, prefix, dir, "d")
+	d := newReplica(t, spa(), st, dir, "d")
 	if got := d.allowed(app); got != app || d.state.Status().Revision != 0 {
 		t.Errorf("a replica with a group-writable cache: %q at revision %d, want the file alone", got, d.state.Status().Revision)
 	}
 
-	srv.Restart(t)
+	st.SetDown(nil)
 	waitFor(t, "a seeing etcd again", func() bool { return a.state.Status().Store.OK })
 	if resp, v := a.call("PUT", admin.CloudantPath, `{"origins": ["https://third.example.com"]}`); resp.StatusCode != 200 {
 		t.Errorf("a write after the outage: %d %s", resp.StatusCode, jsonText(v))

@@ -1,7 +1,6 @@
 package debug
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/engine/explain"
+	"github.com/corsgate/corsgate/internal/apierror"
 )
 
 // Paths of the explain endpoints.
@@ -27,8 +27,9 @@ const maxHARBytes = 32 << 20
 //
 // ExplainPath takes the query parameters origin, method, path, headers
 // (comma-separated, or repeated) and credentials=true, and answers with
-// explain.Explanation as JSON, or 400 with {"error": ..., "problems":
-// [{"field", "value", "message"}]} when a parameter is malformed.
+// explain.Explanation as JSON, or 400 in corsgate's error shape
+// (package apierror: {"error", "reason", "errors": [{"path", "message"}]},
+// one entry per malformed parameter, its path the parameter's name).
 // PolicyPath answers with the effective policy of the service and of
 // every endpoint. POST HARPath takes a HAR file as its body (and gateway=
 // an origin to keep, optional) and answers with explain.HARReport, or 400
@@ -46,7 +47,7 @@ func Explain(next http.Handler, snapshot func() *core.Snapshot) http.Handler {
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "use GET", http.StatusMethodNotAllowed)
+			writeError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path+"; use GET", nil)
 			return
 		}
 		s := snapshot()
@@ -67,7 +68,7 @@ func Explain(next http.Handler, snapshot func() *core.Snapshot) http.Handler {
 		in.Headers = append(in.Headers, q["header"]...)
 		ex, err := explain.Explain(s, in)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, inputProblems(err))
+			writeError(w, http.StatusBadRequest, err.Error(), inputProblems(err))
 			return
 		}
 		writeJSON(w, http.StatusOK, ex)
@@ -78,33 +79,26 @@ func Explain(next http.Handler, snapshot func() *core.Snapshot) http.Handler {
 func explainHAR(w http.ResponseWriter, r *http.Request, s *core.Snapshot) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "POST a HAR file (the browser's network panel, \"Save all as HAR\") as the body"})
+		writeError(w, http.StatusMethodNotAllowed, "POST a HAR file (the browser's network panel, \"Save all as HAR\") as the body", nil)
 		return
 	}
 	rep, err := explain.HAR(s, http.MaxBytesReader(w, r.Body, maxHARBytes), r.URL.Query().Get("gateway"))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("the HAR file is larger than %d MiB; export only the requests of the page that fails", maxHARBytes>>20)})
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the HAR file is larger than %d MiB; export only the requests of the page that fails", maxHARBytes>>20), nil)
 		return
 	case err != nil:
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
 }
 
-// problem is one malformed query parameter, as the explain endpoint
-// reports it.
-type problem struct {
-	Field   string `json:"field"`
-	Value   string `json:"value"`
-	Message string `json:"message"`
-}
-
-// inputProblems renders the errors of explain.Request.Normalize.
-func inputProblems(err error) map[string]any {
-	var list []problem
+// inputProblems lists the errors of explain.Request.Normalize, one per
+// malformed parameter, its name as the path (the reason quotes the values).
+func inputProblems(err error) []apierror.Problem {
+	var list []apierror.Problem
 	var joined interface{ Unwrap() []error }
 	errs := []error{err}
 	if errors.As(err, &joined) {
@@ -113,17 +107,17 @@ func inputProblems(err error) map[string]any {
 	for _, e := range errs {
 		var ie *explain.InputError
 		if errors.As(e, &ie) {
-			list = append(list, problem{Field: ie.Field, Value: ie.Value, Message: ie.Message})
+			list = append(list, apierror.Problem{Path: ie.Field, Message: ie.Message})
 		}
 	}
-	return map[string]any{"error": err.Error(), "problems": list}
+	return list
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
+// writeError answers an error in corsgate's error shape.
+func writeError(w http.ResponseWriter, status int, reason string, problems []apierror.Problem) {
+	b := apierror.New(status, reason)
+	b.Errors = problems
+	apierror.Write(w, status, b, 0)
 }
+
+func writeJSON(w http.ResponseWriter, status int, v any) { apierror.WriteJSON(w, status, v) }

@@ -73,11 +73,12 @@ func TestExplainEndpoint(t *testing.T) {
 	// Malformed input is refused with every problem, each naming its field.
 	w = get("/__debug/cors/explain?origin=localhost:5173&method=get&path=/orders&headers=Content-Type:%20application/json")
 	var bad struct {
-		Problems []struct{ Field, Value, Message string }
+		Error, Reason string
+		Errors        []struct{ Path, Message string }
 	}
-	if err := json.Unmarshal(w.Body.Bytes(), &bad); err != nil || w.Code != 400 || len(bad.Problems) != 3 ||
-		bad.Problems[0].Field != "origin" || bad.Problems[1].Field != "method" || bad.Problems[2].Field != "header" ||
-		!strings.Contains(bad.Problems[0].Message, `did you mean "http://localhost:5173"?`) {
+	if err := json.Unmarshal(w.Body.Bytes(), &bad); err != nil || w.Code != 400 || bad.Error != "bad_request" || len(bad.Errors) != 3 ||
+		bad.Errors[0].Path != "origin" || bad.Errors[1].Path != "method" || bad.Errors[2].Path != "header" ||
+		!strings.Contains(bad.Errors[0].Message, `did you mean "http://localhost:5173"?`) || !strings.Contains(bad.Reason, `"localhost:5173"`) {
 		t.Errorf("malformed input: %d %s", w.Code, w.Body)
 	}
 	w = httptest.NewRecorder()

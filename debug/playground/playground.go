@@ -29,7 +29,6 @@ import (
 	"bytes"
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -38,6 +37,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/corsgate/corsgate/internal/apierror"
 )
 
 // The gateway paths the playground proxies to.
@@ -289,17 +290,14 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, method, pathQu
 	_, _ = w.Write(answer)
 }
 
-// apiError is the JSON body of the playground's own errors.
-type apiError struct {
-	Error string `json:"error"`
-	Hint  string `json:"hint,omitempty"`
-}
-
+// writeError answers one of the playground's own errors in corsgate's
+// error shape (package apierror); hint, when not empty, says what to do
+// and ends the reason.
 func writeError(w http.ResponseWriter, status int, msg, hint string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(apiError{Error: msg, Hint: hint})
+	if hint != "" {
+		msg += " (" + hint + ")"
+	}
+	apierror.Write(w, status, apierror.New(status, msg), 0)
 }
 
 func unwrapURLError(err error) string {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/corsgate/corsgate/internal/apierror"
 )
 
 // fakeGateway records the requests the playground sends to it and answers
@@ -236,12 +238,12 @@ func TestGatewayWithoutDebugEndpoints(t *testing.T) {
 		if rec.Code != http.StatusNotFound {
 			t.Errorf("%s = %d, want 404", path, rec.Code)
 		}
-		var e apiError
+		var e apierror.Body
 		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil {
 			t.Fatalf("%s: body %q is not JSON: %v", path, rec.Body, err)
 		}
-		if e.Hint != DebugOffHint || !strings.Contains(e.Error, "404") {
-			t.Errorf("%s: %+v, want the 404 and the hint %q", path, e, DebugOffHint)
+		if e.Error != "not_found" || !strings.Contains(e.Reason, DebugOffHint) || !strings.Contains(e.Reason, "404") {
+			t.Errorf("%s: %+v, want not_found, the 404 and the hint %q", path, e, DebugOffHint)
 		}
 	}
 }
@@ -264,8 +266,8 @@ func TestGatewayDown(t *testing.T) {
 	if rec.Code != http.StatusBadGateway {
 		t.Fatalf("status = %d, want 502", rec.Code)
 	}
-	var e apiError
-	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || !strings.Contains(e.Error, "cannot reach the gateway at "+url) {
+	var e apierror.Body
+	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error != "bad_gateway" || !strings.Contains(e.Reason, "cannot reach the gateway at "+url) {
 		t.Errorf("body = %s (%v)", rec.Body, err)
 	}
 }

@@ -102,6 +102,35 @@ func TestControllerApply(t *testing.T) {
 
 // The snapshot keeps its own copy of the document: changing the document
 // after Apply, or the copy Document returns, changes nothing.
+// Publish puts a compiled snapshot in force without compiling it again,
+// and refuses one compiled for other routes or published already.
+func TestControllerPublish(t *testing.T) {
+	doc := func(origin string) *policy.Document {
+		return &policy.Document{Service: &policy.Block{AllowOrigins: []string{origin}}}
+	}
+	c, err := core.NewController(routes(), doc("https://a.example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := core.Compile(doc("https://b.example.com"), c.Routes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Publish(s); err != nil || c.Snapshot() != s || s.Revision() != 2 {
+		t.Fatalf("Publish: %v, revision %d", err, s.Revision())
+	}
+	if err := c.Publish(s); err == nil || !strings.Contains(err.Error(), "published already") {
+		t.Errorf("a second Publish of one snapshot: %v", err)
+	}
+	foreign, _ := core.Compile(doc("https://c.example.com"), routes())
+	if err := c.Publish(foreign); err == nil || !strings.Contains(err.Error(), "another route set") || c.Snapshot() != s {
+		t.Errorf("Publish of a snapshot for other routes: %v", err)
+	}
+	if err := c.Publish(nil); err == nil {
+		t.Error("Publish(nil) succeeded")
+	}
+}
+
 func TestSnapshotDocumentIsACopy(t *testing.T) {
 	doc := &policy.Document{Service: &policy.Block{AllowOrigins: []string{"https://a.example.com"}}}
 	c, err := core.NewController(routes(), doc)

@@ -120,7 +120,8 @@
   function apiProblem(res) {
     if (res.status === 404) return DEBUG_OFF;
     if (res.status === 0) return "the playground server did not answer: " + res.error;
-    if (res.data && res.data.error) return res.data.error + (res.data.hint ? " (" + res.data.hint + ")" : "");
+    // corsgate's error shape: {"error": code, "reason": sentence, "errors": [...]}.
+    if (res.data && (res.data.reason || res.data.error)) return res.data.reason || res.data.error;
     return "";
   }
 
@@ -273,7 +274,7 @@
     }
     box.replaceChildren();
     if (res.status !== 200 || !res.data || !res.data.summary) {
-      const msg = res.status === 404 ? DEBUG_OFF : (res.data && res.data.error) || res.error || res.text;
+      const msg = res.status === 404 ? DEBUG_OFF : (res.data && (res.data.reason || res.data.error)) || res.error || res.text;
       box.append(el("p", { id: "har-error", class: "notice" }, file.name + ": " + msg));
       box.dataset.state = "error";
       return;
