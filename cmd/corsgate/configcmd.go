@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/corsgate/corsgate/admin/auth"
+	"github.com/corsgate/corsgate/admin/client"
 )
 
 const configUsage = `Usage: corsgate config COMMAND [flags]
@@ -52,7 +52,7 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("config "+sub, flag.ContinueOnError)
-	adminURL := fs.String("admin", envOr("CORSGATE_ADMIN_URL", "http://127.0.0.1:9091"), "the admin API's URL")
+	adminURL := fs.String("admin", envOr("CORSGATE_ADMIN_URL", client.DefaultURL), "the admin API's URL")
 	var (
 		cloudant *bool
 		scope    *string
@@ -92,12 +92,16 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 	if code := parseFlags(fs, args[1:], stderr); code >= 0 {
 		return code
 	}
-	base, err := url.Parse(strings.TrimSuffix(*adminURL, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		fmt.Fprintf(stderr, "corsgate config: --admin %q is not an http(s) URL such as http://127.0.0.1:9091\n", *adminURL)
+	timeout := 30 * time.Second
+	if wait != nil && *wait != "" {
+		timeout = *waitFor + 30*time.Second
+	}
+	api, err := client.New(*adminURL, timeout)
+	if err != nil {
+		fmt.Fprintf(stderr, "corsgate config: --admin %v\n", err)
 		return 2
 	}
-	c := &adminClient{base: base.String(), stdout: stdout, stderr: stderr, http: &http.Client{Timeout: 30 * time.Second}}
+	c := &adminCall{api: api, stdout: stdout, stderr: stderr}
 	query := ""
 	if wait != nil && *wait != "" {
 		if *wait != "fleet" {
@@ -105,7 +109,6 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		query = "?wait=fleet&timeout=" + url.QueryEscape(waitFor.String())
-		c.http.Timeout = *waitFor + 30*time.Second
 	}
 	switch sub {
 	case "get":
@@ -121,7 +124,7 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		rev := *ifMatch
 		if rev == "" {
-			if rev, err = c.revision(); err != nil {
+			if rev, err = api.Revision(context.Background()); err != nil {
 				fmt.Fprintln(stderr, "corsgate config put:", err)
 				return 1
 			}
@@ -176,94 +179,41 @@ func readInput(path string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
-// adminClient calls the admin API with the credentials of the environment.
-type adminClient struct {
-	base           string
+// adminCall prints the answers of the admin API for corsgate config.
+type adminCall struct {
+	api            *client.Client
 	stdout, stderr io.Writer
-	http           *http.Client
-}
-
-func (c *adminClient) request(method, path, ifMatch string, body []byte) (*http.Response, []byte, error) {
-	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if ifMatch != "" {
-		req.Header.Set("If-Match", `"`+strings.Trim(ifMatch, `"`)+`"`)
-	}
-	switch token, user := os.Getenv(auth.EnvToken), os.Getenv(auth.EnvUser); {
-	case token != "":
-		req.Header.Set("Authorization", "Bearer "+token)
-	case user != "":
-		req.SetBasicAuth(user, os.Getenv(auth.EnvPassword))
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, nil, fmt.Errorf("the admin API at %s does not answer: %v", c.base, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	return resp, data, err
-}
-
-// revision reads the current revision (the ETag of GET /v1/cors/config).
-func (c *adminClient) revision() (string, error) {
-	resp, data, err := c.request("GET", "/v1/cors/config", "", nil)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("reading the current revision: %s: %s", resp.Status, reason(data))
-	}
-	return strings.Trim(resp.Header.Get("ETag"), `"`), nil
 }
 
 // do calls the API and prints the answer: the body on stdout for 2xx
 // (exit 0; 3 for a 202, a change that some replicas had not applied in
-// time), the reason on stderr otherwise (exit 1).
-func (c *adminClient) do(method, path, ifMatch string, body []byte) int {
-	resp, data, err := c.request(method, path, ifMatch, body)
+// time), the reason and every problem on stderr otherwise (exit 1).
+func (c *adminCall) do(method, path, ifMatch string, body []byte) int {
+	a, err := c.api.Do(context.Background(), method, path, ifMatch, body)
 	if err != nil {
 		fmt.Fprintln(c.stderr, "corsgate config:", err)
 		return 1
 	}
-	if resp.StatusCode/100 != 2 {
-		fmt.Fprintf(c.stderr, "corsgate config: %s %s: %s: %s\n", method, path, resp.Status, reason(data))
-		var e struct {
-			Errors []struct{ Path, Message string }
-		}
-		if json.Unmarshal(data, &e) == nil {
-			for _, fe := range e.Errors {
-				fmt.Fprintf(c.stderr, "  %s: %s\n", fe.Path, fe.Message)
-			}
+	if e := a.Error(); e != nil {
+		fmt.Fprintf(c.stderr, "corsgate config: %s %s: %v\n", method, path, e)
+		for _, fe := range e.Errors {
+			fmt.Fprintf(c.stderr, "  %s: %s\n", fe.Path, fe.Message)
 		}
 		return 1
 	}
-	if stale := resp.Header.Get("X-Corsgate-Stale"); stale != "" {
+	if stale := a.Header.Get("X-Corsgate-Stale"); stale != "" {
 		fmt.Fprintln(c.stderr, "corsgate config: warning:", stale)
 	}
-	c.stdout.Write(data)
-	if resp.StatusCode == http.StatusAccepted {
+	c.stdout.Write(a.Body)
+	if a.Status == http.StatusAccepted {
 		fmt.Fprintln(c.stderr, "corsgate config: the change is made, but not every replica applied it in time (see fleet.pending)")
 		return 3
 	}
 	if path == "/v1/cors/validate" {
 		var v struct{ Valid bool }
-		if json.Unmarshal(data, &v) == nil && !v.Valid {
+		if json.Unmarshal(a.Body, &v) == nil && !v.Valid {
 			return 1
 		}
 	}
 	return 0
-}
-
-// reason is the reason of an API error body, or the body.
-func reason(data []byte) string {
-	var e struct{ Reason string }
-	if json.Unmarshal(data, &e) == nil && e.Reason != "" {
-		return e.Reason
-	}
-	return strings.TrimSpace(string(data))
 }

@@ -13,43 +13,45 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
-	"strings"
 	"time"
+
+	"github.com/corsgate/corsgate/admin/client"
 )
 
 func main() {
 	rate := flag.Float64("rate", 10, "changes a second")
 	d := flag.Duration("d", 8*time.Second, "how long to run")
 	flag.Parse()
-	admins := flag.Args()
-	if len(admins) == 0 || *rate <= 0 {
+	if flag.NArg() == 0 || *rate <= 0 {
 		fmt.Fprintln(os.Stderr, "usage: changer [-rate N] [-d DURATION] ADMIN_URL...")
 		os.Exit(2)
 	}
-	user, pass := os.Getenv("CORSGATE_ADMIN_USER"), os.Getenv("CORSGATE_ADMIN_PASSWORD")
-	client := &http.Client{Timeout: 5 * time.Second}
-	do := func(method, url, ifMatch, body string) (int, string) {
-		req, _ := http.NewRequest(method, url, strings.NewReader(body))
-		req.SetBasicAuth(user, pass)
+	var admins []*client.Client
+	for _, base := range flag.Args() {
+		c, err := client.New(base, 5*time.Second)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "changer:", err)
+			os.Exit(2)
+		}
+		admins = append(admins, c)
+	}
+	ctx := context.Background()
+	do := func(c *client.Client, method, ifMatch, body string) (int, string) {
+		var data []byte
 		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
+			data = []byte(body)
 		}
-		if ifMatch != "" {
-			req.Header.Set("If-Match", ifMatch)
-		}
-		resp, err := client.Do(req)
+		a, err := c.Do(ctx, method, "/v1/cors/layer", ifMatch, data)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "changer:", err)
 			return 0, ""
 		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header.Get("ETag")
+		return a.Status, a.ETag()
 	}
 	var writes, conflicts, failures int
 	etag := ""
@@ -63,15 +65,15 @@ func main() {
 			return
 		case <-tick.C:
 		}
-		url := admins[i%len(admins)] + "/v1/cors/layer"
+		c := admins[i%len(admins)]
 		if etag == "" {
-			_, etag = do("GET", url, "", "")
+			_, etag = do(c, "GET", "", "")
 		}
 		p, h := "a", "X-A"
 		if i%2 == 0 {
 			p, h = "b", "X-B"
 		}
-		code, tag := do("PUT", url, etag, fmt.Sprintf(`{"service": {"allow_origins": ["https://%s.example"], "expose_headers": ["%s"]}}`, p, h))
+		code, tag := do(c, "PUT", etag, fmt.Sprintf(`{"service": {"allow_origins": ["https://%s.example"], "expose_headers": ["%s"]}}`, p, h))
 		switch code {
 		case http.StatusOK:
 			writes++
