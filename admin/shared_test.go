@@ -16,6 +16,7 @@ import (
 	"github.com/corsgate/corsgate/admin/auth"
 	"github.com/corsgate/corsgate/engine/core"
 
+	"github.com/corsgate/corsgate/internal/testwait"
 	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/plugin/plugintest"
 	"github.com/corsgate/corsgate/state"
@@ -57,18 +58,6 @@ func newReplica(t *testing.T, g plugintest.Gateway, st *store.Memory, dir, id st
 	return f
 }
 
-// waitFor waits up to 5 s for cond.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen within 5s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // A revision that another replica committed and that this one refuses
 // (its file lacks the endpoint) cannot be undone by a write based on the
 // layer it keeps: 409, unless the write names it with If-Match.
@@ -82,7 +71,7 @@ func TestSharedRefusedRevisionNeedsIfMatch(t *testing.T) {
 	if resp, v := a.call("PUT", "/v1/cors/scopes/GET/reports", `{"allow_origins": ["https://reports.example.com"]}`, "If-Match", `"0"`); resp.StatusCode != 200 {
 		t.Fatalf("write on a: %d %s", resp.StatusCode, jsonText(v))
 	}
-	waitFor(t, "b refusing revision 1", func() bool {
+	testwait.Until(t, "b refusing revision 1", func() bool {
 		st := b.state.Status()
 		return st.Store.Refused != nil && st.Store.Refused.Revision == 1
 	})
@@ -103,7 +92,7 @@ func TestSharedRefusedRevisionNeedsIfMatch(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("ETag") != `"2"` {
 		t.Fatalf("write on b with If-Match \"1\": %d %s", resp.StatusCode, jsonText(v))
 	}
-	waitFor(t, "a applying revision 2", func() bool { return a.state.Status().Revision == 2 })
+	testwait.Until(t, "a applying revision 2", func() bool { return a.state.Status().Revision == 2 })
 	if got := a.allowed(other); got != other {
 		t.Errorf("a after revision 2: %q", got)
 	}
@@ -128,7 +117,7 @@ func TestSharedStoreDown(t *testing.T) {
 	}
 
 	st.SetDown(errors.New("dial tcp 127.0.0.1:2379: connection refused"))
-	waitFor(t, "a noticing the outage", func() bool { return a.state.Status().Store.UnreachableSince != nil })
+	testwait.Until(t, "a noticing the outage", func() bool { return a.state.Status().Store.UnreachableSince != nil })
 	start := time.Now()
 	resp, v := a.call("PUT", admin.CloudantPath, `{"origins": ["https://third.example.com"]}`)
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(fmt.Sprint(v["reason"]), "does not answer") || time.Since(start) > 900*time.Millisecond {
@@ -157,11 +146,11 @@ func TestSharedStoreDown(t *testing.T) {
 	}
 
 	st.SetDown(nil)
-	waitFor(t, "a seeing etcd again", func() bool { return a.state.Status().Store.OK })
+	testwait.Until(t, "a seeing etcd again", func() bool { return a.state.Status().Store.OK })
 	if resp, v := a.call("PUT", admin.CloudantPath, `{"origins": ["https://third.example.com"]}`); resp.StatusCode != 200 {
 		t.Errorf("a write after the outage: %d %s", resp.StatusCode, jsonText(v))
 	}
-	waitFor(t, "d following revision 2", func() bool { return d.state.Status().Revision == 2 })
+	testwait.Until(t, "d following revision 2", func() bool { return d.state.Status().Revision == 2 })
 }
 
 // okHandler is the router behind the gateway's CORS layer: 200.

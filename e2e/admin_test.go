@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corsgate/corsgate/internal/testwait"
 	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
@@ -134,18 +135,6 @@ func (g *runningGateway) allowedOrigin(t *testing.T, origin string) string {
 	}
 	resp.Body.Close()
 	return resp.Header.Get("Access-Control-Allow-Origin")
-}
-
-// eventually waits for cond, up to 5 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen within 5s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func adminConfig(t *testing.T, port int, origins ...string) (string, plugintest.Gateway) {
@@ -277,12 +266,12 @@ func TestReloadOnFileChange(t *testing.T) {
 	// A valid edit applies within a second or so.
 	cors["allow_origins"] = []any{originApp, originAdmin}
 	writeLikeAnEditor(t, path, cfg)
-	eventually(t, "the reload of a valid edit", func() bool { return g.allowedOrigin(t, originAdmin) == originAdmin })
+	testwait.Until(t, "the reload of a valid edit", func() bool { return g.allowedOrigin(t, originAdmin) == originAdmin })
 
 	// An invalid edit applies nothing, and the status says why.
 	cors["allow_origins"] = []any{"https://broken.example/"}
 	writeLikeAnEditor(t, path, cfg)
-	eventually(t, "the report of an invalid edit", func() bool {
+	testwait.Until(t, "the report of an invalid edit", func() bool {
 		_, body := g.adminCall(t, "GET", "/v1/cors/status", "")
 		return strings.Contains(body, "https://broken.example/")
 	})
@@ -299,7 +288,7 @@ func TestReloadOnFileChange(t *testing.T) {
 	extraEP["endpoint"] = "/extra"
 	extraEP["backend"].([]any)[0].(map[string]any)["url_pattern"] = "/extra"
 	writeLikeAnEditor(t, path, cfg)
-	eventually(t, "the reload of an edit with a new endpoint", func() bool { return g.allowedOrigin(t, originLocal) == originLocal })
+	testwait.Until(t, "the reload of an edit with a new endpoint", func() bool { return g.allowedOrigin(t, originLocal) == originLocal })
 	if !strings.Contains(g.logs.String(), "only a restart applies") {
 		t.Errorf("no restart warning in the log:\n%s", g.logs.String())
 	}
@@ -317,7 +306,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 		t.Fatal("with --no-watch the edit applied without a SIGHUP")
 	}
 	g.cmd.Process.Signal(syscall.SIGHUP)
-	eventually(t, "the reload on SIGHUP", func() bool { return g.allowedOrigin(t, originAdmin) == originAdmin })
+	testwait.Until(t, "the reload on SIGHUP", func() bool { return g.allowedOrigin(t, originAdmin) == originAdmin })
 }
 
 func TestConfigCLI(t *testing.T) {

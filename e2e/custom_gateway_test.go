@@ -2,20 +2,24 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/corsgate/corsgate/internal/testwait"
 	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
 // The custom gateway of docs/custom-gateway.md builds, says how to run it
 // when the argument is missing (instead of panicking), refuses an invalid
-// CORS configuration, and serves CORS with a valid one.
+// CORS configuration, serves CORS with a valid one, and applies an edit of
+// the file's CORS settings while it runs.
 func TestCustomGatewayExample(t *testing.T) {
 	bin := customGatewayPath
 	run := func(args ...string) (int, string) {
@@ -52,21 +56,35 @@ func TestCustomGatewayExample(t *testing.T) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	url := "http://127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	allowed := func(origin string) (string, error) {
 		req, _ := http.NewRequest(http.MethodOptions, url+"/a", nil)
-		req.Header = plugintest.Preflight(originApp, "GET")
+		req.Header = plugintest.Preflight(origin, "GET")
 		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != originApp {
-				t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
-			}
-			return
+		if err != nil {
+			return "", err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the custom gateway does not answer: %v\n%s", err, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
+		resp.Body.Close()
+		return resp.Header.Get("Access-Control-Allow-Origin"), nil
+	}
+	testwait.For(t, "the custom gateway answering", 15*time.Second, func() bool {
+		_, err := allowed(originApp)
+		return err == nil
+	})
+	if got, _ := allowed(originApp); got != originApp {
+		t.Errorf("preflight from %s: Access-Control-Allow-Origin %q\n%s", originApp, got, logs.String())
+	}
+
+	edited := plugintest.Gateway{CORS: plugintest.Block{"allow_origins": []any{originAdmin}},
+		Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/a", nil)}}.JSON(port)
+	data, _ := json.Marshal(edited)
+	if err := os.WriteFile(good, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	testwait.For(t, "the edit of the file applied", 10*time.Second, func() bool {
+		got, _ := allowed(originAdmin)
+		return got == originAdmin
+	})
+	if got, _ := allowed(originApp); got != "" {
+		t.Errorf("after the edit, %s still gets %q", originApp, got)
 	}
 }

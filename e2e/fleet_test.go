@@ -16,6 +16,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/corsgate/corsgate/internal/etcdtest"
+	"github.com/corsgate/corsgate/internal/testwait"
 	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
@@ -264,7 +265,7 @@ func TestFleet(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, g := range f.replicas {
-				eventually(t, g.Admin+" reporting the bad document", func() bool {
+				testwait.Until(t, g.Admin+" reporting the bad document", func() bool {
 					st := g.status(t)
 					return st.Store.Refused != nil && !st.Store.OK
 				})
@@ -325,7 +326,7 @@ func TestFleetSurvivesEtcd(t *testing.T) {
 	}
 	t.Logf("the write with etcd down answered %d in %s", code, time.Since(start).Round(time.Millisecond))
 	for _, g := range f.replicas {
-		eventually(t, g.Admin+" marking its reads stale", func() bool {
+		testwait.Until(t, g.Admin+" marking its reads stale", func() bool {
 			resp, _ := g.adminCall(t, "GET", "/_api/v2/user/config/cors", "")
 			return resp.Header.Get("X-Corsgate-Stale") != ""
 		})
@@ -345,14 +346,14 @@ func TestFleetSurvivesEtcd(t *testing.T) {
 	f.etcd.Restart(t)
 	back := time.Now()
 	var rev uint64
-	eventually(t, "a write after etcd is back", func() bool {
+	testwait.Until(t, "a write after etcd is back", func() bool {
 		var c int
 		c, rev, _ = r2.cloudantPut(t, "", originApp, "https://after.example.com")
 		return c == 200
 	})
 	for _, g := range f.replicas {
 		waitAllowed(t, g, "https://after.example.com", 5*time.Second)
-		eventually(t, g.Admin+" clearing its stale mark", func() bool {
+		testwait.Until(t, g.Admin+" clearing its stale mark", func() bool {
 			st := g.status(t)
 			return st.Store.OK && st.Revision == rev
 		})

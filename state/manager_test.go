@@ -13,6 +13,7 @@ import (
 	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/engine/route"
+	"github.com/corsgate/corsgate/internal/testwait"
 	"github.com/corsgate/corsgate/state"
 	"github.com/corsgate/corsgate/store"
 )
@@ -102,18 +103,6 @@ func wantKind(t *testing.T, err error, k state.Kind) *state.Error {
 		t.Fatalf("error %v (kind %v), want kind %v", err, state.KindOf(err), k)
 	}
 	return e
-}
-
-// waitFor waits up to 5 s for cond.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // own hides the Shared methods of a store: a store of this gateway alone,
@@ -246,7 +235,7 @@ func TestRevisionFromAnotherReplica(t *testing.T) {
 	if _, err := a.m.Write(context.Background(), origins("alice", nil, other)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "b applying revision 1", func() bool { return b.m.Revision() == 1 })
+	testwait.Until(t, "b applying revision 1", func() bool { return b.m.Revision() == 1 })
 	if b.allowed(other) != other {
 		t.Error("b does not serve revision 1")
 	}
@@ -254,7 +243,7 @@ func TestRevisionFromAnotherReplica(t *testing.T) {
 	if err != nil || len(ms) != 1 || ms[0].ID != "b" {
 		t.Fatalf("members %v %v", ms, err)
 	}
-	waitFor(t, "b announcing revision 1", func() bool {
+	testwait.Until(t, "b announcing revision 1", func() bool {
 		ms, _ := b.m.Members(context.Background())
 		return len(ms) == 1 && ms[0].Applied == 1
 	})
@@ -302,7 +291,7 @@ func TestStoreFailsBetweenCommitAndApplyReadBack(t *testing.T) {
 		t.Fatal("a write whose answer was lost succeeded")
 	}
 	g.follow()
-	waitFor(t, "the read-back", func() bool { return g.m.Status().Store.OK && g.m.Revision() == 1 })
+	testwait.Until(t, "the read-back", func() bool { return g.m.Status().Store.OK && g.m.Revision() == 1 })
 	if g.allowed(other) != other {
 		t.Error("revision 1 is not in force")
 	}
@@ -319,7 +308,7 @@ func TestBadRecordFromTheStore(t *testing.T) {
 	}
 	g.follow()
 	st.Corrupt("it is the string \"oops\"")
-	waitFor(t, "the refusal", func() bool { return g.m.Status().Store.Refused != nil })
+	testwait.Until(t, "the refusal", func() bool { return g.m.Status().Store.Refused != nil })
 	s := g.m.Status()
 	if s.Store.OK || s.Store.Refused.Revision != 0 || !strings.Contains(s.Store.Error, "keeps revision 1") || g.allowed(other) != other {
 		t.Errorf("status %+v", s.Store)
@@ -359,12 +348,12 @@ func TestStoreDown(t *testing.T) {
 	st := store.NewMemory()
 	g := start(t, st, spa(t), "r1")
 	g.follow()
-	waitFor(t, "the first health report", func() bool {
+	testwait.Until(t, "the first health report", func() bool {
 		ms, _ := st.Members(context.Background())
 		return len(ms) == 1
 	})
 	st.SetDown(errors.New("connection refused"))
-	waitFor(t, "the outage", func() bool { _, _, stale := g.m.Stale(); return stale })
+	testwait.Until(t, "the outage", func() bool { _, _, stale := g.m.Stale(); return stale })
 	_, err := g.m.Write(context.Background(), origins("alice", nil, other))
 	if e := wantKind(t, err, state.Unavailable); e.RetryAfter != 5*time.Second {
 		t.Errorf("retry after %s", e.RetryAfter)
@@ -373,7 +362,7 @@ func TestStoreDown(t *testing.T) {
 		t.Errorf("status %+v", s.Store)
 	}
 	st.SetDown(nil)
-	waitFor(t, "the recovery", func() bool { return g.m.Status().Store.OK })
+	testwait.Until(t, "the recovery", func() bool { return g.m.Status().Store.OK })
 	if _, err := g.m.Write(context.Background(), origins("alice", nil, other)); err != nil {
 		t.Errorf("a write after the recovery: %v", err)
 	}

@@ -5,7 +5,8 @@
 //
 // It reads the file as corsgate does (plugin.ParseFile), refuses to start
 // when the CORS settings are invalid, and re-reads the CORS settings of the
-// same file on SIGHUP (the endpoints themselves are fixed at start).
+// same file when it changes and on SIGHUP, as corsgate run does (the
+// endpoints themselves are fixed at start).
 package main
 
 import (
@@ -20,8 +21,8 @@ import (
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
 	"github.com/luraproject/lura/v2/transport/http/server"
 
-	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/plugin"
+	"github.com/corsgate/corsgate/watch"
 )
 
 func main() {
@@ -55,10 +56,22 @@ func main() {
 		fmt.Fprintf(os.Stderr, "%s: invalid CORS settings:\n%v\n", path, err)
 		os.Exit(1)
 	}
-	go reloadOnSIGHUP(path, ctrl, logger)
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	// Reload the CORS settings when the file changes and on SIGHUP: an
+	// invalid file changes nothing, and Apply returns every problem.
+	go watch.Watch(ctx, path, watch.Options{SIGHUP: true}, func(reason watch.Reason, _ []byte) {
+		_, doc, err := plugin.ReadCORS(path)
+		if err == nil {
+			_, err = ctrl.Apply(doc)
+		}
+		if err != nil {
+			logger.Error("[CORS reload]", reason, "settings not applied:", err)
+			return
+		}
+		logger.Info("[CORS reload]", reason, "settings applied, revision", ctrl.Snapshot().Revision())
+	})
 	ginrouter.NewFactory(ginrouter.Config{
 		Engine:         ginrouter.NewEngine(cfg, ginrouter.EngineOptions{Logger: logger, Writer: os.Stdout}),
 		HandlerFactory: ginrouter.EndpointHandler,
@@ -66,27 +79,4 @@ func main() {
 		Logger:         logger,
 		RunServer:      runServer,
 	}).NewWithContext(ctx).Run(cfg)
-}
-
-// reloadOnSIGHUP applies the CORS settings of the file again on every
-// SIGHUP. An invalid file changes nothing: Apply returns every problem.
-func reloadOnSIGHUP(path string, ctrl *core.Controller, logger logging.Logger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	for range hup {
-		cfg, _, err := plugin.ParseFile(path)
-		if err != nil {
-			logger.Error("[CORS reload]", err)
-			continue
-		}
-		doc, _, err := plugin.Read(cfg)
-		if err == nil {
-			_, err = ctrl.Apply(doc)
-		}
-		if err != nil {
-			logger.Error("[CORS reload] settings not applied:", err)
-			continue
-		}
-		logger.Info("[CORS reload] settings applied, revision", ctrl.Snapshot().Revision())
-	}
 }
