@@ -2,7 +2,10 @@
 # Sourced from bench/ with NAME set (the prefix of the script's messages).
 # It makes $tmp, a temporary directory removed at exit with every process
 # whose PID is appended to pids, and builds corsgate and the counting
-# backend into it.
+# backend into it. The functions of ../scripts/lib.sh (start_etcd,
+# start_replica, wait_up, gateway_config) come with it.
+
+. ../scripts/lib.sh
 
 tmp=$(mktemp -d)
 pids=()

@@ -38,42 +38,21 @@ NAME=fleet
 . ./common.sh
 $GO build -o "$tmp/changer" ./cmd/changer
 
-etcd --name bench --data-dir "$tmp/etcd" \
-	--listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-	--listen-peer-urls "http://127.0.0.1:$((PORT_BASE + 32))" --initial-advertise-peer-urls "http://127.0.0.1:$((PORT_BASE + 32))" \
-	--initial-cluster "bench=http://127.0.0.1:$((PORT_BASE + 32))" >"$tmp/etcd.log" 2>&1 &
-pids+=($!)
-etcd_pid=$!
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$etcd_port/health" 2>/dev/null | grep -q true && break; sleep 0.1; done
-
-cat >"$tmp/gw.json" <<JSON
-{
-  "version": 3, "port": $((PORT_BASE + 11)), "listen_ip": "127.0.0.1", "timeout": "3s",
-  "extra_config": {
-    "router": {"disable_access_log": true},
-    "security/cors": {"allow_origins": ["https://a.example"], "expose_headers": ["X-A"]},
-    "corsgate/admin": {"store": {"type": "etcd", "endpoints": ["http://127.0.0.1:$etcd_port"], "prefix": "/corsgate/bench/"}}
-  },
-  "endpoints": [{
-    "endpoint": "/users/{id}", "method": "GET", "output_encoding": "no-op",
-    "backend": [{ "host": ["http://127.0.0.1:$backend_port"], "url_pattern": "/users/{id}", "encoding": "no-op" }]
-  }]
-}
-JSON
+start_etcd bench "$tmp/etcd" "$etcd_port" $((PORT_BASE + 32)) "$tmp/etcd.log"
+gateway_config $((PORT_BASE + 11)) "$backend_port" '"security/cors": {"allow_origins": ["https://a.example"], "expose_headers": ["X-A"]},
+    "corsgate/admin": {"store": {"type": "etcd", "endpoints": ["http://127.0.0.1:'"$etcd_port"'"], "prefix": "/corsgate/bench/"}}' >"$tmp/gw.json"
 
 password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 "$tmp/loadbackend" -listen "127.0.0.1:$backend_port" >"$tmp/backend.log" 2>&1 &
 pids+=($!)
 gw_pids=()
+export CORSGATE_ADMIN_USER=bench CORSGATE_ADMIN_PASSWORD=$password
 for n in 1 2 3; do
-	CORSGATE_ADMIN_USER=bench CORSGATE_ADMIN_PASSWORD=$password \
-		"$tmp/corsgate" run -c "$tmp/gw.json" -p $((PORT_BASE + 10 + n)) --admin-listen "127.0.0.1:$((PORT_BASE + 20 + n))" \
-		--state-dir "$tmp/r$n" --replica-id "r$n" --no-watch >"$tmp/r$n.log" 2>&1 &
-	pids+=($!)
-	gw_pids+=($!)
+	start_replica "$tmp/corsgate" "$tmp/gw.json" "r$n" $((PORT_BASE + 10 + n)) $((PORT_BASE + 20 + n)) "$tmp/r$n" "$tmp/r$n.log" --no-watch
+	gw_pids+=("$replica_pid")
 done
 for n in 1 2 3; do
-	for _ in $(seq 1 100); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$((PORT_BASE + 10 + n))/__health" && break; sleep 0.1; done
+	wait_up "http://127.0.0.1:$((PORT_BASE + 10 + n))/__health"
 done
 
 admin=(-s -u "bench:$password" -H 'Content-Type: application/json')

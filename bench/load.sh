@@ -41,32 +41,10 @@ NAME=load
 . ./common.sh
 $GO build -o "$tmp/krakendce" ./cmd/krakendce
 
-# config PORT CORS_BLOCK_OR_EMPTY: a KrakenD v3 configuration with one
-# endpoint proxied as-is to the backend, access log off.
-config() {
-	local port=$1 cors=$2 extra
-	extra='"router": {"disable_access_log": true}'
-	if [ -n "$cors" ]; then extra="$extra, \"security/cors\": $cors"; fi
-	cat <<JSON
-{
-  "version": 3,
-  "port": $port,
-  "listen_ip": "127.0.0.1",
-  "timeout": "3s",
-  "extra_config": { $extra },
-  "endpoints": [{
-    "endpoint": "/users/{id}",
-    "method": "GET",
-    "output_encoding": "no-op",
-    "backend": [{ "host": ["http://127.0.0.1:$backend_port"], "url_pattern": "/users/{id}", "encoding": "no-op" }]
-  }]
-}
-JSON
-}
 cors='{"allow_origins": ["https://app.example.com"], "allow_methods": ["GET", "POST", "PUT", "DELETE"], "allow_headers": ["Content-Type", "X-Api-Key"]}'
-config "$on_port" "$cors" >"$tmp/on.json"
-config "$off_port" "" >"$tmp/off.json"
-config "$ce_port" "$cors" >"$tmp/ce.json"
+gateway_config "$on_port" "$backend_port" "\"security/cors\": $cors" >"$tmp/on.json"
+gateway_config "$off_port" "$backend_port" >"$tmp/off.json"
+gateway_config "$ce_port" "$backend_port" "\"security/cors\": $cors" >"$tmp/ce.json"
 
 "$tmp/loadbackend" -listen "127.0.0.1:$backend_port" >"$tmp/backend.log" 2>&1 &
 pids+=($!)

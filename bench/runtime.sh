@@ -31,20 +31,8 @@ command -v wrk >/dev/null || { echo "runtime: wrk is not installed (make load-ru
 NAME=runtime
 . ./common.sh
 
-cat >"$tmp/gw.json" <<JSON
-{
-  "version": 3, "port": $gw_port, "listen_ip": "127.0.0.1", "timeout": "3s",
-  "extra_config": {
-    "router": {"disable_access_log": true},
-    "security/cors": {"allow_origins": ["https://a.example"], "expose_headers": ["X-A"]},
-    "corsgate/admin": {"store": {"type": "embedded", "path": "$tmp/state"}}
-  },
-  "endpoints": [{
-    "endpoint": "/users/{id}", "method": "GET", "output_encoding": "no-op",
-    "backend": [{ "host": ["http://127.0.0.1:$backend_port"], "url_pattern": "/users/{id}", "encoding": "no-op" }]
-  }]
-}
-JSON
+gateway_config "$gw_port" "$backend_port" '"security/cors": {"allow_origins": ["https://a.example"], "expose_headers": ["X-A"]},
+    "corsgate/admin": {"store": {"type": "embedded", "path": "'"$tmp/state"'"}}' >"$tmp/gw.json"
 
 password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 "$tmp/loadbackend" -listen "127.0.0.1:$backend_port" >"$tmp/backend.log" 2>&1 &
@@ -53,9 +41,8 @@ CORSGATE_ADMIN_USER=bench CORSGATE_ADMIN_PASSWORD=$password \
 	"$tmp/corsgate" run -c "$tmp/gw.json" --admin-listen "127.0.0.1:$admin_port" --no-watch >"$tmp/gw.log" 2>&1 &
 pids+=($!)
 gw_pid=$!
-for url in "http://127.0.0.1:$gw_port/__health" "http://127.0.0.1:$backend_port/__count"; do
-	for _ in $(seq 1 100); do curl -s -o /dev/null --max-time 1 "$url" && break; sleep 0.1; done
-done
+wait_up "http://127.0.0.1:$gw_port/__health"
+wait_up "http://127.0.0.1:$backend_port/__count"
 
 admin=(-s -u "bench:$password" -H 'Content-Type: application/json')
 # changer: a new policy through the admin API every 100 ms, with the

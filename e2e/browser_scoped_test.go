@@ -88,12 +88,10 @@ func (b *scopedBrowser) expectCORSFailure(t *testing.T, res fetchResult, before 
 // path and the X-Api-Key it got, and no CORS headers.
 func newEchoBackend(t *testing.T) *backend {
 	t.Helper()
-	b := &backend{}
-	b.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return plugintest.ServeBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(obj{"method": r.Method, "path": r.URL.Path, "api_key": r.Header.Get("X-Api-Key")})
 	}))
-	return b
 }
 
 func TestBrowserScopedEndpointOverride(t *testing.T) {

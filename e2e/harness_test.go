@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -263,28 +261,9 @@ func runCLIEnv(t testing.TB, env []string, args ...string) cliResult {
 	return res
 }
 
-// backend is an in-process HTTP backend on 127.0.0.1 that counts requests.
-type backend struct {
-	URL     string
-	hits    atomic.Int64 // every request
-	options atomic.Int64 // OPTIONS requests only
-
-	mu          sync.Mutex
-	lastHeaders http.Header
-}
-
-// Hits returns the number of requests the backend received.
-func (b *backend) Hits() int64 { return b.hits.Load() }
-
-// Options returns the number of OPTIONS requests the backend received.
-func (b *backend) Options() int64 { return b.options.Load() }
-
-// LastHeaders returns the headers of the last request the backend received.
-func (b *backend) LastHeaders() http.Header {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.lastHeaders.Clone()
-}
+// backend is an in-process HTTP backend on 127.0.0.1 that counts requests:
+// plugintest's.
+type backend = plugintest.Backend
 
 // newBackend starts a backend with these routes:
 //
@@ -296,7 +275,6 @@ func (b *backend) LastHeaders() http.Header {
 //	GET /fail             500
 func newBackend(t testing.TB) *backend {
 	t.Helper()
-	b := &backend{}
 	mux := http.NewServeMux()
 	writeJSONBody := func(w http.ResponseWriter, status int, v any) {
 		w.Header().Set("Content-Type", "application/json")
@@ -329,25 +307,7 @@ func newBackend(t testing.TB) *backend {
 	mux.HandleFunc("GET /fail", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONBody(w, http.StatusInternalServerError, obj{"error": "boom"})
 	})
-	b.serve(t, mux)
-	return b
-}
-
-// serve starts the backend's server (on 127.0.0.1, as httptest servers
-// listen) with handler behind the request counters.
-func (b *backend) serve(t testing.TB, handler http.Handler) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b.hits.Add(1)
-		if r.Method == http.MethodOptions {
-			b.options.Add(1)
-		}
-		b.mu.Lock()
-		b.lastHeaders = r.Header.Clone()
-		b.mu.Unlock()
-		handler.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	b.URL = srv.URL
+	return plugintest.ServeBackend(t, mux)
 }
 
 // httpClient does not follow redirects, so the tests see what the gateway

@@ -14,16 +14,8 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-etcd --name fleet --data-dir "$dir/etcd" \
-	--listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
-	--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-	--initial-cluster fleet=http://127.0.0.1:2380 >"$dir/etcd.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do
-	curl -fs http://127.0.0.1:2379/health 2>/dev/null | grep -q '"health":"true"' && break
-	sleep 0.1
-done
-curl -fs http://127.0.0.1:2379/health | grep -q '"health":"true"' || { echo "etcd did not start; see $dir/etcd.log"; tail -5 "$dir/etcd.log"; exit 1; }
+. scripts/lib.sh
+start_etcd fleet "$dir/etcd" 2379 2380 "$dir/etcd.log"
 
 "$BIN/demo-backend" -listen 127.0.0.1:8000 >"$dir/backend.log" 2>&1 &
 pids+=($!)
@@ -31,15 +23,10 @@ pids+=($!)
 password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 export CORSGATE_ADMIN_USER=admin CORSGATE_ADMIN_PASSWORD=$password
 for n in 1 2 3; do
-	"$BIN/corsgate" run -c docs/examples/fleet.json -p 808$n \
-		--admin-listen 127.0.0.1:910$n --state-dir "$dir/r$n" --replica-id r$n >"$dir/r$n.log" 2>&1 &
-	pids+=($!)
+	start_replica "$BIN/corsgate" docs/examples/fleet.json "r$n" "808$n" "910$n" "$dir/r$n" "$dir/r$n.log"
 done
 for n in 1 2 3; do
-	for _ in $(seq 100); do
-		curl -fs -u "admin:$password" http://127.0.0.1:910$n/v1/cors/status >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	wait_up "http://127.0.0.1:910$n/v1/cors/status" -u "admin:$password" || true
 done
 
 cat <<MSG

@@ -8,9 +8,11 @@ import (
 	"testing"
 )
 
-// Backend is a test backend behind a gateway. It answers 200 with a small
-// JSON body, counts the requests that reach it and records the headers of
-// the last one. Two paths behave like real backends with their own ideas:
+// Backend is a test backend behind a gateway: it counts the requests that
+// reach it and records the headers of the last one. NewBackend's answers
+// 200 with a small JSON body; ServeBackend's answers with a handler of the
+// test's. Two paths of NewBackend's behave like real backends with their
+// own ideas:
 // /own-cors answers with its own CORS headers (Access-Control-Allow-Origin
 // OtherOrigin, Vary: Origin, X-Backend: own-cors), and /object sends
 // X-Object-Meta-Color, X-Object-Meta-Size and X-Object-Other.
@@ -27,15 +29,7 @@ const OtherOrigin = "https://backend-choice.example"
 
 // NewBackend starts a Backend on loopback for the duration of the test.
 func NewBackend(t testing.TB) *Backend {
-	b := &Backend{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b.hits.Add(1)
-		if r.Method == http.MethodOptions {
-			b.options.Add(1)
-		}
-		b.mu.Lock()
-		b.last = r.Header.Clone()
-		b.mu.Unlock()
+	return ServeBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		switch r.URL.Path {
 		case "/own-cors":
@@ -50,6 +44,23 @@ func NewBackend(t testing.TB) *Backend {
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		w.Write([]byte(`{"ok":true}`))
+	}))
+}
+
+// ServeBackend starts a Backend on loopback, for the duration of the
+// test, that answers with handler behind its counters.
+func ServeBackend(t testing.TB, handler http.Handler) *Backend {
+	t.Helper()
+	b := &Backend{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.hits.Add(1)
+		if r.Method == http.MethodOptions {
+			b.options.Add(1)
+		}
+		b.mu.Lock()
+		b.last = r.Header.Clone()
+		b.mu.Unlock()
+		handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	b.URL = srv.URL
