@@ -22,6 +22,8 @@ PORT ?= 8080
 FUZZTIME ?= 30s
 # benchstat, pinned: the version `go install ...@latest` resolved to.
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+# staticcheck, pinned: the newest release that builds with this Go.
+STATICCHECK_VERSION := v0.8.2
 # package:FuzzName, run one at a time by make fuzz.
 FUZZ_TARGETS := \
 	./engine/origin:FuzzParsePattern \
@@ -30,7 +32,7 @@ FUZZ_TARGETS := \
 	./engine/policy:FuzzPreflightHeaders \
 	./engine/policy:FuzzCompileJSON
 
-.PHONY: all build run fleet plugin check-plugin deps-etcd test vet unit e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check docs load-runtime load-fleet clean
+.PHONY: all build run fleet plugin check-plugin deps-etcd test vet lint deps-lint unit e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check docs load-runtime load-fleet clean
 
 all: build
 
@@ -94,6 +96,21 @@ deps-etcd:
 		command -v etcd; \
 	fi
 
+# lint: staticcheck (its default checks) on both modules, installed at a
+# pinned version when missing. It finds what go vet does not: dead code,
+# misused standard library calls, simplifications.
+lint: deps-lint
+	$(STATICCHECK) ./...
+	cd bench && $(STATICCHECK) ./...
+
+STATICCHECK = $(shell gobin=$$($(GO) env GOBIN); echo $${gobin:-$$($(GO) env GOPATH)/bin})/staticcheck
+
+deps-lint:
+	@if [ -x "$(STATICCHECK)" ] && $(STATICCHECK) -version | grep -qF "($(STATICCHECK_VERSION:v%=%))"; then :; else \
+		echo "installing staticcheck $(STATICCHECK_VERSION)"; \
+		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); \
+	fi
+
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -109,7 +126,7 @@ unit: deps-etcd
 e2e: deps-browser deps-etcd
 	$(GO) test -race -count=1 ./e2e/...
 
-test: vet unit e2e fuzz-short
+test: vet lint unit e2e fuzz-short
 
 # bench: the peer comparison (bench/bench.sh); writes bench/results/ and
 # BENCHMARKS.md. RUNS and BENCHTIME tune it.

@@ -71,9 +71,7 @@ func loadConfig(path string, logger logging.Logger, ov admin.Overrides, stderr i
 	}
 	g := &gatewayConfig{path: path, cfg: cfg, doc: ctrl.Snapshot().Document(), ctrl: ctrl, admin: adminCfg, decisions: decisions}
 	if adminCfg != nil {
-		for _, w := range adminCfg.Credentials.Warnings() {
-			g.warnings = append(g.warnings, w)
-		}
+		g.warnings = append(g.warnings, adminCfg.Credentials.Warnings()...)
 	}
 	for _, w := range dupWarnings {
 		g.warnings = append(g.warnings, w.Error())
