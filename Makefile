@@ -32,7 +32,7 @@ FUZZ_TARGETS := \
 	./engine/policy:FuzzPreflightHeaders \
 	./engine/policy:FuzzCompileJSON
 
-.PHONY: all build run fleet plugin check-plugin deps-etcd test vet lint deps-lint unit e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check docs load-runtime load-fleet clean
+.PHONY: all build run fleet plugin check-plugin deps-etcd test vet lint deps-lint unit unit-etcd e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check docs load-runtime load-fleet clean
 
 all: build
 
@@ -119,14 +119,22 @@ vet:
 
 # unit: the unit tests with -race, then the allocation tests, which only
 # build without -race (the race detector makes sync.Pool drop objects).
-unit: deps-etcd
-	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/e2e$$')
+# None needs anything but Go: the tests that start a real etcd are
+# unit-etcd's.
+ETCD_PKGS := ./store/ ./internal/etcdtest/
+unit:
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v -e '/e2e$$' -e '/store$$' -e '/internal/etcdtest$$')
 	$(GO) test -count=1 -run 'NoAllocations' ./plugin/ ./metrics/
+
+# unit-etcd: the tests of the etcd store (the contract suite included)
+# and of the etcd test server, against Debian's etcd.
+unit-etcd: deps-etcd
+	$(GO) test -race -count=1 $(ETCD_PKGS)
 
 e2e: deps-browser deps-etcd
 	$(GO) test -race -count=1 ./e2e/...
 
-test: vet lint unit e2e fuzz-short
+test: vet lint unit unit-etcd e2e fuzz-short
 
 # bench: the peer comparison (bench/bench.sh); writes bench/results/ and
 # BENCHMARKS.md. RUNS and BENCHTIME tune it.
