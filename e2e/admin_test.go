@@ -152,6 +152,7 @@ func adminConfig(t *testing.T, port int, origins ...string) (string, plugintest.
 }
 
 func TestAdminCloudantPersistsAcrossRestart(t *testing.T) {
+	t.Parallel()
 	port, adminPort := freePort(t), freePort(t)
 	path, _ := adminConfig(t, port, originApp)
 	g := startAdminGateway(t, path, port, adminPort)
@@ -176,6 +177,7 @@ func TestAdminCloudantPersistsAcrossRestart(t *testing.T) {
 }
 
 func TestAdminAnswers401And403(t *testing.T) {
+	t.Parallel()
 	port, adminPort := freePort(t), freePort(t)
 	path, _ := adminConfig(t, port, originApp)
 	g := startAdminGateway(t, path, port, adminPort)
@@ -198,6 +200,7 @@ func TestAdminAnswers401And403(t *testing.T) {
 }
 
 func TestAdminStartupRefusals(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	cfg := plugintest.Gateway{CORS: plugintest.Block{"allow_origins": []any{originApp}}, Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/a", nil)}}.JSON(port)
 	tests := []struct {
@@ -257,6 +260,7 @@ func writeLikeAnEditor(t *testing.T, path string, cfg map[string]any) {
 }
 
 func TestReloadOnFileChange(t *testing.T) {
+	t.Parallel()
 	port, adminPort := freePort(t), freePort(t)
 	path, pg := adminConfig(t, port, originApp)
 	g := startAdminGateway(t, path, port, adminPort)
@@ -295,6 +299,7 @@ func TestReloadOnFileChange(t *testing.T) {
 }
 
 func TestReloadOnSIGHUP(t *testing.T) {
+	t.Parallel()
 	port, adminPort := freePort(t), freePort(t)
 	path, _ := adminConfig(t, port, originApp)
 	g := startAdminGateway(t, path, port, adminPort, "--no-watch")
@@ -310,6 +315,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 }
 
 func TestConfigCLI(t *testing.T) {
+	t.Parallel()
 	port, adminPort := freePort(t), freePort(t)
 	path, _ := adminConfig(t, port, originApp)
 	g := startAdminGateway(t, path, port, adminPort)
@@ -362,6 +368,7 @@ func TestConfigCLI(t *testing.T) {
 // A store that cannot be opened does not stop the gateway: the file alone
 // applies, the status says why, and writes answer 503.
 func TestAdminBadStoreAtStart(t *testing.T) {
+	t.Parallel()
 	port, adminPort := freePort(t), freePort(t)
 	path, _ := adminConfig(t, port, originApp)
 	cfg := readConfigFile(t, path)

@@ -95,6 +95,7 @@ func newEchoBackend(t *testing.T) *backend {
 }
 
 func TestBrowserScopedEndpointOverride(t *testing.T) {
+	t.Parallel()
 	be := newEchoBackend(t)
 	page := newPageServer(t)
 	g := startGateway(t, false, plugintest.Gateway{
@@ -171,6 +172,7 @@ func TestBrowserScopedEndpointOverride(t *testing.T) {
 }
 
 func TestBrowserScopedExemptEndpoint(t *testing.T) {
+	t.Parallel()
 	be := newEchoBackend(t) // sends no CORS headers at all
 	page := newPageServer(t)
 	g := startGateway(t, false, plugintest.Gateway{

@@ -165,6 +165,7 @@ func (b *browserRequests) waitCORSErrors(n int, parts ...string) bool {
 }
 
 func TestBrowserCORS(t *testing.T) {
+	t.Parallel()
 	shotDir := t.TempDir()
 
 	be := newBackend(t)

@@ -23,6 +23,7 @@ func cliGateway(cors obj) plugintest.Gateway {
 }
 
 func TestCheckValidConfig(t *testing.T) {
+	t.Parallel()
 	cfg := plugintest.WriteFile(t, cliGateway(mainCORS()).JSON(8080))
 	res := runCLI(t, "check", "-c", cfg)
 	if res.Code != 0 {
@@ -34,6 +35,7 @@ func TestCheckValidConfig(t *testing.T) {
 }
 
 func TestCheckInvalidConfigs(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		tweak func(cors obj)
@@ -120,6 +122,7 @@ func TestCheckInvalidConfigs(t *testing.T) {
 }
 
 func TestCheckReportsEveryErrorOnItsOwnLine(t *testing.T) {
+	t.Parallel()
 	cors := mainCORS()
 	cors["max_age"] = 12
 	cors["allow_methods"] = []any{"GET", "patch"}
@@ -142,6 +145,7 @@ func TestCheckReportsEveryErrorOnItsOwnLine(t *testing.T) {
 }
 
 func TestCheckMissingFile(t *testing.T) {
+	t.Parallel()
 	res := runCLI(t, "check", "-c", t.TempDir()+"/does-not-exist.json")
 	if res.Code == 0 {
 		t.Errorf("corsgate check of a missing file exited 0\nstdout:\n%s", res.Stdout)
@@ -152,6 +156,7 @@ func TestCheckMissingFile(t *testing.T) {
 }
 
 func TestRunRefusesInvalidConfig(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	cors := mainCORS()
 	cors["max_age"] = "12 hours"
@@ -176,6 +181,7 @@ func TestRunRefusesInvalidConfig(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	res := runCLI(t, "version")
 	if res.Code != 0 {
 		t.Fatalf("corsgate version exit status = %d, want 0; stderr:\n%s", res.Code, res.Stderr)

@@ -85,6 +85,7 @@ func assertNoAllowHeaders(t *testing.T, h http.Header) {
 }
 
 func TestPreflightAllowed(t *testing.T) {
+	t.Parallel()
 	b := newBackend(t)
 	g := startMain(t, b, false, nil)
 
@@ -130,6 +131,7 @@ func TestPreflightAllowed(t *testing.T) {
 }
 
 func TestPreflightRequestHeaderVariants(t *testing.T) {
+	t.Parallel()
 	b := newBackend(t)
 	g := startMain(t, b, false, nil)
 
@@ -162,6 +164,7 @@ func TestPreflightRequestHeaderVariants(t *testing.T) {
 }
 
 func TestPreflightDenied(t *testing.T) {
+	t.Parallel()
 	b := newBackend(t)
 	g := startMain(t, b, false, nil)
 
@@ -197,6 +200,7 @@ func TestPreflightDenied(t *testing.T) {
 }
 
 func TestActualRequests(t *testing.T) {
+	t.Parallel()
 	b := newBackend(t)
 	g := startMain(t, b, false, nil)
 
@@ -267,6 +271,7 @@ func TestActualRequests(t *testing.T) {
 }
 
 func TestWildcardOrigins(t *testing.T) {
+	t.Parallel()
 	b := newBackend(t)
 
 	cases := []struct {
@@ -331,6 +336,7 @@ func TestWildcardOrigins(t *testing.T) {
 }
 
 func TestAutoOptions(t *testing.T) {
+	t.Parallel()
 	b := newBackend(t)
 	gw := mainGateway(b, mainCORS())
 	gw.Router = obj{"auto_options": true}
@@ -384,6 +390,7 @@ func TestAutoOptions(t *testing.T) {
 }
 
 func TestBackendCORSHeadersNotDuplicated(t *testing.T) {
+	t.Parallel()
 	b := newBackend(t)
 	g := startMain(t, b, false, nil)
 
@@ -422,6 +429,7 @@ func TestBackendCORSHeadersNotDuplicated(t *testing.T) {
 }
 
 func TestCORSOnGatewayErrors(t *testing.T) {
+	t.Parallel()
 	b := newBackend(t)
 	g := startMain(t, b, false, nil)
 
@@ -474,6 +482,7 @@ func TestCORSOnGatewayErrors(t *testing.T) {
 }
 
 func TestDebugLogsAndReasonHeader(t *testing.T) {
+	t.Parallel()
 	b := newBackend(t)
 	g := startMain(t, b, true, func(cors obj) { cors["debug"] = true })
 
@@ -538,6 +547,7 @@ func TestDebugLogsAndReasonHeader(t *testing.T) {
 }
 
 func TestConcurrentRequests(t *testing.T) {
+	t.Parallel()
 	b := newBackend(t)
 	g := startMain(t, b, false, nil)
 
@@ -598,6 +608,7 @@ func TestConcurrentRequests(t *testing.T) {
 // A negative max_age sends Access-Control-Max-Age: 0, so that browsers
 // cache no preflight answer (as KrakenD CE does); "0s" sends none.
 func TestMaxAgeZero(t *testing.T) {
+	t.Parallel()
 	b := newBackend(t)
 	for _, tc := range []struct {
 		maxAge string

@@ -21,6 +21,7 @@ import (
 // CORS configuration, serves CORS with a valid one, and applies an edit of
 // the file's CORS settings while it runs.
 func TestCustomGatewayExample(t *testing.T) {
+	t.Parallel()
 	bin := customGatewayPath
 	run := func(args ...string) (int, string) {
 		var out bytes.Buffer

@@ -98,6 +98,7 @@ func parseReport(t testing.TB, body string) debug.Report {
 // it validates, enables the debug endpoint, and its backends are the
 // gateway on its own port.
 func TestDoubleValidationConfigIsConsistent(t *testing.T) {
+	t.Parallel()
 	res := runCLI(t, "check", "-c", doubleValidationConfig)
 	if res.Code != 0 {
 		t.Fatalf("corsgate check %s: exit %d\n%s%s", doubleValidationConfig, res.Code, res.Stdout, res.Stderr)
@@ -166,6 +167,7 @@ func allowedOrigin(t testing.TB, cfg obj) string {
 // fake backend: whatever the backend answers, the client sees exactly one
 // Access-Control-Allow-Origin.
 func TestDoubleValidationExamples(t *testing.T) {
+	t.Parallel()
 	origin := allowedOrigin(t, readConfigFile(t, doubleValidationConfig))
 	g := startGateway(t, false, func(port int) obj { return selfHostedConfig(t, doubleValidationConfig, port) })
 
@@ -254,6 +256,7 @@ func debugOffConfig(port int) obj {
 }
 
 func TestDebugCORSAbsentWithoutDebug(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, false, debugOffConfig)
 	for _, path := range []string{"/__debug/cors", "/__debug/cors/martian", "/__debug/cors/explain", "/__debug/cors/policy", "/__debug/"} {
 		resp, body := do(t, http.MethodGet, g.URL+path, hdr("Origin", "http://localhost:5173"))
@@ -269,6 +272,7 @@ func TestDebugCORSAbsentWithoutDebug(t *testing.T) {
 }
 
 func TestDebugCORSWithFlag(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, true, debugOffConfig) // -d, no debug_endpoint
 
 	t.Run("lura's /__debug/ keeps answering pong", func(t *testing.T) {

@@ -377,6 +377,7 @@ func TestDocs(t *testing.T) {
 
 // The tool above must itself be right: shell quoting, block parsing.
 func TestDocsTooling(t *testing.T) {
+	t.Parallel()
 	words, err := shellWords(`corsgate explain -c docs/examples/spa.json --origin 'https://a.example' --header "Content-Type" --path /x\ y`)
 	if err != nil || !slices.Equal(words, []string{"corsgate", "explain", "-c", "docs/examples/spa.json", "--origin", "https://a.example", "--header", "Content-Type", "--path", "/x y"}) {
 		t.Errorf("shellWords = %q, %v", words, err)

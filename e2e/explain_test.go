@@ -16,6 +16,7 @@ import (
 // same JSON, that the reason names the policy and the fix, and that
 // /__debug/cors/policy lists the endpoints.
 func TestExplainEndpointMatchesCLI(t *testing.T) {
+	t.Parallel()
 	be := newBackend(t)
 	var cfgPath string
 	g := startGateway(t, true, func(port int) obj {

@@ -119,6 +119,7 @@ func quantile(d []time.Duration, q float64) time.Duration {
 // CLI, concurrent writers with If-Match, and a bad document written
 // straight into etcd.
 func TestFleet(t *testing.T) {
+	t.Parallel()
 	f := startFleet(t, 3)
 	r1, r2, r3 := f.replicas[0], f.replicas[1], f.replicas[2]
 
@@ -305,6 +306,7 @@ func TestFleet(t *testing.T) {
 // etcd stopped and started again, a replica started while it is down, and
 // compaction while a replica is stopped.
 func TestFleetSurvivesEtcd(t *testing.T) {
+	t.Parallel()
 	f := startFleet(t, 3)
 	r1 := f.replicas[0]
 	if code, _, body := r1.cloudantPut(t, "?wait=fleet", originApp, originAdmin); code != 200 {

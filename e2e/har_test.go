@@ -101,6 +101,7 @@ func (h *harRecorder) har() []byte {
 // explained by corsgate explain --har, and by the playground when the file
 // is dropped on it.
 func TestHARFromChromium(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	be := newBackend(t)
 	s := startPlaygroundWithGateway(t, true, func(port int, playOrigin string) obj {

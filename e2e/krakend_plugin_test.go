@@ -19,6 +19,7 @@ import (
 // KrakenD does, and sends it browser-shaped requests: preflights, actual
 // requests, and an endpoint override.
 func TestKrakenDPlugin(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	plugins := filepath.Join(dir, "plugins")
 	if err := os.Mkdir(plugins, 0o755); err != nil {

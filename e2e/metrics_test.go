@@ -8,6 +8,7 @@ import (
 // /metrics of the real binary counts the decisions of its gateway, by
 // reason and scope, and never names an origin.
 func TestMetricsOfTheBinary(t *testing.T) {
+	t.Parallel()
 	port, adminPort := freePort(t), freePort(t)
 	path, _ := adminConfig(t, port, originApp)
 	g := startAdminGateway(t, path, port, adminPort)

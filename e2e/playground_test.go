@@ -227,6 +227,7 @@ func dataGateway(be *backend, cors obj) plugintest.Gateway {
 }
 
 func TestPlayground(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	be := newBackend(t)
 	s := startPlaygroundWithGateway(t, true, func(port int, playOrigin string) obj {
@@ -318,6 +319,7 @@ func TestPlayground(t *testing.T) {
 // TestPlaygroundDebugOff: against a gateway without -d or debug_endpoint
 // the page still runs requests and says how to get explanations.
 func TestPlaygroundDebugOff(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	be := newBackend(t)
 	s := startPlaygroundWithGateway(t, false, func(port int, playOrigin string) obj {

@@ -16,6 +16,7 @@ import (
 
 // TestScopeCases runs the scope table against "corsgate run".
 func TestScopeCases(t *testing.T) {
+	t.Parallel()
 	plugintest.RunScopeCases(t, func(t *testing.T, pg plugintest.Gateway) plugintest.Client {
 		g := startGateway(t, false, pg.JSON)
 		return func(t *testing.T, method, path string, h http.Header) (*http.Response, string) {
@@ -36,6 +37,7 @@ func TestScopeCases(t *testing.T) {
 }
 
 func TestCheckRefusesScopeMistakes(t *testing.T) {
+	t.Parallel()
 	const endpointCORS = `endpoints[0].extra_config["security/cors"]`
 	base := func() obj {
 		return plugintest.ScopeCases()[0].Gateway.JSON(8080)
@@ -140,6 +142,7 @@ func TestCheckRefusesScopeMistakes(t *testing.T) {
 }
 
 func TestUnsafeOptInWarnsAtStartup(t *testing.T) {
+	t.Parallel()
 	g := startGateway(t, false, plugintest.Gateway{
 		CORS:      plugintest.Block{"allow_any_origin_with_credentials_unsafe": true, "allow_credentials": true},
 		Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/users/{id}", nil)},

@@ -21,6 +21,7 @@ import (
 // 403; and in headless Chromium, a page on the allowed origin opens a
 // socket and a page on a refused origin cannot.
 func TestWebSocketOrigins(t *testing.T) {
+	t.Parallel()
 	allowedPage, refusedPage := newPageServer(t), newPageServer(t)
 	ctrl := plugintest.Gateway{
 		CORS:      plugintest.Block{"allow_origins": []any{allowedPage.URL}},
