@@ -10,6 +10,15 @@ import (
 	"github.com/corsgate/corsgate/store"
 )
 
+// cache is the file, in the state directory, of the last layer applied
+// from a shared store: what a gateway started while the store does not
+// answer serves.
+type cache struct {
+	dir, path string
+	// store names the store; a cache of another store is not used.
+	store string
+}
+
 // cacheEntry is the cache file's content.
 type cacheEntry struct {
 	// Store names the store the record came from; a cache of another
@@ -21,15 +30,15 @@ type cacheEntry struct {
 
 // writeCache replaces the cache with rec, atomically: a crash leaves the
 // old cache or the new one, never a part.
-func (m *Manager) writeCache(rec store.Record) error {
-	data, err := json.MarshalIndent(cacheEntry{Store: m.info.Name, Saved: time.Now().UTC(), Record: rec}, "", "  ")
+func (c *cache) write(rec store.Record) error {
+	data, err := json.MarshalIndent(cacheEntry{Store: c.store, Saved: time.Now().UTC(), Record: rec}, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(m.cacheDir, 0o700); err != nil {
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(m.cacheDir, ".applied-layer-*.tmp")
+	f, err := os.CreateTemp(c.dir, ".applied-layer-*.tmp")
 	if err != nil {
 		return err
 	}
@@ -45,41 +54,41 @@ func (m *Manager) writeCache(rec store.Record) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), m.cachePath)
+	return os.Rename(f.Name(), c.path)
 }
 
 // readCache reads the cache of the same store. A cache that another user
 // could have written (the file, or its directory, writable by group or
 // others) is refused: whoever writes it decides the policy served while
 // the store is down.
-func (m *Manager) readCache() (cacheEntry, error) {
-	var c cacheEntry
-	for _, p := range []string{m.cacheDir, m.cachePath} {
+func (c *cache) read() (cacheEntry, error) {
+	var e cacheEntry
+	for _, p := range []string{c.dir, c.path} {
 		info, err := os.Stat(p)
 		if err != nil {
-			return c, err
+			return e, err
 		}
 		if perm := info.Mode().Perm(); perm&0o022 != 0 && runtime.GOOS != "windows" {
-			return c, fmt.Errorf("%s may be written by group or others (mode %04o), so its cache cannot be trusted: run chmod go-w on it", p, perm)
+			return e, fmt.Errorf("%s may be written by group or others (mode %04o), so its cache cannot be trusted: run chmod go-w on it", p, perm)
 		}
 	}
-	data, err := os.ReadFile(m.cachePath)
+	data, err := os.ReadFile(c.path)
 	if err != nil {
-		return c, err
+		return e, err
 	}
-	if err := json.Unmarshal(data, &c); err != nil {
-		return c, fmt.Errorf("%s is not a cache that corsgate wrote (%v); delete it", m.cachePath, err)
+	if err := json.Unmarshal(data, &e); err != nil {
+		return e, fmt.Errorf("%s is not a cache that corsgate wrote (%v); delete it", c.path, err)
 	}
-	if c.Store != m.info.Name {
-		return c, fmt.Errorf("%s is the cache of another store (%s, not %s), so it is not used", m.cachePath, c.Store, m.info.Name)
+	if e.Store != c.store {
+		return e, fmt.Errorf("%s is the cache of another store (%s, not %s), so it is not used", c.path, e.Store, c.store)
 	}
-	return c, nil
+	return e, nil
 }
 
 // startFromCache applies the cached layer when the shared store does not
 // answer at start. m.mu is held.
 func (m *Manager) startFromCache(storeErr error) {
-	c, err := m.readCache()
+	c, err := m.cache.read()
 	if err != nil {
 		msg := "no cached layer to serve, so the file alone applies until the store answers"
 		if !os.IsNotExist(err) {

@@ -123,8 +123,8 @@ func (m *Manager) applied(rec store.Record) {
 	m.appliesOK.Add(1)
 	m.setCond(func(c *condition) { c.behind = nil })
 	m.member.Applied, m.member.Error = rec.Revision, ""
-	if m.shared != nil {
-		if err := m.writeCache(rec); err != nil {
+	if m.cache != nil {
+		if err := m.cache.write(rec); err != nil {
 			m.logger.Warning(LogPrefix, "the cache of the applied layer was not written, so a restart while the store is down would serve an older layer:", err)
 		}
 	}

@@ -20,7 +20,7 @@ func (m *Manager) Run(ctx context.Context) {
 		return
 	}
 	done := make(chan struct{})
-	go func() { m.announcer(ctx); close(done) }()
+	go func() { m.fleet.run(ctx); close(done) }()
 	// From 0: the first read is always given, and onChange drops it when
 	// it is what this gateway applies already. That also catches a store
 	// rebuilt behind the same address that holds another layer under the
@@ -76,37 +76,43 @@ func (m *Manager) onHealth(err error) {
 	m.storeUp()
 }
 
-// announce hands the member to the announcer; the latest wins. m.mu is
-// held.
-func (m *Manager) announce() {
-	if m.shared == nil {
-		return
-	}
-	mem := m.member
+// announcer publishes this gateway in the fleet of a shared store, one
+// update at a time; a newer member replaces one not yet published.
+type announcer struct {
+	shared store.Shared
+	next   chan store.Member
+}
+
+func newAnnouncer(sh store.Shared) *announcer {
+	return &announcer{shared: sh, next: make(chan store.Member, 1)}
+}
+
+// publish hands mem to run; the latest wins.
+func (a *announcer) publish(mem store.Member) {
 	for {
 		select {
-		case m.announceC <- mem:
+		case a.next <- mem:
 			return
 		default:
 			select {
-			case <-m.announceC:
+			case <-a.next:
 			default:
 			}
 		}
 	}
 }
 
-// announcer publishes the member in the fleet, one update at a time.
-func (m *Manager) announcer(ctx context.Context) {
+// run publishes the members handed to it until ctx is done.
+func (a *announcer) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case mem := <-m.announceC:
+		case mem := <-a.next:
 			// When the store does not answer, its renewal publishes the
 			// latest member once it does; the outage is logged by
 			// onHealth.
-			m.shared.Announce(ctx, mem)
+			a.shared.Announce(ctx, mem)
 		}
 	}
 }

@@ -117,16 +117,15 @@ type View struct {
 // Manager owns the run-time state of one gateway. Its methods are safe
 // for concurrent use; changes are serialised, reads never wait for them.
 type Manager struct {
-	ctrl      *core.Controller
-	store     store.Store  // nil without a store
-	shared    store.Shared // the store, when replicas share it
-	logger    Logger
-	timeout   time.Duration
-	info      StoreInfo
-	cachePath string // "" without a shared store
-	cacheDir  string
-	replica   string
-	file      string // the configuration file's path
+	ctrl    *core.Controller
+	store   store.Store  // nil without a store
+	shared  store.Shared // the store, when replicas share it
+	logger  Logger
+	timeout time.Duration
+	info    StoreInfo
+	cache   *cache // nil without a shared store
+	replica string
+	file    string // the configuration file's path
 
 	appliesOK, appliesFailed atomic.Uint64
 	lat                      latencies
@@ -134,11 +133,10 @@ type Manager struct {
 	mu       sync.Mutex // serialises changes
 	storeRev uint64     // the newest revision seen in the store, in force or not
 	member   store.Member
+	fleet    *announcer // nil without a shared store
 
 	cur  atomic.Pointer[View]
 	cond atomic.Pointer[condition]
-
-	announceC chan store.Member // latest wins, for the announcer
 }
 
 // New loads the run-time layer from the store and applies it over the
@@ -152,7 +150,7 @@ type Manager struct {
 func New(o Options) *Manager {
 	m := &Manager{
 		ctrl: o.Controller, store: o.Store, logger: o.Logger, timeout: o.Timeout, info: o.StoreInfo,
-		replica: o.Replica, file: o.ConfigPath, announceC: make(chan store.Member, 1),
+		replica: o.Replica, file: o.ConfigPath,
 	}
 	if m.logger == nil {
 		m.logger = nopLogger{}
@@ -162,8 +160,8 @@ func New(o Options) *Manager {
 	}
 	if sh, ok := o.Store.(store.Shared); ok {
 		m.shared = sh
-		m.cacheDir = o.StateDir
-		m.cachePath = filepath.Join(o.StateDir, CacheFile)
+		m.cache = &cache{dir: o.StateDir, path: filepath.Join(o.StateDir, CacheFile), store: o.StoreInfo.Name}
+		m.fleet = newAnnouncer(sh)
 	}
 	m.cur.Store(&View{File: o.File.Clone(), Layer: &policy.Layer{}})
 	m.cond.Store(&condition{})
@@ -183,6 +181,14 @@ func New(o Options) *Manager {
 	}
 	m.announce()
 	return m
+}
+
+// announce publishes this gateway as a member of the fleet of a shared
+// store. m.mu is held.
+func (m *Manager) announce() {
+	if m.fleet != nil {
+		m.fleet.publish(m.member)
+	}
 }
 
 // load reads the store's record at start and adopts it. m.mu is held.
@@ -224,9 +230,6 @@ func (m *Manager) Revision() uint64 { return m.cur.Load().Revision }
 // Routes returns the gateway's route set, which never changes.
 func (m *Manager) Routes() *route.Index { return m.ctrl.Routes() }
 
-// Shared reports whether other replicas share the store.
-func (m *Manager) Shared() bool { return m.shared != nil }
-
 // Applies returns how many configurations were applied (writes, revisions
 // from the store, reloads of the file) and how many were refused.
 func (m *Manager) Applies() (ok, failed uint64) {
@@ -252,7 +255,9 @@ func (m *Manager) Status() Status {
 	st.Applied = m.ctrl.Snapshot().Revision()
 	st.ApplyLatency = m.lat.summary()
 	st.Store.Type, st.Store.Path, st.Store.Endpoints, st.Store.Prefix = m.info.Type, m.info.Path, m.info.Endpoints, m.info.Prefix
-	st.Store.Cache = m.cachePath
+	if m.cache != nil {
+		st.Store.Cache = m.cache.path
+	}
 	if c.outage != nil {
 		since := c.outage.since
 		st.Store.UnreachableSince = &since
