@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -166,7 +164,6 @@ func (b *browserRequests) waitCORSErrors(n int, parts ...string) bool {
 
 func TestBrowserCORS(t *testing.T) {
 	t.Parallel()
-	shotDir := t.TempDir()
 
 	be := newBackend(t)
 	page := newPageServer(t)      // allowed origin
@@ -286,16 +283,7 @@ func TestBrowserCORS(t *testing.T) {
 	if err := chromedp.Run(ctx, chromedp.CaptureScreenshot(&shot)); err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	if !bytes.HasPrefix(shot, []byte("\x89PNG\r\n\x1a\n")) {
-		t.Errorf("screenshot is not a PNG (%d bytes)", len(shot))
-	}
-	shotPath := filepath.Join(shotDir, "page.png")
-	if err := os.WriteFile(shotPath, shot, 0o600); err != nil {
-		t.Errorf("writing screenshot: %v", err)
-	}
-	if dir := os.Getenv("CORSGATE_E2E_SCREENSHOT_DIR"); dir != "" {
-		_ = os.WriteFile(filepath.Join(dir, "corsgate-e2e-page.png"), shot, 0o644)
-	}
+	writeScreenshot(t, "browser-page.png", shot)
 
 	t.Run("disallowed origin", func(t *testing.T) {
 		if err := chromedp.Run(ctx, chromedp.Navigate(otherPage.URL+"/")); err != nil {

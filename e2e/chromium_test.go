@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -57,4 +59,39 @@ func startChromium(t *testing.T, width, height int) context.Context {
 		t.Fatalf("starting Chromium (%s): %v", chromium, err)
 	}
 	return ctx
+}
+
+// ScreenshotDir is where the browser tests write their screenshots: a
+// directory of the repository that git ignores (/testout/), so that a
+// person can look at them after a run and nothing is committed by
+// mistake. CORSGATE_E2E_SCREENSHOT_DIR replaces it.
+var ScreenshotDir = filepath.Join("..", "testout", "screenshots")
+
+// writeScreenshot checks that png is a PNG image and writes it as name in
+// ScreenshotDir (or $CORSGATE_E2E_SCREENSHOT_DIR).
+func writeScreenshot(t *testing.T, name string, png []byte) {
+	t.Helper()
+	if len(png) < 1000 || !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("screenshot %s is not a PNG (%d bytes)", name, len(png))
+	}
+	dir := ScreenshotDir
+	if d := os.Getenv("CORSGATE_E2E_SCREENSHOT_DIR"); d != "" {
+		dir = d
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+}
+
+// saveScreenshot captures the whole page of ctx and writes it as name.
+func saveScreenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	var png []byte
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	writeScreenshot(t, name, png)
 }

@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,9 +19,9 @@ import (
 // in Cloudant's tab and save, and a fetch() from that page to the gateway
 // works; remove it and save, and the same fetch() fails. A page on another
 // origin cannot change anything through the operator's browser. The
-// screenshots (1280×800 and 390 px wide) land in
-// e2e/testdata/screenshots/.
+// screenshots (1280×800 and 390 px wide) land in ScreenshotDir.
 func TestDashboardInBrowser(t *testing.T) {
+	t.Parallel()
 	be := newBackend(t)
 	page := newPageServer(t) // the SPA's origin, http://127.0.0.1:PORT
 	port, adminPort := freePort(t), freePort(t)
@@ -37,10 +35,6 @@ func TestDashboardInBrowser(t *testing.T) {
 	gw := "http://localhost:" + strconv.Itoa(port) // another host than the page's
 	dash := fmt.Sprintf("http://%s:%s@127.0.0.1:%d/dashboard/", adminUser, adminPassword, adminPort)
 
-	shots := filepath.Join("testdata", "screenshots")
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	ctx := startChromium(t, 1280, 800)
 	eval := func(js string, out any) {
 		t.Helper()
@@ -71,12 +65,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		if err := chromedp.Run(ctx, chromedp.CaptureScreenshot(&png)); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.HasPrefix(png, []byte("\x89PNG")) {
-			t.Fatalf("screenshot %s is not a PNG", name)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeScreenshot(t, name, png)
 		// Readable: nothing wider than the window.
 		var overflow bool
 		eval(`document.documentElement.scrollWidth > window.innerWidth`, &overflow)

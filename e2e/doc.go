@@ -47,8 +47,9 @@
 //   - CORSGATE_E2E_RACE=1: build the gateway with -race; a data race
 //     reported in any gateway's output fails the test that started it
 //     (slower: about 45s more on two cores).
-//   - CORSGATE_E2E_SCREENSHOT_DIR: also copy the browser screenshot
-//     (corsgate-e2e-page.png) there; it is always written to a temp dir.
+//   - CORSGATE_E2E_SCREENSHOT_DIR: write the browser tests' screenshots
+//     there instead of testout/screenshots/ at the repository's root
+//     (which git ignores).
 //
 // The browser tests need Chromium. They look for CHROMIUM_PATH, then for
 // chromium, chromium-browser and google-chrome in PATH, and fail (they are

@@ -1,15 +1,12 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -191,29 +188,6 @@ func gatewayExplain(t *testing.T, g *gateway, origin, method, path, headers stri
 	var out map[string]any
 	_ = json.Unmarshal([]byte(body), &out)
 	return resp.StatusCode, out
-}
-
-func saveScreenshot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	var shot []byte
-	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&shot, 100)); err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	if len(shot) < 1000 || !bytes.HasPrefix(shot, []byte("\x89PNG\r\n\x1a\n")) {
-		t.Errorf("screenshot is not a non-empty PNG (%d bytes)", len(shot))
-	}
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, shot, 0o600); err != nil {
-		t.Errorf("writing screenshot: %v", err)
-	}
-	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
-		t.Errorf("screenshot file %s is missing or empty: %v", path, err)
-	}
-	if dir := os.Getenv("CORSGATE_E2E_SCREENSHOT_DIR"); dir != "" {
-		if err := os.WriteFile(filepath.Join(dir, name), shot, 0o644); err != nil {
-			t.Errorf("copying screenshot to %s: %v", dir, err)
-		}
-	}
 }
 
 // dataGateway is a gateway with cors as its service block and one no-op

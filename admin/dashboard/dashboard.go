@@ -8,14 +8,19 @@
 // and every change is a PUT, POST or DELETE with a JSON body: nothing a
 // cross-site form or link could trigger.
 //
-// The three files (index.html, app.js and app.css) are embedded: nothing
-// is loaded from elsewhere and nothing needs building. They are served
-// with a strict Content-Security-Policy (no inline script or style, no
-// other origin), no caching and no framing.
+// The files are embedded: index.html, app.css, and the script as native
+// ES modules, app.js (the entry, which index.html loads with
+// type="module") and the modules it imports from js/ (dom.js, api.js,
+// state.js, status.js, and one per tab: cloudant.js, policies.js,
+// history.js, live.js, candidate.js). Nothing is loaded from elsewhere and
+// nothing needs building. They are served with a strict
+// Content-Security-Policy (no inline script or style, no other origin),
+// no caching and no framing.
 package dashboard
 
 import (
 	"embed"
+	"io/fs"
 	"net/http"
 	"strconv"
 )
@@ -28,7 +33,7 @@ const Prefix = "/dashboard/"
 // from its own origin only, runs no inline script, and cannot be framed.
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
-//go:embed index.html app.js app.css
+//go:embed index.html app.js app.css js/*.js
 var files embed.FS
 
 // asset is one embedded file and its content type.
@@ -37,23 +42,38 @@ type asset struct {
 	contentType string
 }
 
-// assets are the files served, by path.
-var assets = map[string]asset{
-	Prefix:                {"index.html", "text/html; charset=utf-8"},
-	Prefix + "index.html": {"index.html", "text/html; charset=utf-8"},
-	Prefix + "app.js":     {"app.js", "text/javascript; charset=utf-8"},
-	Prefix + "app.css":    {"app.css", "text/css; charset=utf-8"},
-}
+// assets are the files served, by path: the fixed ones, and every module
+// of js/ at /dashboard/js/NAME.js. A path is looked up as sent, so no
+// other path (a directory, a "..") names a file.
+var assets = func() map[string]asset {
+	m := map[string]asset{
+		Prefix:                {"index.html", "text/html; charset=utf-8"},
+		Prefix + "index.html": {"index.html", "text/html; charset=utf-8"},
+		Prefix + "app.js":     {"app.js", "text/javascript; charset=utf-8"},
+		Prefix + "app.css":    {"app.css", "text/css; charset=utf-8"},
+	}
+	modules, err := fs.Glob(files, "js/*.js")
+	if err != nil {
+		panic(err) // the pattern is valid: this cannot happen
+	}
+	for _, name := range modules {
+		m[Prefix+name] = asset{name, "text/javascript; charset=utf-8"}
+	}
+	return m
+}()
 
 // Handler serves the dashboard's files under Prefix: /dashboard/ and
-// /dashboard/index.html give the page, /dashboard/app.js and
-// /dashboard/app.css its script and style sheet. Any other path gets 404
-// (plain text), a method other than GET and HEAD 405 with Allow. Every
-// answer carries the security headers (ContentSecurityPolicy,
-// X-Content-Type-Options: nosniff, X-Frame-Options: DENY,
-// Referrer-Policy: same-origin) and Cache-Control: no-store. (Not
-// no-referrer: with it, the Fetch standard sends Origin: null on the
-// page's own writes, which the admin API refuses.)
+// /dashboard/index.html give the page, /dashboard/app.css its style sheet,
+// /dashboard/app.js its script's entry module and /dashboard/js/NAME.js
+// the modules that imports (dom.js, api.js, state.js, status.js,
+// cloudant.js, policies.js, history.js, live.js, candidate.js). Any other
+// path, /dashboard/js/ itself included, gets 404 (plain text), a method
+// other than GET and HEAD 405 with Allow. Every answer carries the
+// security headers (ContentSecurityPolicy, X-Content-Type-Options:
+// nosniff, X-Frame-Options: DENY, Referrer-Policy: same-origin) and
+// Cache-Control: no-store. (Not no-referrer: with it, the Fetch standard
+// sends Origin: null on the page's own writes, which the admin API
+// refuses.)
 //
 // Handler does no authentication: the caller puts it behind the admin
 // API's.

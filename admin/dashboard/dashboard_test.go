@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http/httptest"
 	"os"
+	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -36,7 +38,14 @@ func TestHandler(t *testing.T) {
 		{"style sheet", "GET", "/dashboard/app.css", 200, "text/css; charset=utf-8", "app.css", ""},
 		{"HEAD of the page", "HEAD", "/dashboard/", 200, "text/html; charset=utf-8", "", ""},
 		{"HEAD of the script", "HEAD", "/dashboard/app.js", 200, "text/javascript; charset=utf-8", "", ""},
+		{"a module", "GET", "/dashboard/js/api.js", 200, "text/javascript; charset=utf-8", "js/api.js", ""},
+		{"HEAD of a module", "HEAD", "/dashboard/js/dom.js", 200, "text/javascript; charset=utf-8", "", ""},
 		{"unknown file", "GET", "/dashboard/nope.js", 404, "text/plain", "", ""},
+		{"unknown module", "GET", "/dashboard/js/nope.js", 404, "text/plain", "", ""},
+		{"the modules' directory", "GET", "/dashboard/js/", 404, "text/plain", "", ""},
+		{"the modules' directory without the slash", "GET", "/dashboard/js", 404, "text/plain", "", ""},
+		{"a module at the top", "GET", "/dashboard/api.js", 404, "text/plain", "", ""},
+		{"traversal from the modules", "GET", "/dashboard/js/../app.js", 404, "text/plain", "", ""},
 		{"the Go source is not served", "GET", "/dashboard/dashboard.go", 404, "text/plain", "", ""},
 		{"a sub-directory", "GET", "/dashboard/static/app.js", 404, "text/plain", "", ""},
 		{"traversal", "GET", "/dashboard/../dashboard/app.js", 404, "text/plain", "", ""},
@@ -44,6 +53,7 @@ func TestHandler(t *testing.T) {
 		{"without the slash", "GET", "/dashboard", 404, "text/plain", "", ""},
 		{"POST", "POST", "/dashboard/", 405, "text/plain", "", "GET, HEAD"},
 		{"PUT of a file", "PUT", "/dashboard/app.js", 405, "text/plain", "", "GET, HEAD"},
+		{"POST of a module", "POST", "/dashboard/js/api.js", 405, "text/plain", "", "GET, HEAD"},
 		{"DELETE", "DELETE", "/dashboard/index.html", 405, "text/plain", "", "GET, HEAD"},
 		{"OPTIONS", "OPTIONS", "/dashboard/", 405, "text/plain", "", "GET, HEAD"},
 	}
@@ -92,6 +102,15 @@ func TestHandler(t *testing.T) {
 			}
 		})
 	}
+	// Every module of js/ is served, as itself.
+	for _, name := range scriptNames(t) {
+		r := httptest.NewRequest("GET", "http://127.0.0.1:9091/dashboard/"+name, nil)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 || w.Header().Get("Content-Type") != "text/javascript; charset=utf-8" || w.Body.String() != read(t, name) {
+			t.Errorf("GET /dashboard/%s: %d, %q, %d bytes", name, w.Code, w.Header().Get("Content-Type"), w.Body.Len())
+		}
+	}
 }
 
 // TestCSPValue pins the policy the page is written for.
@@ -118,6 +137,24 @@ func read(t *testing.T, name string) string {
 	return string(b)
 }
 
+// scriptNames are the script's files: the entry module app.js, then the
+// modules of js/.
+func scriptNames(t *testing.T) []string {
+	t.Helper()
+	modules, err := filepath.Glob(filepath.Join("js", "*.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(modules) == 0 {
+		t.Fatal("no module in js/")
+	}
+	names := []string{"app.js"}
+	for _, m := range modules {
+		names = append(names, filepath.ToSlash(m))
+	}
+	return names
+}
+
 // TestNoExternalResource: the page loads nothing from another origin.
 func TestNoExternalResource(t *testing.T) {
 	external := []*regexp.Regexp{
@@ -129,7 +166,7 @@ func TestNoExternalResource(t *testing.T) {
 		regexp.MustCompile(`(?i)new\s+(WebSocket|EventSource|Worker)\(`),
 		regexp.MustCompile(`(?i)<(iframe|object|embed|base)\b`),
 	}
-	for _, name := range []string{"index.html", "app.js", "app.css"} {
+	for _, name := range append([]string{"index.html", "app.css"}, scriptNames(t)...) {
 		text := read(t, name)
 		for _, re := range external {
 			if m := re.FindString(text); m != "" {
@@ -137,14 +174,22 @@ func TestNoExternalResource(t *testing.T) {
 			}
 		}
 	}
-	// Each call of fetch() in app.js takes a URL made from the page's own
-	// origin.
-	js := read(t, "app.js")
-	if n := len(regexp.MustCompile(`[^\w.]fetch\([a-z]`).FindAllString(js, -1)); n != 1 || !strings.Contains(js, "new URL(path, window.location.origin)") {
-		t.Errorf("app.js should call fetch() once, in api(), with a same-origin URL (found %d calls)", n)
+	// The script calls fetch() once, in api() (js/api.js), with a URL made
+	// from the page's own origin.
+	calls := regexp.MustCompile(`[^\w.]fetch\([a-z]`)
+	n := 0
+	for _, name := range scriptNames(t) {
+		if c := len(calls.FindAllString(read(t, name), -1)); c != 0 && name != "js/api.js" {
+			t.Errorf("%s calls fetch() %d times; only api() in js/api.js should", name, c)
+		}
+		n += len(calls.FindAllString(read(t, name), -1))
+	}
+	js := read(t, "js/api.js")
+	if n != 1 || !strings.Contains(js, "new URL(path, window.location.origin)") {
+		t.Errorf("the script should call fetch() once, in api(), with a same-origin URL (found %d calls)", n)
 	}
 	if !strings.Contains(js, `credentials: "same-origin"`) {
-		t.Error(`app.js does not fetch with credentials: "same-origin"`)
+		t.Error(`js/api.js does not fetch with credentials: "same-origin"`)
 	}
 }
 
@@ -159,6 +204,9 @@ func TestHTMLFitsTheCSP(t *testing.T) {
 	for _, s := range scripts {
 		if !strings.Contains(s[1], `src="/dashboard/app.js"`) {
 			t.Errorf("a script element without src=\"/dashboard/app.js\": %q", s[0])
+		}
+		if !strings.Contains(s[1], `type="module"`) {
+			t.Errorf("a script element without type=\"module\": %q", s[0])
 		}
 		if strings.TrimSpace(s[2]) != "" {
 			t.Errorf("an inline script: %q", s[2])
@@ -183,15 +231,22 @@ func TestHTMLFitsTheCSP(t *testing.T) {
 	}
 }
 
-// TestJSBuildsNoMarkup: app.js inserts server data with textContent and
-// createElement only, and never changes anything with a GET.
+// TestJSBuildsNoMarkup: the script's modules insert server data with
+// textContent and createElement only, and never change anything with a
+// GET.
 func TestJSBuildsNoMarkup(t *testing.T) {
-	js := read(t, "app.js")
-	for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", `setAttribute("style"`, ".cssText"} {
-		if strings.Contains(js, bad) {
-			t.Errorf("app.js uses %s", bad)
+	var all strings.Builder
+	for _, name := range scriptNames(t) {
+		js := read(t, name)
+		for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", `setAttribute("style"`, ".cssText"} {
+			if strings.Contains(js, bad) {
+				t.Errorf("%s uses %s", name, bad)
+			}
 		}
+		all.WriteString(js)
+		all.WriteString("\n")
 	}
+	js := all.String()
 	// Every call of the API names its method; writes are PUT, POST or
 	// DELETE, and the reads are the routes that change nothing.
 	calls := regexp.MustCompile(`api\("([A-Z]+)", ([A-Z_]+|"[^"]*"|scopeURL\(scope\))`).FindAllStringSubmatch(js, -1)
@@ -216,7 +271,6 @@ func TestJSBuildsNoMarkup(t *testing.T) {
 // TestIDs: the elements the page's script and its users rely on.
 func TestIDs(t *testing.T) {
 	html := read(t, "index.html")
-	js := read(t, "app.js")
 	for _, id := range []string{
 		"error-banner", "stale-banner", "replica", "revision", "store-badge",
 		"tab-cloudant", "tab-policies", "tab-history", "tab-live", "tab-candidate",
@@ -230,10 +284,12 @@ func TestIDs(t *testing.T) {
 			t.Errorf("id %q appears %d times in index.html", id, n)
 		}
 	}
-	// Every $("id") of the script exists in the page.
-	for _, m := range regexp.MustCompile(`\$\("([a-z0-9-]+)"\)`).FindAllStringSubmatch(js, -1) {
-		if !strings.Contains(html, `id="`+m[1]+`"`) {
-			t.Errorf("app.js uses #%s, which index.html lacks", m[1])
+	// Every $("id") of the script's modules exists in the page.
+	for _, name := range scriptNames(t) {
+		for _, m := range regexp.MustCompile(`\$\("([a-z0-9-]+)"\)`).FindAllStringSubmatch(read(t, name), -1) {
+			if !strings.Contains(html, `id="`+m[1]+`"`) {
+				t.Errorf("%s uses #%s, which index.html lacks", name, m[1])
+			}
 		}
 	}
 	if n := strings.Count(html, `role="tab"`); n != 5 {
@@ -242,6 +298,50 @@ func TestIDs(t *testing.T) {
 	for _, v := range []string{`name="origin-mode" value="all"`, `name="origin-mode" value="restrict"`} {
 		if !strings.Contains(html, v) {
 			t.Errorf("index.html lacks %s", v)
+		}
+	}
+}
+
+// TestModules: every module is type-checked (// @ts-check), imports only
+// modules of the dashboard by a relative path, and is imported by another:
+// the entry app.js reaches every file of js/, and no import names a file
+// that does not exist.
+func TestModules(t *testing.T) {
+	names := scriptNames(t)
+	exists := map[string]bool{}
+	for _, name := range names {
+		exists[name] = true
+	}
+	imported := map[string]bool{}
+	imports := regexp.MustCompile(`(?m)^import\b[^;]*?\bfrom\s*"([^"]*)";`)
+	types := regexp.MustCompile(`import\("([^"]*)"\)`)
+	for _, name := range names {
+		js := read(t, name)
+		if !strings.HasPrefix(js, "// @ts-check\n") {
+			t.Errorf("%s does not start with // @ts-check", name)
+		}
+		if regexp.MustCompile(`(?m)^\s*(require\(|module\.exports|exports\.)`).MatchString(js) {
+			t.Errorf("%s is not an ES module", name)
+		}
+		found := imports.FindAllStringSubmatch(js, -1)
+		for _, m := range append(found, types.FindAllStringSubmatch(js, -1)...) {
+			spec := m[1]
+			if !strings.HasPrefix(spec, "./") && !strings.HasPrefix(spec, "../") {
+				t.Errorf("%s imports %q, not a relative path", name, spec)
+				continue
+			}
+			target := path.Join(path.Dir(name), spec)
+			if !exists[target] {
+				t.Errorf("%s imports %q: no such module (%s)", name, spec, target)
+			}
+		}
+		for _, m := range found {
+			imported[path.Join(path.Dir(name), m[1])] = true
+		}
+	}
+	for _, name := range names[1:] {
+		if !imported[name] {
+			t.Errorf("no module imports %s", name)
 		}
 	}
 }

@@ -1,0 +1,236 @@
+// @ts-check
+// The "CORS (Cloudant)" tab: the service-level policy as IBM Cloudant's
+// CORS API describes it (enable_cors, allow_credentials, origins), edited
+// and saved with PUT on that API.
+
+import { $, h, clear, busy, setMessage, clearMessage, fieldError, showErrors, hideErrors, isObject } from "./dom.js";
+import { api } from "./api.js";
+import { reloadAll } from "./state.js";
+
+/** @typedef {import("./api.js").CloudantCORS} CloudantCORS */
+/** @typedef {import("./dom.js").Problem} Problem */
+
+const CLOUDANT = "/_api/v2/user/config/cors";
+
+// The state of this tab.
+const local = {
+  /** @type {CloudantCORS | null} the last answer of GET CLOUDANT */
+  cloudant: null,
+  /** the form has unsaved changes */
+  cloudantDirty: false,
+  /** @type {string[]} the origins being edited, in "restrict" mode */
+  origins: [],
+};
+
+/**
+ * loadCloudant reads Cloudant's view and shows it, unless the form has
+ * unsaved changes and force is false.
+ * @param {boolean} force
+ * @returns {Promise<void>}
+ */
+export async function loadCloudant(force) {
+  const r = await api("GET", CLOUDANT, { stale: true });
+  if (!r.ok || !isObject(r.data)) return;
+  local.cloudant = r.data;
+  if (force || !local.cloudantDirty) renderCloudant();
+}
+
+function renderCloudant() {
+  const c = /** @type {CloudantCORS} */ (local.cloudant);
+  /** @type {HTMLInputElement} */ ($("enable-cors")).checked = !!c.enable_cors;
+  /** @type {HTMLInputElement} */ ($("allow-credentials")).checked = !!c.allow_credentials;
+  const origins = Array.isArray(c.origins) ? c.origins.map(String) : [];
+  const all = origins.length === 1 && origins[0] === "*";
+  /** @type {HTMLInputElement} */ ($("origin-mode-all")).checked = all;
+  /** @type {HTMLInputElement} */ ($("origin-mode-restrict")).checked = !all;
+  local.origins = all ? [] : origins;
+  local.cloudantDirty = false;
+  clearCloudantErrors();
+  renderOrigins();
+}
+
+/**
+ * originMode: the radio button chosen, "all" (*) or "restrict".
+ * @returns {"all" | "restrict"}
+ */
+function originMode() {
+  return /** @type {HTMLInputElement} */ ($("origin-mode-all")).checked ? "all" : "restrict";
+}
+
+function renderOrigins() {
+  const ul = $("origins");
+  clear(ul);
+  local.origins.forEach((o, i) => {
+    ul.append(h("li", { dataset: { index: String(i) } },
+      h("span", { class: "origin", text: o }),
+      h("button", { type: "button", class: "remove-origin secondary small", "aria-label": `Remove ${o}`, text: "Remove" })));
+  });
+  const restrict = originMode() === "restrict";
+  $("origins-empty").hidden = !(restrict && local.origins.length === 0);
+  $("origins-editor").classList.toggle("disabled", !restrict);
+  $("origins-mode-hint").hidden = restrict || local.origins.length === 0;
+}
+
+function markCloudantDirty() {
+  local.cloudantDirty = true;
+}
+
+function addOrigin() {
+  const input = /** @type {HTMLInputElement} */ ($("new-origin"));
+  const err = $("new-origin-error");
+  const o = input.value.trim();
+  err.hidden = true;
+  if (!o) {
+    err.textContent = "Type an origin first, such as https://app.example.com.";
+    err.hidden = false;
+    input.focus();
+    return;
+  }
+  if (local.origins.includes(o)) {
+    err.textContent = `${o} is listed already.`;
+    err.hidden = false;
+    input.focus();
+    return;
+  }
+  local.origins.push(o);
+  if (originMode() === "all") /** @type {HTMLInputElement} */ ($("origin-mode-restrict")).checked = true;
+  input.value = "";
+  markCloudantDirty();
+  renderOrigins();
+  input.focus();
+}
+
+/**
+ * removeOrigin removes the origin at index from the list being edited.
+ * @param {number} index
+ */
+function removeOrigin(index) {
+  if (index < 0 || index >= local.origins.length) return;
+  local.origins.splice(index, 1);
+  markCloudantDirty();
+  renderOrigins();
+}
+
+function clearCloudantErrors() {
+  for (const id of ["enable-cors-error", "allow-credentials-error", "origins-error", "new-origin-error"]) {
+    const e = $(id);
+    e.textContent = "";
+    e.hidden = true;
+  }
+  for (const li of $("origins").children) {
+    li.classList.remove("invalid");
+    li.removeAttribute("aria-invalid");
+    for (const fe of li.querySelectorAll(".field-error")) fe.remove();
+  }
+  clearMessage("cloudant-message");
+  hideErrors("cloudant-errors");
+}
+
+/**
+ * placeCloudantErrors shows each error next to the control it concerns;
+ * it returns those it found no place for.
+ * @param {Problem[]} errors the "errors" of a 400
+ * @param {"all" | "restrict"} sent the origin mode of the PUT
+ * @returns {Problem[]}
+ */
+function placeCloudantErrors(errors, sent) {
+  const rest = [];
+  const items = $("origins").children;
+  for (const err of errors) {
+    const path = String(err?.path ?? "");
+    const message = String(err?.message ?? "");
+    const m = /^origins\[(\d+)\]/.exec(path);
+    if (m && sent === "restrict" && items[Number(m[1])]) {
+      // The li gets its .field-error only when it has an error.
+      const li = items[Number(m[1])];
+      li.classList.add("invalid");
+      li.setAttribute("aria-invalid", "true");
+      let fe = li.querySelector(".field-error");
+      if (!fe) {
+        fe = h("p", { class: "field-error", role: "alert" });
+        li.append(fe);
+      }
+      fe.textContent = fe.textContent ? fe.textContent + " " + message : message;
+    } else if (m || /^origins(\b|$)/.test(path)) {
+      fieldError("origins-error", message);
+    } else if (/^allow_credentials(\b|$)/.test(path)) {
+      fieldError("allow-credentials-error", message);
+    } else if (/^(enable_cors|cors_off)(\b|$)/.test(path)) {
+      fieldError("enable-cors-error", message);
+    } else {
+      rest.push(err);
+    }
+  }
+  return rest;
+}
+
+async function saveCloudant() {
+  clearCloudantErrors();
+  const mode = originMode();
+  let origins;
+  if (mode === "all") {
+    origins = ["*"];
+  } else {
+    origins = local.origins.slice();
+    if (origins.length === 0) {
+      fieldError("origins-error", "List at least one origin, or choose All domains (*): an empty list would allow every origin.");
+      setMessage("cloudant-message", "error", "Nothing saved: no origin is listed.");
+      return;
+    }
+  }
+  /** @type {CloudantCORS} */
+  const body = {
+    enable_cors: /** @type {HTMLInputElement} */ ($("enable-cors")).checked,
+    allow_credentials: /** @type {HTMLInputElement} */ ($("allow-credentials")).checked,
+    origins,
+  };
+  const r = await busy($("save-cloudant"), () => api("PUT", CLOUDANT, { body }));
+  if (r.ok) {
+    local.cloudantDirty = false;
+    await reloadAll({ forceCloudant: true });
+    setMessage("cloudant-message", "ok", r.etag !== null ? `Saved: revision ${r.etag}.` : "Saved.");
+    return;
+  }
+  if (r.status === 400) {
+    /** @type {Problem[]} */
+    const errors = Array.isArray(r.data?.errors) ? r.data.errors : [];
+    const rest = placeCloudantErrors(errors, mode);
+    setMessage("cloudant-message", "error", r.reason);
+    if (rest.length) showErrors("cloudant-errors", rest);
+    return;
+  }
+  setMessage("cloudant-message", "error", r.reason);
+}
+
+/** wireCloudant sets the event listeners of Cloudant's tab. */
+export function wireCloudant() {
+  $("enable-cors").addEventListener("change", markCloudantDirty);
+  $("allow-credentials").addEventListener("change", markCloudantDirty);
+  for (const radio of document.querySelectorAll('input[name="origin-mode"]')) {
+    radio.addEventListener("change", () => {
+      markCloudantDirty();
+      renderOrigins();
+    });
+  }
+  $("add-origin").addEventListener("click", addOrigin);
+  $("new-origin").addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") {
+      ev.preventDefault();
+      addOrigin();
+    }
+  });
+  $("new-origin").addEventListener("input", () => {
+    $("new-origin-error").hidden = true;
+  });
+  $("origins").addEventListener("click", (ev) => {
+    const btn = /** @type {Element} */ (ev.target).closest("button.remove-origin");
+    if (!btn) return;
+    const li = btn.closest("li");
+    removeOrigin(Number(li?.dataset.index));
+  });
+  $("save-cloudant").addEventListener("click", saveCloudant);
+  $("discard-cloudant").addEventListener("click", async () => {
+    local.cloudantDirty = false;
+    await loadCloudant(true);
+  });
+}

@@ -1,0 +1,79 @@
+// @ts-check
+// The page's header and banners, above the tabs: the replica, the revision
+// and the store's health from GET /v1/cors/status, the configuration
+// file's problems, and the notice that the configuration moved on since
+// the page read it.
+
+import { $, fmtTime, isObject } from "./dom.js";
+import { api } from "./api.js";
+import { state } from "./state.js";
+import { renderHistory } from "./history.js";
+
+/** @typedef {import("./api.js").StoreStatus} StoreStatus */
+/** @typedef {import("./api.js").FileStatus} FileStatus */
+
+/**
+ * loadStatus reads the status and shows it.
+ * @returns {Promise<void>}
+ */
+export async function loadStatus() {
+  const r = await api("GET", "/v1/cors/status");
+  if (!r.ok || !isObject(r.data)) return;
+  state.status = r.data;
+  renderStatus();
+}
+
+function renderStatus() {
+  const s = /** @type {import("./api.js").Status} */ (state.status);
+  $("replica").textContent = s.replica || "(unnamed)";
+  $("revision").textContent = String(s.revision ?? "?");
+  /** @type {Partial<StoreStatus>} */
+  const st = isObject(s.store) ? s.store : {};
+  let cls = "ok";
+  let text = "ok";
+  if (st.unreachable_since) {
+    cls = "unreachable";
+    text = "unreachable since " + fmtTime(st.unreachable_since);
+  } else if (st.refused) {
+    cls = "refused";
+    text = st.refused.revision ? `refused revision ${st.refused.revision}` : "refused";
+  } else if (!st.ok) {
+    cls = "error";
+    text = "error";
+  }
+  const badge = $("store-badge");
+  badge.className = "badge " + cls;
+  badge.textContent = text;
+  badge.title = `${st.type || "store"}${st.prefix ? " " + st.prefix : ""}${st.path ? " " + st.path : ""}`;
+
+  const detail = $("store-detail");
+  detail.textContent = st.error ? "Store: " + st.error : "";
+  detail.hidden = !st.error;
+
+  const fe = $("file-error");
+  /** @type {Partial<FileStatus>} */
+  const file = isObject(s.file) ? s.file : {};
+  const parts = [];
+  if (file.error) parts.push(`The configuration file's last reload was refused: ${file.error}`);
+  if (Array.isArray(file.restart_required) && file.restart_required.length) {
+    parts.push(`Changes of the file that need a restart: ${file.restart_required.join("; ")}`);
+  }
+  fe.textContent = parts.join(" — ");
+  fe.hidden = parts.length === 0;
+  renderRevisionNotice();
+  if (state.history.length) renderHistory();
+}
+
+/**
+ * renderRevisionNotice shows #revision-notice when the status's revision
+ * is not the one the page read the configuration at.
+ */
+export function renderRevisionNotice() {
+  const s = state.status;
+  const show = s && state.config && state.revision !== null && Number(s.revision) !== state.revision;
+  $("revision-notice").hidden = !show;
+  if (show) {
+    $("revision-notice-text").textContent =
+      `The configuration is at revision ${s.revision}; this page shows revision ${state.revision}. Unsaved edits are kept on reload.`;
+  }
+}
