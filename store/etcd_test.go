@@ -86,6 +86,7 @@ func commitOK(t *testing.T, s store.Store, ifRevision uint64, n int) store.Recor
 }
 
 func TestEtcdContract(t *testing.T) {
+	t.Parallel() // its own etcd, on its own ports
 	srv := etcdtest.Start(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
 		opts := fastOptions(srv.Endpoint(), newPrefix())
@@ -208,6 +209,7 @@ func wantRecord(t *testing.T, what string, c change, want store.Record) {
 }
 
 func TestEtcdWatchSeesOtherClients(t *testing.T) {
+	t.Parallel() // its own etcd, on its own ports
 	srv := etcdtest.Start(t)
 	prefix := newPrefix()
 	watcher := openShared(t, fastOptions(srv.Endpoint(), prefix))
@@ -251,6 +253,7 @@ func TestEtcdWatchSeesOtherClients(t *testing.T) {
 }
 
 func TestEtcdWatchAfterIsSkipped(t *testing.T) {
+	t.Parallel() // its own etcd, on its own ports
 	srv := etcdtest.Start(t)
 	s := openShared(t, fastOptions(srv.Endpoint(), newPrefix()))
 	commitOK(t, s, 0, 1)
@@ -271,6 +274,7 @@ func TestEtcdWatchAfterIsSkipped(t *testing.T) {
 }
 
 func TestEtcdWatchUndecodable(t *testing.T) {
+	t.Parallel() // its own etcd, on its own ports
 	srv := etcdtest.Start(t)
 	prefix := newPrefix()
 	s := openShared(t, fastOptions(srv.Endpoint(), prefix))
@@ -308,6 +312,7 @@ func TestEtcdWatchUndecodable(t *testing.T) {
 }
 
 func TestEtcdDeletedCurrent(t *testing.T) {
+	t.Parallel() // its own etcd, on its own ports
 	srv := etcdtest.Start(t)
 	prefix := newPrefix()
 	s := openShared(t, fastOptions(srv.Endpoint(), prefix))
@@ -342,6 +347,7 @@ func TestEtcdDeletedCurrent(t *testing.T) {
 }
 
 func TestEtcdWatchStaleAfterCompaction(t *testing.T) {
+	t.Parallel() // its own etcd, on its own ports
 	srv := etcdtest.Start(t)
 	s := openShared(t, fastOptions(srv.Endpoint(), newPrefix()))
 	raw := rawClient(t, srv.Endpoint())
@@ -371,6 +377,7 @@ func compact(t *testing.T, raw *clientv3.Client) {
 }
 
 func TestEtcdWatchCompactedWhileBusy(t *testing.T) {
+	t.Parallel() // its own etcd, on its own ports
 	srv := etcdtest.Start(t)
 	prefix := newPrefix()
 	s := openShared(t, fastOptions(srv.Endpoint(), prefix))
@@ -412,7 +419,7 @@ func TestEtcdWatchCompactedWhileBusy(t *testing.T) {
 }
 
 func TestEtcdRestart(t *testing.T) {
-	t.Parallel()
+	t.Parallel() // its own etcd, on its own ports
 	srv := etcdtest.Start(t)
 	prefix := newPrefix()
 	s := openShared(t, fastOptions(srv.Endpoint(), prefix))
@@ -594,7 +601,7 @@ func goroutines() string {
 }
 
 func TestEtcdMemberOutlivesRestart(t *testing.T) {
-	t.Parallel()
+	t.Parallel() // its own etcd, on its own ports
 	srv := etcdtest.Start(t)
 	prefix := newPrefix()
 	opts := fastOptions(srv.Endpoint(), prefix)
@@ -620,6 +627,7 @@ func TestEtcdMemberOutlivesRestart(t *testing.T) {
 }
 
 func TestOpenEtcdRefusesBadOptions(t *testing.T) {
+	t.Parallel() // its own etcd, on its own ports
 	ok := store.EtcdOptions{Endpoints: []string{"http://127.0.0.1:2379"}, Prefix: "/corsgate/"}
 	for _, tc := range []struct {
 		name string
@@ -685,7 +693,7 @@ func deadPort(t *testing.T) string {
 }
 
 func TestEtcdUnreachable(t *testing.T) {
-	t.Parallel()
+	t.Parallel() // its own etcd, on its own ports
 	endpoint := "http://" + deadPort(t)
 	start := time.Now()
 	s := openShared(t, fastOptions(endpoint, "/corsgate/"))
@@ -736,6 +744,7 @@ func TestEtcdUnreachable(t *testing.T) {
 }
 
 func TestEtcdBadValues(t *testing.T) {
+	t.Parallel() // its own etcd, on its own ports
 	srv := etcdtest.Start(t)
 	raw := rawClient(t, srv.Endpoint())
 	ctx := context.Background()
@@ -782,6 +791,7 @@ func TestEtcdBadValues(t *testing.T) {
 }
 
 func TestEtcdKeep(t *testing.T) {
+	t.Parallel() // its own etcd, on its own ports
 	srv := etcdtest.Start(t)
 	opts := fastOptions(srv.Endpoint(), newPrefix())
 	opts.Keep = 3
@@ -873,7 +883,7 @@ func TestEtcdClosedAndDone(t *testing.T) {
 }
 
 func TestEtcdAuth(t *testing.T) {
-	t.Parallel()
+	t.Parallel() // its own etcd, on its own ports
 	srv := etcdtest.Start(t)
 	raw := rawClient(t, srv.Endpoint())
 	ctx, cancel := context.WithTimeout(context.Background(), within)
