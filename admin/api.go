@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -81,15 +82,11 @@ func replaceLayer(l *policy.Layer) func(*policy.Document, *policy.Layer) error {
 
 // putLayer replaces the whole run-time layer.
 func (s *Server) putLayer(w http.ResponseWriter, r *http.Request) error {
-	ifRev, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
 	l, err := readLayer(r)
 	if err != nil {
 		return err
 	}
-	return s.write(w, r, state.Change{IfRevision: ifRev, RequireIfRevision: true, Source: state.SourceAPI, Mutate: replaceLayer(l)})
+	return s.write(w, r, s.change(state.Change{RequireIfRevision: true, Source: state.SourceAPI, Mutate: replaceLayer(l)}), fullAnswer)
 }
 
 // putScope replaces (PUT) or drops (DELETE) the layer's keys of one scope:
@@ -102,10 +99,6 @@ func (s *Server) putScope(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusBadRequest, "the gateway serves no endpoint %s; routes cannot change at run time (a restart with a new file adds them)", scope)
 		}
 	}
-	ifRev, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
 	var keys map[string]json.RawMessage
 	if r.Method == http.MethodPut {
 		if err := readJSON(r, &keys, false); err != nil {
@@ -115,7 +108,7 @@ func (s *Server) putScope(w http.ResponseWriter, r *http.Request) error {
 			keys = map[string]json.RawMessage{}
 		}
 	}
-	return s.write(w, r, state.Change{IfRevision: ifRev, RequireIfRevision: true, Source: state.SourceAPI, Mutate: func(_ *policy.Document, l *policy.Layer) error {
+	return s.write(w, r, s.change(state.Change{RequireIfRevision: true, Source: state.SourceAPI, Mutate: func(_ *policy.Document, l *policy.Layer) error {
 		if scope == "service" {
 			l.Service = keys
 			return nil
@@ -129,22 +122,45 @@ func (s *Server) putScope(w http.ResponseWriter, r *http.Request) error {
 			l.Endpoints[scope] = keys
 		}
 		return nil
-	}})
+	}}), fullAnswer)
 }
 
-// write makes a change of the full API and answers its revision.
-func (s *Server) write(w http.ResponseWriter, r *http.Request, c state.Change) error {
-	c.User = auth.User(r.Context())
+// writeFunc makes a change of the run-time state for user, based on
+// the revision ifRevision when not nil.
+type writeFunc func(ctx context.Context, user string, ifRevision *uint64) (state.Result, error)
+
+// write reads what every write takes besides its body (If-Match, and
+// ?wait=fleet), makes the change with do, and answers it with the body
+// that answer gives (with ?wait=fleet, once the fleet applied it or the
+// wait ended).
+func (s *Server) write(w http.ResponseWriter, r *http.Request, do writeFunc, answer func(state.Result) map[string]any) error {
+	ifRev, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
 	wait, err := waitRequest(r)
 	if err != nil {
 		return err
 	}
-	res, err := s.state.Write(r.Context(), c)
+	res, err := do(r.Context(), auth.User(r.Context()), ifRev)
 	if err != nil {
 		return err
 	}
-	s.answerWrite(w, r, wait, res.Revision, map[string]any{"ok": true, "revision": res.Revision, "warnings": problemList(res.Warnings)})
+	s.answerWrite(w, r, wait, res.Revision, answer(res))
 	return nil
+}
+
+// change is the writeFunc of a change of the layer.
+func (s *Server) change(c state.Change) writeFunc {
+	return func(ctx context.Context, user string, ifRevision *uint64) (state.Result, error) {
+		c.User, c.IfRevision = user, ifRevision
+		return s.state.Write(ctx, c)
+	}
+}
+
+// fullAnswer is the full API's answer to a write.
+func fullAnswer(res state.Result) map[string]any {
+	return map[string]any{"ok": true, "revision": res.Revision, "warnings": problemList(res.Warnings)}
 }
 
 // problems lists the problems of errs in the answer's shape; nil when
@@ -210,36 +226,12 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(r, &body, true); err != nil {
 		return err
 	}
-	ifRev, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	wait, err := waitRequest(r)
-	if err != nil {
-		return err
-	}
-	res, err := s.state.Rollback(r.Context(), body.Revision, auth.User(r.Context()), ifRev)
-	if err != nil {
-		return err
-	}
-	s.answerWrite(w, r, wait, res.Revision, map[string]any{"ok": true, "revision": res.Revision, "warnings": problemList(res.Warnings)})
-	return nil
+	return s.write(w, r, func(ctx context.Context, user string, ifRevision *uint64) (state.Result, error) {
+		return s.state.Rollback(ctx, body.Revision, user, ifRevision)
+	}, fullAnswer)
 }
 
 // reset drops the run-time layer: the file alone applies.
 func (s *Server) reset(w http.ResponseWriter, r *http.Request) error {
-	ifRev, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	wait, err := waitRequest(r)
-	if err != nil {
-		return err
-	}
-	res, err := s.state.Reset(r.Context(), auth.User(r.Context()), ifRev)
-	if err != nil {
-		return err
-	}
-	s.answerWrite(w, r, wait, res.Revision, map[string]any{"ok": true, "revision": res.Revision, "warnings": problemList(res.Warnings)})
-	return nil
+	return s.write(w, r, s.state.Reset, fullAnswer)
 }

@@ -1,13 +1,13 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
-	"github.com/corsgate/corsgate/admin/auth"
 	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/state"
 )
@@ -63,23 +63,14 @@ func (s *Server) putCloudant(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(r, &body, true); err != nil {
 		return err
 	}
-	ifRev, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	wait, err := waitRequest(r)
-	if err != nil {
-		return err
-	}
-	res, err := s.state.Write(r.Context(), state.Change{
-		User: auth.User(r.Context()), Source: state.SourceCloudant, IfRevision: ifRev,
-		Mutate: func(file *policy.Document, l *policy.Layer) error { cloudantMutate(file, l, body); return nil },
-	})
-	if err != nil {
-		return cloudantPaths(err)
-	}
-	s.answerWrite(w, r, wait, res.Revision, map[string]any{"ok": true})
-	return nil
+	put := s.change(state.Change{Source: state.SourceCloudant, Mutate: func(file *policy.Document, l *policy.Layer) error {
+		cloudantMutate(file, l, body)
+		return nil
+	}})
+	return s.write(w, r, func(ctx context.Context, user string, ifRevision *uint64) (state.Result, error) {
+		res, err := put(ctx, user, ifRevision)
+		return res, cloudantPaths(err)
+	}, func(state.Result) map[string]any { return map[string]any{"ok": true} })
 }
 
 // cloudantMutate turns a Cloudant PUT into a change of the layer's

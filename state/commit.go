@@ -231,12 +231,8 @@ func (m *Manager) Write(ctx context.Context, c Change) (Result, error) {
 			rev := cur.Revision
 			return Result{}, &Error{Kind: PreconditionFailed, Current: &rev, Reason: fmt.Sprintf("the configuration changed since revision %d; it is at revision %d: read it again (GET, then If-Match: \"%d\") and redo the change", *c.IfRevision, cur.Revision, cur.Revision)}
 		}
-		cand, err := m.mutate(cur, c)
-		if err != nil {
-			return Result{}, err
-		}
 		// Compiled once: the commit path publishes this snapshot.
-		snap, err := m.compile(cur.File, cand)
+		cand, snap, err := m.candidate(cur, c)
 		if err != nil {
 			return Result{}, err
 		}
@@ -272,20 +268,24 @@ func (m *Manager) Write(ctx context.Context, c Change) (Result, error) {
 	}
 }
 
-// mutate applies a change to a copy of the layer in force.
-func (m *Manager) mutate(cur *View, c Change) (*policy.Layer, error) {
+// candidate applies a change to a copy of the layer in force, and
+// compiles the result over the file.
+func (m *Manager) candidate(cur *View, c Change) (*policy.Layer, *core.Snapshot, error) {
 	cand := cur.Layer.Clone()
-	if c.Mutate == nil {
-		return cand, nil
-	}
-	if err := c.Mutate(cur.File, cand); err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			return nil, e
+	if c.Mutate != nil {
+		if err := c.Mutate(cur.File, cand); err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				return nil, nil, e
+			}
+			return nil, nil, &Error{Kind: Invalid, Reason: err.Error(), Err: err}
 		}
-		return nil, &Error{Kind: Invalid, Reason: err.Error(), Err: err}
 	}
-	return cand, nil
+	snap, err := m.compile(cur.File, cand)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cand, snap, nil
 }
 
 // commitError turns what the store said about a commit into an Error.
@@ -374,11 +374,7 @@ func (m *Manager) catchUp(ctx context.Context) error {
 // committing or applying anything, and whatever the store's health.
 func (m *Manager) Check(c Change) (Result, error) {
 	cur := m.cur.Load()
-	cand, err := m.mutate(cur, c)
-	if err != nil {
-		return Result{}, err
-	}
-	snap, err := m.compile(cur.File, cand)
+	_, snap, err := m.candidate(cur, c)
 	if err != nil {
 		return Result{}, err
 	}
