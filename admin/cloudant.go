@@ -30,15 +30,22 @@ type cloudantPut struct {
 }
 
 // cloudantView describes the effective service-level policy as Cloudant
-// does.
+// does. While the layer turns CORS off, enable_cors is false and the
+// other keys keep the values they have when it is on, as Cloudant shows
+// them.
 func cloudantView(file *policy.Document, layer *policy.Layer) cloudantCORS {
 	out := cloudantCORS{Origins: []string{}}
-	eff, errs := layer.Over(file)
-	if errs != nil || layer.Off || eff.Service == nil {
+	on := layer
+	if layer.Off {
+		on = layer.Clone()
+		on.Off = false
+	}
+	eff, errs := on.Over(file)
+	if errs != nil || eff.Service == nil {
 		return out
 	}
 	svc := eff.Service
-	out.EnableCORS = true
+	out.EnableCORS = !layer.Off
 	out.AllowCredentials = svc.AllowCredentials != nil && *svc.AllowCredentials
 	switch {
 	case slices.Contains(svc.AllowOrigins, "*"), len(svc.AllowOrigins) == 0 && len(svc.AllowOriginsRegex) == 0:

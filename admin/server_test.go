@@ -521,3 +521,94 @@ func TestReloadFileIsRecorded(t *testing.T) {
 		t.Errorf("history %s, revision %d", jsonText(v), f.state.Status().Revision)
 	}
 }
+
+// Every body refuses keys that differ only in case, escapes included,
+// naming both; a key in another case than corsgate's is unknown, with the
+// right spelling suggested, and the suggestion, applied, is accepted.
+func TestBodiesAreCaseSensitive(t *testing.T) {
+	f := newFixture(t, spa(), "")
+	if resp, v := f.call("PUT", admin.CloudantPath, `{"origins": ["https://other.example.com"]}`); resp.StatusCode != 200 {
+		t.Fatalf("PUT: %d %s", resp.StatusCode, jsonText(v))
+	}
+	tests := []struct {
+		name, method, path, body string
+		paths                    []string // of the errors
+		reason                   string
+	}{
+		{"rollback twins", "POST", "/v1/cors/rollback", `{"revision": 1, "REVISION": 4}`, []string{"REVISION"}, `"REVISION" and "revision" (at revision) differ only in case`},
+		{"escaped twins", "POST", "/v1/cors/rollback", `{"revi\u0073ion": 1, "Revision": 4}`, []string{"Revision"}, "differ only in case"},
+		{"layer twins", "PUT", "/v1/cors/layer", `{"Service": {"max_age": "1m"}, "service": {"max_age": "2m"}}`, []string{"service"}, `"service" and "Service" (at Service)`},
+		{"nested twins", "PUT", "/v1/cors/layer", `{"service": {"max_age": "1m", "MAX_AGE": "2m"}}`, []string{"service.MAX_AGE"}, "differ only in case"},
+		{"wrong case", "POST", "/v1/cors/rollback", `{"REVISION": 1}`, []string{"REVISION"}, `did you mean "revision"?`},
+		{"cloudant wrong case", "PUT", admin.CloudantPath, `{"Origins": ["https://a.example.com"]}`, []string{"Origins"}, `did you mean "origins"?`},
+		{"cloudant unknown", "PUT", admin.CloudantPath, `{"origin": ["https://a.example.com"]}`, []string{"origin"}, `unknown key "origin"; the keys here are allow_credentials, enable_cors, origins`},
+		{"cloudant type", "PUT", admin.CloudantPath, `{"allow_credentials": "yes"}`, []string{"allow_credentials"}, "allow_credentials is a string, not bool"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, v := f.call(tt.method, tt.path, tt.body, "If-Match", `"1"`)
+			errs, _ := v["errors"].([]any)
+			var paths []string
+			for _, e := range errs {
+				paths = append(paths, e.(map[string]any)["path"].(string))
+			}
+			if resp.StatusCode != 400 || v["error"] != "bad_request" || !strings.Contains(fmt.Sprint(v["reason"]), tt.reason) || strings.Join(paths, ",") != strings.Join(tt.paths, ",") {
+				t.Errorf("%d %s; want 400 with %q and errors at %v", resp.StatusCode, jsonText(v), tt.reason, tt.paths)
+			}
+		})
+	}
+	if f.state.Status().Revision != 1 {
+		t.Fatalf("a refused body changed the revision to %d", f.state.Status().Revision)
+	}
+	// The suggestions, applied, are accepted.
+	if resp, v := f.call("POST", "/v1/cors/rollback", `{"revision": 1}`); resp.StatusCode != 200 {
+		t.Errorf("the suggested rollback body: %d %s", resp.StatusCode, jsonText(v))
+	}
+	if resp, v := f.call("PUT", admin.CloudantPath, `{"origins": ["https://a.example.com"]}`); resp.StatusCode != 200 {
+		t.Errorf("the suggested Cloudant body: %d %s", resp.StatusCode, jsonText(v))
+	}
+}
+
+// While CORS is off, Cloudant's GET keeps the other keys' values, across
+// a restart too; and a layer that turns CORS off is validated like one
+// that does not.
+func TestCloudantOffKeepsValues(t *testing.T) {
+	dir := t.TempDir()
+	f := newFixture(t, spa(), dir)
+	if resp, v := f.call("PUT", admin.CloudantPath, `{"origins": ["https://other.example.com"]}`); resp.StatusCode != 200 {
+		t.Fatalf("PUT: %d %s", resp.StatusCode, jsonText(v))
+	}
+	if resp, v := f.call("PUT", admin.CloudantPath, `{"enable_cors": false}`); resp.StatusCode != 200 {
+		t.Fatalf("PUT enable_cors false: %d %s", resp.StatusCode, jsonText(v))
+	}
+	want := `{"allow_credentials":true,"enable_cors":false,"origins":["https://other.example.com"]}`
+	if _, v := f.call("GET", admin.CloudantPath, ""); jsonText(v) != want {
+		t.Errorf("GET while off: %s, want %s", jsonText(v), want)
+	}
+	f.admin.Close()
+	f.gateway.Close()
+	f.st.Close()
+	g := newFixture(t, spa(), dir)
+	if _, v := g.call("GET", admin.CloudantPath, ""); jsonText(v) != want {
+		t.Errorf("GET while off, after a restart: %s, want %s", jsonText(v), want)
+	}
+	if got := g.allowed(other); got != "" {
+		t.Errorf("CORS is off, yet %q", got)
+	}
+	// cors_off carries keys that must be valid.
+	for _, body := range []string{
+		`{"cors_off": true, "service": {"allow_origins": ["*"], "allow_credentials": true}}`,
+		`{"cors_off": true, "service": {"allow_origin": ["https://a.example.com"]}}`,
+	} {
+		resp, v := g.call("POST", "/v1/cors/validate", body)
+		if resp.StatusCode != 200 || v["valid"] != false {
+			t.Errorf("validate %s: %d %s", body, resp.StatusCode, jsonText(v))
+		}
+		if resp, v := g.call("PUT", "/v1/cors/layer", body, "If-Match", `"2"`); resp.StatusCode != 400 {
+			t.Errorf("PUT %s: %d %s", body, resp.StatusCode, jsonText(v))
+		}
+	}
+	if resp, v := g.call("PUT", admin.CloudantPath, `{"enable_cors": true}`); resp.StatusCode != 200 || g.allowed(other) != other {
+		t.Errorf("enable_cors true: %d %s", resp.StatusCode, jsonText(v))
+	}
+}

@@ -32,8 +32,18 @@ type proposal struct {
 }
 
 // compile merges layer over file and compiles the result once, against
-// the gateway's routes: the snapshot that a commit publishes.
+// the gateway's routes: the snapshot that a commit publishes. A layer
+// that turns CORS off is judged first as if it did not: the keys it
+// carries must be valid, exactly as when CORS is on, so that turning
+// CORS on again never fails on keys nobody just set.
 func (m *Manager) compile(file *policy.Document, layer *policy.Layer) (*core.Snapshot, error) {
+	if layer.Off {
+		on := layer.Clone()
+		on.Off = false
+		if _, err := m.compile(file, on); err != nil {
+			return nil, err
+		}
+	}
 	eff, perrs := layer.Over(file)
 	if perrs != nil {
 		return nil, invalid(perrs)
