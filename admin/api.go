@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/corsgate/corsgate/admin/auth"
 	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/internal/apierror"
+	"github.com/corsgate/corsgate/schema"
 	"github.com/corsgate/corsgate/state"
 )
 
@@ -108,7 +111,21 @@ func (s *Server) putScope(w http.ResponseWriter, r *http.Request) error {
 			keys = map[string]json.RawMessage{}
 		}
 	}
-	return s.write(w, r, s.change(state.Change{RequireIfRevision: true, Source: state.SourceAPI, Mutate: func(_ *policy.Document, l *policy.Layer) error {
+	// The keys of the scope that the layer set and this write drops: the
+	// file's value (or the default) applies to them again, which the
+	// answer says.
+	var dropped []apierror.Problem
+	change := s.change(state.Change{RequireIfRevision: true, Source: state.SourceAPI, Mutate: func(_ *policy.Document, l *policy.Layer) error {
+		old, path := l.Service, "service"
+		if scope != "service" {
+			old, path = l.Endpoints[scope], schema.Path("endpoints", scope)
+		}
+		dropped = nil
+		for _, k := range slices.Sorted(maps.Keys(old)) {
+			if _, kept := keys[k]; !kept {
+				dropped = append(dropped, apierror.Problem{Path: schema.Path(path, k), Message: "dropped from the run-time layer by this write: the file's value, or the default, applies again"})
+			}
+		}
 		if scope == "service" {
 			l.Service = keys
 			return nil
@@ -122,7 +139,12 @@ func (s *Server) putScope(w http.ResponseWriter, r *http.Request) error {
 			l.Endpoints[scope] = keys
 		}
 		return nil
-	}}), fullAnswer)
+	}})
+	return s.write(w, r, change, func(res state.Result) map[string]any {
+		answer := fullAnswer(res)
+		answer["warnings"] = append(dropped, answer["warnings"].([]apierror.Problem)...)
+		return answer
+	})
 }
 
 // writeFunc makes a change of the run-time state for user, based on

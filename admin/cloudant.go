@@ -81,15 +81,19 @@ func (s *Server) putCloudant(w http.ResponseWriter, r *http.Request) error {
 }
 
 // cloudantMutate turns a Cloudant PUT into a change of the layer's
-// service keys.
+// service keys: only the keys its body carries and whose values differ
+// from the effective ones are written, so that a key the operator did not
+// change stays the file's (a key the layer sets masks the file's later
+// edits of it).
 func cloudantMutate(file *policy.Document, l *policy.Layer, body cloudantPut) {
+	shown := cloudantView(file, l)
 	if body.EnableCORS != nil {
 		l.Off = !*body.EnableCORS
 	}
 	if l.Service == nil {
 		l.Service = map[string]json.RawMessage{}
 	}
-	if body.Origins != nil {
+	if body.Origins != nil && !sameOrigins(*body.Origins, shown.Origins) {
 		origins := *body.Origins
 		if origins == nil {
 			origins = []string{}
@@ -102,12 +106,22 @@ func cloudantMutate(file *policy.Document, l *policy.Layer, body cloudantPut) {
 			l.Service["allow_any_origin_with_credentials_unsafe"] = mustJSON(false)
 		}
 	}
-	if body.AllowCredentials != nil {
+	if body.AllowCredentials != nil && *body.AllowCredentials != shown.AllowCredentials {
 		l.Service["allow_credentials"] = mustJSON(*body.AllowCredentials)
 	}
 	if len(l.Service) == 0 {
 		l.Service = nil
 	}
+}
+
+// sameOrigins reports whether a PUT's origins are those Cloudant's view
+// shows: the same list, where an empty list and ["*"] both allow every
+// origin.
+func sameOrigins(put, shown []string) bool {
+	if len(put) == 0 {
+		put = []string{"*"}
+	}
+	return slices.Equal(put, shown)
 }
 
 // cloudantPaths names the Cloudant body's keys in the problems of a

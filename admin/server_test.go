@@ -612,3 +612,35 @@ func TestCloudantOffKeepsValues(t *testing.T) {
 		t.Errorf("enable_cors true: %d %s", resp.StatusCode, jsonText(v))
 	}
 }
+
+// Writes change only what they name: Cloudant's PUT writes the keys whose
+// values differ from the effective ones, and a scope PUT that drops layer
+// keys says so in its warnings.
+func TestWritesChangeOnlyWhatTheyName(t *testing.T) {
+	f := newFixture(t, spa(), "")
+	// allow_credentials is what the file says: not written.
+	if resp, v := f.call("PUT", admin.CloudantPath, `{"enable_cors": true, "allow_credentials": true, "origins": ["https://other.example.com"]}`); resp.StatusCode != 200 {
+		t.Fatalf("PUT: %d %s", resp.StatusCode, jsonText(v))
+	}
+	_, v := f.call("GET", "/v1/cors/layer", "")
+	if jsonText(v) != `{"service":{"allow_origins":["https://other.example.com"]}}` {
+		t.Errorf("layer after a Cloudant PUT: %s", jsonText(v))
+	}
+	// The same again: no key differs, no revision.
+	if resp, _ := f.call("PUT", admin.CloudantPath, `{"enable_cors": true, "allow_credentials": true, "origins": ["https://other.example.com"]}`); resp.StatusCode != 200 || f.state.Status().Revision != 1 {
+		t.Errorf("an unchanged PUT made revision %d", f.state.Status().Revision)
+	}
+	// A scope PUT without allow_origins drops it, and says so.
+	resp, v := f.call("PUT", "/v1/cors/scopes/service", `{"max_age": "1h"}`, "If-Match", `"1"`)
+	warnings := jsonText(v["warnings"])
+	if resp.StatusCode != 200 || !strings.Contains(warnings, `"path":"service.allow_origins"`) || !strings.Contains(warnings, "dropped from the run-time layer") {
+		t.Errorf("scope PUT: %d %s", resp.StatusCode, jsonText(v))
+	}
+	if f.allowed(app) != app {
+		t.Error("the file's allow_origins does not apply again")
+	}
+	resp, v = f.call("PUT", "/v1/cors/scopes/service", `{"max_age": "2h"}`, "If-Match", `"2"`)
+	if resp.StatusCode != 200 || strings.Contains(jsonText(v["warnings"]), "dropped") {
+		t.Errorf("a scope PUT that drops nothing: %d %s", resp.StatusCode, jsonText(v))
+	}
+}

@@ -178,12 +178,22 @@ async function saveCloudant() {
       return;
     }
   }
-  /** @type {CloudantCORS} */
-  const body = {
-    enable_cors: /** @type {HTMLInputElement} */ ($("enable-cors")).checked,
-    allow_credentials: /** @type {HTMLInputElement} */ ($("allow-credentials")).checked,
-    origins,
-  };
+  // Only what the user changed: a key sent is a key the run-time layer
+  // sets, and a key it sets masks the file's later edits of it.
+  const shown = /** @type {CloudantCORS} */ (local.cloudant);
+  /** @type {Partial<CloudantCORS>} */
+  const body = {};
+  const enable = /** @type {HTMLInputElement} */ ($("enable-cors")).checked;
+  const credentials = /** @type {HTMLInputElement} */ ($("allow-credentials")).checked;
+  if (enable !== !!shown.enable_cors) body.enable_cors = enable;
+  if (credentials !== !!shown.allow_credentials) body.allow_credentials = credentials;
+  const before = Array.isArray(shown.origins) ? shown.origins.map(String) : [];
+  if (origins.length !== before.length || origins.some((o, i) => o !== before[i])) body.origins = origins;
+  if (Object.keys(body).length === 0) {
+    local.cloudantDirty = false;
+    setMessage("cloudant-message", "ok", "Nothing to save: nothing changed.");
+    return;
+  }
   const r = await busy($("save-cloudant"), () => api("PUT", CLOUDANT, { body }));
   if (r.ok) {
     local.cloudantDirty = false;
