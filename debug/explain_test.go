@@ -46,7 +46,7 @@ func TestExplainEndpoint(t *testing.T) {
 		t.Errorf("endpoint/policy: %+v %+v", ex.Endpoint, ex.Policy)
 	}
 	if len(ex.Headers) != 2 || !ex.Headers[0].Allowed || ex.Headers[1].Allowed ||
-		ex.Headers[1].Reason != `header "x-secret" is not in allow_headers of GET /orders; add it there` {
+		ex.Headers[1].Reason != `header "x-secret" is not in allow_headers of GET /orders (set in the configuration file); add it there` {
 		t.Errorf("headers: %+v", ex.Headers)
 	}
 	if ex.Verdict.Preflight != "refused" || ex.PreflightResponse == nil || ex.PreflightResponse.Status != 204 {

@@ -52,7 +52,7 @@ func TestExplainEndpointMatchesCLI(t *testing.T) {
 		t.Errorf("the endpoint and the CLI disagree:\nHTTP %s\nCLI  %s", body, cli.Stdout)
 	}
 	verdict, _ := fromHTTP["verdict"].(map[string]any)
-	if verdict["preflight"] != "refused" || !strings.Contains(verdict["reason"].(string), `header "x-api-key" is not in allow_headers of GET /orders; add it there`) {
+	if verdict["preflight"] != "refused" || !strings.Contains(verdict["reason"].(string), `header "x-api-key" is not in allow_headers of GET /orders (set in the configuration file); add it there`) {
 		t.Errorf("verdict: %v", verdict)
 	}
 

@@ -94,7 +94,7 @@ func TestExplain(t *testing.T) {
 		t.Errorf("endpoint/policy: %+v %+v", ex.Endpoint, ex.Policy)
 	}
 	if ex.Origin.Allowed || ex.Verdict.Preflight != "refused" || ex.Verdict.Actual != "refused" ||
-		!strings.Contains(ex.Verdict.Reason, `origin "https://app.example.com" is not in allow_origins of PUT /orders/{id}; add it there`) {
+		!strings.Contains(ex.Verdict.Reason, `origin "https://app.example.com" is not in allow_origins of PUT /orders/{id} (set in the configuration file); add it there`) {
 		t.Errorf("verdict: %+v", ex.Verdict)
 	}
 	if ex.Preflight_response.Status != 204 || ex.Preflight_response.Headers["Access-Control-Allow-Origin"] != "" {

@@ -45,7 +45,7 @@ func TestExplain(t *testing.T) {
 		status    int    // of the preflight answer, 0 when none
 	}{
 		{"exempt endpoint", explain.Request{Origin: "https://app.example.com", Path: "/public"}, "exempt", "not answered by CORS", "refused", "adds no CORS headers to GET /public (disable: true)", 0},
-		{"terminated", explain.Request{Origin: "https://evil.example", Method: "PUT", Path: "/strict/1"}, "endpoint", "refused", "refused", `origin "https://evil.example" is not in allow_origins of PUT /strict/{id}`, 401},
+		{"terminated", explain.Request{Origin: "https://evil.example", Method: "PUT", Path: "/strict/1"}, "endpoint", "refused", "refused", `origin "https://evil.example" is not in allow_origins of the service-level policy, which PUT /strict/{id} inherits`, 401},
 		{"inherited and allowed", explain.Request{Origin: "https://app.example.com", Method: "GET", Path: "/users/1", Headers: []string{"Accept"}}, "service", "not needed", "allowed", "lets the page read", 0},
 		{"method not served on the path", explain.Request{Origin: "https://app.example.com", Method: "DELETE", Path: "/users/1"}, "service", "refused", "refused", `method "DELETE" is not in allow_methods ["GET", "PUT"]`, 204},
 		{"credentials not allowed", explain.Request{Origin: "https://app.example.com", Path: "/users/1", Credentials: true}, "service", "not needed", "refused", "allow_credentials is false", 0},

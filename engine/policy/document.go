@@ -27,6 +27,11 @@ type Document struct {
 	// the others. A block without an entry is named service or
 	// endpoints["GET /users/{id}"].
 	Paths map[string]string `json:"-"`
+	// Sources gives, by scope ("" for the service block, the endpoint key
+	// for the others) and key, where a key's value comes from; a key
+	// without an entry comes from the configuration file. The run-time
+	// state fills it for the keys of its layer.
+	Sources map[string]map[string]Source `json:"-"`
 }
 
 // Path returns the JSON path of the block of scope ("" for the service).
@@ -46,6 +51,12 @@ func (d *Document) Clone() *Document {
 		return nil
 	}
 	c := &Document{Service: d.Service.Clone(), Paths: maps.Clone(d.Paths)}
+	if d.Sources != nil {
+		c.Sources = make(map[string]map[string]Source, len(d.Sources))
+		for k, v := range d.Sources {
+			c.Sources[k] = maps.Clone(v)
+		}
+	}
 	if d.Endpoints != nil {
 		c.Endpoints = make(map[string]*Block, len(d.Endpoints))
 		for k, b := range d.Endpoints {
@@ -119,7 +130,7 @@ func CompileDocument(doc *Document, endpoints []Endpoint) (*Set, error) {
 		report(ps, servicePath, "", nil)
 		serviceOK = !slices.ContainsFunc(ps, isError)
 		if serviceOK {
-			set.Service = build(doc.Service, &v, ServiceScope)
+			set.Service = build(doc.Service, &v, ServiceScope, keyOrigins(doc, "", nil, doc.Service.Keys()))
 			if set.Service.ReflectsAnyOriginWithCredentials() {
 				set.Warnings = append(set.Warnings, Error{Path: schema.Path(servicePath, "allow_any_origin_with_credentials_unsafe"),
 					Message: "allow_any_origin_with_credentials_unsafe is on at the service level: every website can send credentialed requests and read the answers"})
@@ -186,7 +197,7 @@ func CompileDocument(doc *Document, endpoints []Endpoint) (*Set, error) {
 		if slices.ContainsFunc(combos, isError) || (doc.Service != nil && !serviceOK) {
 			continue
 		}
-		p := build(&merged, &mv, key)
+		p := build(&merged, &mv, key, keyOrigins(doc, key, own, doc.Service.Keys()))
 		set.Endpoints[key] = &Scoped{Policy: p, Own: own}
 		if p.ReflectsAnyOriginWithCredentials() && slices.Contains(own, "allow_any_origin_with_credentials_unsafe") {
 			set.Warnings = append(set.Warnings, Error{Path: schema.Path(base, "allow_any_origin_with_credentials_unsafe"), Endpoint: key,

@@ -45,13 +45,13 @@ func (p *Policy) Refusal(d Decision) string {
 	}
 	switch d.Reason {
 	case OriginDenied:
-		return fmt.Sprintf("origin %q is not in allow_origins of %s; add it there", detail, p.scope)
+		return fmt.Sprintf("origin %q is not in allow_origins of %s", detail, p.places["allow_origins"])
 	case OriginMalformed:
 		return "the request has several Origin headers; a browser sends one"
 	case MethodDenied:
-		return fmt.Sprintf("method %q is not in allow_methods %s of %s; add it there", detail, jsonList(p.methods), p.scope)
+		return fmt.Sprintf("method %q is not in allow_methods %s of %s", detail, jsonList(p.methods), p.places["allow_methods"])
 	case HeaderDenied:
-		return fmt.Sprintf("header %q is not in allow_headers of %s; add it there", strings.ToLower(detail), p.scope)
+		return fmt.Sprintf("header %q is not in allow_headers of %s", strings.ToLower(detail), p.places["allow_headers"])
 	case HeaderMalformed:
 		return fmt.Sprintf("%q in Access-Control-Request-Headers is not a header name", detail)
 	case UpgradeDenied:
@@ -59,15 +59,19 @@ func (p *Policy) Refusal(d Decision) string {
 			return "the upgrade request has several Origin headers; a browser sends one"
 		}
 		if p.wsOrigins != nil {
-			return fmt.Sprintf("origin %q is not in websocket_origins of %s, so its pages may not open a WebSocket here; add it there", detail, p.scope)
+			return fmt.Sprintf("origin %q is not in websocket_origins of %s (so its pages may not open a WebSocket here)", detail, p.places["websocket_origins"])
 		}
-		return fmt.Sprintf("origin %q is not in allow_origins of %s, so its pages may not open a WebSocket here (browsers apply no CORS to WebSockets); add it to allow_origins, or list the origins allowed to open sockets in websocket_origins", detail, p.scope)
+		return fmt.Sprintf("origin %q is not in allow_origins of %s (so its pages may not open a WebSocket here: browsers apply no CORS to WebSockets; websocket_origins, when set, lists the origins allowed to open sockets instead)", detail, p.places["allow_origins"])
 	}
 	return d.Reason.String()
 }
 
 // Scope is how reasons name the policy: ServiceScope or an endpoint key.
 func (p *Policy) Scope() string { return p.scope }
+
+// KeyOrigin says where key (allow_origins, allow_methods, allow_headers or
+// websocket_origins) of the policy is set, and from which source.
+func (p *Policy) KeyOrigin(key string) KeyOrigin { return p.keys[key] }
 
 // OriginRule returns the allow_origins entry or allow_origins_regex
 // expression that allows o ("*" when every origin is allowed), or "" when

@@ -82,6 +82,10 @@ type Policy struct {
 
 	source Block
 	scope  string // how reasons name the policy
+	// keys says where each key its refusals name is set, and places says
+	// it for a person (placeOf), computed once.
+	keys   map[string]KeyOrigin
+	places map[string]string
 }
 
 // Compile validates one block as a whole policy (a service-level block, or
@@ -101,12 +105,15 @@ func Compile(b Block, base, scope string) (*Policy, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return build(&b, &v, scope), nil
+	return build(&b, &v, scope, keyOrigins(nil, "", nil, b.Keys())), nil
 }
 
 // build turns a validated block and its parsed values into a Policy.
-func build(b *Block, v *values, scope string) *Policy {
-	p := &Policy{source: *b, scope: scope}
+func build(b *Block, v *values, scope string, keys map[string]KeyOrigin) *Policy {
+	p := &Policy{source: *b, scope: scope, keys: keys, places: make(map[string]string, len(keys))}
+	for k, o := range keys {
+		p.places[k] = placeOf(scope, k, o)
+	}
 	p.origins = origin.NewMatcher(v.patterns, v.regexps)
 	p.anyOrigin = (len(b.AllowOrigins) == 0 && len(b.AllowOriginsRegex) == 0) || p.origins.AllowsAny()
 	p.credentials = isTrue(b.AllowCredentials)

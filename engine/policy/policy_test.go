@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -584,11 +585,11 @@ func TestRefusalNamesTheScope(t *testing.T) {
 		want  string
 	}{
 		{ServiceScope, header("Origin", "https://evil.example", "Access-Control-Request-Method", "GET"),
-			`preflight refused: origin "https://evil.example" is not in allow_origins of the service-level policy; add it there`},
+			`preflight refused: origin "https://evil.example" is not in allow_origins of the service-level policy (set in the configuration file); add it there`},
 		{"GET /users/{id}", header("Origin", "https://app.example.com", "Access-Control-Request-Method", "PATCH"),
-			`preflight refused: method "PATCH" is not in allow_methods ["GET", "HEAD", "POST"] of GET /users/{id}; add it there`},
+			`preflight refused: method "PATCH" is not in allow_methods ["GET", "HEAD", "POST"] of GET /users/{id} (not set: the default applies); set allow_methods there`},
 		{"PUT /items", header("Origin", "https://app.example.com", "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "X-Secret"),
-			`preflight refused: header "x-secret" is not in allow_headers of PUT /items; add it there`},
+			`preflight refused: header "x-secret" is not in allow_headers of PUT /items (set in the configuration file); add it there`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scope, func(t *testing.T) {
@@ -603,6 +604,43 @@ func TestRefusalNamesTheScope(t *testing.T) {
 				t.Errorf("Text =\n %q\nwant\n %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// A refusal names the source of the key that decided: the file, the
+// run-time layer with its revision, author and time, and inheritance from
+// the service block; and says where a change takes effect.
+func TestRefusalNamesTheSource(t *testing.T) {
+	at := time.Date(2026, 12, 7, 17, 0, 0, 0, time.UTC)
+	doc := &Document{
+		Service: &Block{AllowOrigins: []string{"https://app.example.com"}, AllowHeaders: []string{"Content-Type"}},
+		Endpoints: map[string]*Block{
+			"GET /users/{id}": {AllowHeaders: []string{"Authorization"}},
+		},
+		Sources: map[string]map[string]Source{
+			"": {"allow_origins": {Runtime: true, Revision: 4, User: "admin", Time: at}},
+		},
+	}
+	set, err := CompileDocument(doc, []Endpoint{{Key: "GET /users/{id}", Method: "GET", Served: []string{"GET"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := header("Origin", "https://evil.example", "Access-Control-Request-Method", "GET")
+	runtime := `preflight refused: origin "https://evil.example" is not in allow_origins of the service-level policy (set by the run-time layer (revision 4, by admin, at 2026-12-07T17:00:00Z)); change it in the run-time layer (corsgate config put --scope service, or the dashboard's Policies tab), or drop it from the layer (corsgate config drop allow_origins --scope service) so that the configuration file applies`
+	if got := set.Service.Text(set.Service.Preflight(evil)); got != runtime {
+		t.Errorf("service:\n %q\nwant\n %q", got, runtime)
+	}
+	ep := set.Endpoints["GET /users/{id}"].Policy
+	inherited := `preflight refused: origin "https://evil.example" is not in allow_origins of the service-level policy, which GET /users/{id} inherits (set by the run-time layer (revision 4, by admin, at 2026-12-07T17:00:00Z)); change it in the run-time layer`
+	if got := ep.Text(ep.Preflight(evil)); !strings.HasPrefix(got, inherited) {
+		t.Errorf("endpoint, inherited:\n %q\nwant it to start with\n %q", got, inherited)
+	}
+	own := `preflight refused: header "x-secret" is not in allow_headers of GET /users/{id} (set in the configuration file); add it there`
+	if got := ep.Text(ep.Preflight(header("Origin", "https://app.example.com", "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "X-Secret"))); got != own {
+		t.Errorf("endpoint, own key:\n %q\nwant\n %q", got, own)
+	}
+	if o := ep.KeyOrigin("allow_origins"); !o.Inherited || !o.Set || o.Source.Revision != 4 {
+		t.Errorf("KeyOrigin(allow_origins) = %+v", o)
 	}
 }
 
