@@ -41,6 +41,9 @@ type configView struct {
 	File      *policy.Document             `json:"file"`
 	Layer     *policy.Layer                `json:"layer"`
 	Sources   map[string]map[string]string `json:"sources"`
+	// Provenance says, for each key of the layer, the revision that set
+	// it, by whom and when.
+	Provenance state.Provenance `json:"provenance"`
 }
 
 func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) error {
@@ -48,7 +51,11 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) error {
 	eff, _ := v.Layer.Over(v.File)
 	v.File.Paths = nil
 	s.readHeaders(w, v.Revision)
-	writeJSON(w, http.StatusOK, configView{Revision: v.Revision, Effective: eff, File: v.File, Layer: v.Layer, Sources: v.Layer.Source(v.File)})
+	prov := v.Provenance
+	if prov == nil {
+		prov = state.Provenance{}
+	}
+	writeJSON(w, http.StatusOK, configView{Revision: v.Revision, Effective: eff, File: v.File, Layer: v.Layer, Sources: v.Layer.Source(v.File), Provenance: prov})
 	return nil
 }
 

@@ -16,6 +16,8 @@ import (
 type proposal struct {
 	file  *policy.Document
 	layer *policy.Layer
+	// prov says which revision set each key of layer.
+	prov Provenance
 	// stored, when not nil, is a record already in the store (another
 	// replica's revision, the store's at start, the cache): the state is
 	// adopted as that revision and nothing is written.
@@ -36,11 +38,11 @@ type proposal struct {
 // that turns CORS off is judged first as if it did not: the keys it
 // carries must be valid, exactly as when CORS is on, so that turning
 // CORS on again never fails on keys nobody just set.
-func (m *Manager) compile(file *policy.Document, layer *policy.Layer) (*core.Snapshot, error) {
+func (m *Manager) compile(file *policy.Document, layer *policy.Layer, prov Provenance) (*core.Snapshot, error) {
 	if layer.Off {
 		on := layer.Clone()
 		on.Off = false
-		if _, err := m.compile(file, on); err != nil {
+		if _, err := m.compile(file, on, prov); err != nil {
 			return nil, err
 		}
 	}
@@ -48,6 +50,7 @@ func (m *Manager) compile(file *policy.Document, layer *policy.Layer) (*core.Sna
 	if perrs != nil {
 		return nil, invalid(perrs)
 	}
+	eff.Sources = prov.sources()
 	snap, err := core.Compile(eff, m.ctrl.Routes())
 	if err != nil {
 		return nil, compileError(err)
@@ -65,11 +68,11 @@ func (m *Manager) commit(ctx context.Context, p proposal) (store.Record, *core.S
 	snap := p.snap
 	if snap == nil {
 		var err error
-		if snap, err = m.compile(p.file, p.layer); err != nil {
+		if snap, err = m.compile(p.file, p.layer, p.prov); err != nil {
 			return store.Record{}, nil, err
 		}
 	}
-	next := &View{File: p.file, Layer: p.layer, Revision: cur.Revision}
+	next := &View{File: p.file, Layer: p.layer, Revision: cur.Revision, Provenance: p.prov}
 	var rec store.Record
 	recorded := false
 	switch {
@@ -119,7 +122,7 @@ func (m *Manager) adopt(rec store.Record) error {
 			return fmt.Errorf("revision %d: %v", rec.Revision, err)
 		}
 	}
-	_, _, err := m.commit(context.Background(), proposal{file: m.cur.Load().File, layer: layer, stored: &rec})
+	_, _, err := m.commit(context.Background(), proposal{file: m.cur.Load().File, layer: layer, prov: m.provenanceOf(rec, layer), stored: &rec})
 	var e *Error
 	if errors.As(err, &e) && e.Kind == Invalid {
 		return fmt.Errorf("revision %d does not validate against the file:\n%v", rec.Revision, policy.Errors(e.Problems))
@@ -242,7 +245,8 @@ func (m *Manager) Write(ctx context.Context, c Change) (Result, error) {
 			return Result{}, &Error{Kind: PreconditionFailed, Current: &rev, Reason: fmt.Sprintf("the configuration changed since revision %d; it is at revision %d: read it again (GET, then If-Match: \"%d\") and redo the change", *c.IfRevision, cur.Revision, cur.Revision)}
 		}
 		// Compiled once: the commit path publishes this snapshot.
-		cand, snap, err := m.candidate(cur, c)
+		now := time.Now().UTC()
+		cand, prov, snap, err := m.candidate(cur, c, revisionSource(m.storeRev+1, c.User, now))
 		if err != nil {
 			return Result{}, err
 		}
@@ -258,8 +262,8 @@ func (m *Manager) Write(ctx context.Context, c Change) (Result, error) {
 			// Nothing changes: no new revision.
 			return Result{Revision: cur.Revision, Warnings: snap.Warnings()}, nil
 		}
-		rec := &store.Record{User: c.User, Source: c.Source, Layer: layerJSON(cand), Diff: mustJSON(diffLayers(cur.Layer, cand))}
-		stored, _, err := m.commit(ctx, proposal{file: cur.File, layer: cand, write: rec, snap: snap})
+		rec := &store.Record{Time: now, User: c.User, Source: c.Source, Layer: layerJSON(cand), Diff: mustJSON(diffLayers(cur.Layer, cand)), Provenance: mustJSON(prov)}
+		stored, _, err := m.commit(ctx, proposal{file: cur.File, layer: cand, prov: prov, write: rec, snap: snap})
 		if errors.Is(err, store.ErrConflict) && m.shared != nil && attempt < maxCatchUps {
 			// Another replica committed first: catch up with it, then
 			// judge the change again (an If-Match then fails with 412,
@@ -278,24 +282,26 @@ func (m *Manager) Write(ctx context.Context, c Change) (Result, error) {
 	}
 }
 
-// candidate applies a change to a copy of the layer in force, and
-// compiles the result over the file.
-func (m *Manager) candidate(cur *View, c Change) (*policy.Layer, *core.Snapshot, error) {
+// candidate applies a change to a copy of the layer in force, works out
+// the provenance of its keys (src for those it sets anew), and compiles
+// the result over the file.
+func (m *Manager) candidate(cur *View, c Change, src policy.Source) (*policy.Layer, Provenance, *core.Snapshot, error) {
 	cand := cur.Layer.Clone()
 	if c.Mutate != nil {
 		if err := c.Mutate(cur.File, cand); err != nil {
 			var e *Error
 			if errors.As(err, &e) {
-				return nil, nil, e
+				return nil, nil, nil, e
 			}
-			return nil, nil, &Error{Kind: Invalid, Reason: err.Error(), Err: err}
+			return nil, nil, nil, &Error{Kind: Invalid, Reason: err.Error(), Err: err}
 		}
 	}
-	snap, err := m.compile(cur.File, cand)
+	prov := cur.Provenance.next(cur.Layer, cand, src)
+	snap, err := m.compile(cur.File, cand, prov)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return cand, snap, nil
+	return cand, prov, snap, nil
 }
 
 // commitError turns what the store said about a commit into an Error.
@@ -384,7 +390,7 @@ func (m *Manager) catchUp(ctx context.Context) error {
 // committing or applying anything, and whatever the store's health.
 func (m *Manager) Check(c Change) (Result, error) {
 	cur := m.cur.Load()
-	_, snap, err := m.candidate(cur, c)
+	_, _, snap, err := m.candidate(cur, c, policy.Source{Runtime: true})
 	if err != nil {
 		return Result{}, err
 	}
@@ -395,7 +401,8 @@ func (m *Manager) Check(c Change) (Result, error) {
 // snapshot without committing or applying it: the candidate of
 // report-only mode.
 func (m *Manager) Evaluate(layer *policy.Layer) (*core.Snapshot, error) {
-	return m.compile(m.cur.Load().File, layer)
+	cur := m.cur.Load()
+	return m.compile(cur.File, layer, cur.Provenance.next(cur.Layer, layer, policy.Source{Runtime: true}))
 }
 
 // Rollback makes the layer of an earlier revision the one in force, as a
@@ -465,7 +472,7 @@ func (m *Manager) ReloadFile(file *policy.Document, restartRequired []string) er
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cur := m.cur.Load()
-	p := proposal{file: file.Clone(), layer: cur.Layer}
+	p := proposal{file: file.Clone(), layer: cur.Layer, prov: cur.Provenance}
 	if changes := diffDocuments(cur.File, file); len(changes) > 0 && m.store != nil && m.shared == nil {
 		p.write = &store.Record{User: "file", Source: SourceFile, Layer: layerJSON(cur.Layer), Diff: mustJSON(changes)}
 		p.bestEffort = true

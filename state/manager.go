@@ -112,6 +112,8 @@ type View struct {
 	File     *policy.Document
 	Layer    *policy.Layer
 	Revision uint64
+	// Provenance says which revision set each key of the layer.
+	Provenance Provenance
 }
 
 // Manager owns the run-time state of one gateway. Its methods are safe
@@ -221,7 +223,7 @@ func (m *Manager) load() {
 // answer while the store is slow.
 func (m *Manager) View() View {
 	c := m.cur.Load()
-	return View{File: c.File.Clone(), Layer: c.Layer.Clone(), Revision: c.Revision}
+	return View{File: c.File.Clone(), Layer: c.Layer.Clone(), Revision: c.Revision, Provenance: c.Provenance.clone()}
 }
 
 // Revision returns the revision in force.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -401,5 +402,57 @@ func TestCheckAndEvaluateChangeNothing(t *testing.T) {
 	}
 	if recs, _ := st.History(context.Background(), 0); len(recs) != 0 {
 		t.Errorf("a dry run stored %d records", len(recs))
+	}
+}
+
+// Each key of the layer knows the revision that set it: a write sets the
+// keys it changes and keeps the others', another replica learns it from
+// the record, and a record written before provenance was kept gets it
+// from the history. Refusals name it.
+func TestProvenance(t *testing.T) {
+	st := store.NewMemory()
+	a := start(t, st, spa(t), "a")
+	ctx := context.Background()
+	if _, err := a.m.Write(ctx, origins("alice", nil, other)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.m.Write(ctx, state.Change{User: "bob", Source: state.SourceAPI, Mutate: func(_ *policy.Document, l *policy.Layer) error {
+		l.Service["max_age"] = json.RawMessage(`"1h"`)
+		return nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	p := a.m.View().Provenance
+	if s := p.Source("service", "allow_origins"); s.Revision != 1 || s.User != "alice" || s.Time.IsZero() {
+		t.Errorf("allow_origins: %+v", s)
+	}
+	if s := p.Source("service", "max_age"); s.Revision != 2 || s.User != "bob" {
+		t.Errorf("max_age: %+v", s)
+	}
+	// Another replica reads it with the record.
+	b := start(t, st, spa(t), "b")
+	if s := b.m.View().Provenance.Source("service", "allow_origins"); s.Revision != 1 || s.User != "alice" {
+		t.Errorf("b's allow_origins: %+v", s)
+	}
+	// The refusal names it.
+	p0 := b.ctrl.Snapshot().Service().Policy
+	h := http.Header{"Origin": {"https://evil.example"}, "Access-Control-Request-Method": {"GET"}}
+	if got := p0.Text(p0.Preflight(h)); !strings.Contains(got, "set by the run-time layer (revision 1, by alice, at ") {
+		t.Errorf("refusal: %q", got)
+	}
+
+	// A record without provenance (written by an older corsgate): the
+	// history tells.
+	old := store.NewMemory()
+	for i, u := range []string{"carol", "dave"} {
+		layer := fmt.Sprintf(`{"service":{"allow_origins":["https://o%d.example.com"]}}`, i)
+		diff := `[{"scope":"service","key":"allow_origins"}]`
+		if _, err := old.Commit(ctx, uint64(i), store.Record{User: u, Source: "api", Layer: json.RawMessage(layer), Diff: json.RawMessage(diff)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := start(t, old, spa(t), "c")
+	if s := c.m.View().Provenance.Source("service", "allow_origins"); s.Revision != 2 || s.User != "dave" {
+		t.Errorf("from the history: %+v", s)
 	}
 }

@@ -278,6 +278,7 @@ func (m *Memory) Members(ctx context.Context) ([]Member, error) {
 func cloneRecord(rec Record) Record {
 	rec.Layer = slices.Clone(rec.Layer)
 	rec.Diff = slices.Clone(rec.Diff)
+	rec.Provenance = slices.Clone(rec.Provenance)
 	return rec
 }
 

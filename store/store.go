@@ -69,6 +69,11 @@ type Record struct {
 	// Diff is what changed, computed by the caller and stored as given
 	// (it must be JSON when it is not empty).
 	Diff json.RawMessage `json:"diff,omitempty"`
+	// Provenance says, for each key of the layer, which revision set it,
+	// by whom and when; computed by the caller and stored as given (it
+	// must be JSON when it is not empty). Records written before it
+	// existed have none.
+	Provenance json.RawMessage `json:"provenance,omitempty"`
 }
 
 // ErrConflict is returned, wrapped (test it with errors.Is), by Commit when
@@ -143,6 +148,9 @@ func checkRecord(rec Record) error {
 	if diff := bytes.TrimSpace(rec.Diff); len(diff) > 0 && !json.Valid(diff) {
 		return fmt.Errorf("the record's diff is not valid JSON (%s): give it as JSON, or leave it empty", excerpt(diff))
 	}
+	if prov := bytes.TrimSpace(rec.Provenance); len(prov) > 0 && !json.Valid(prov) {
+		return fmt.Errorf("the record's provenance is not valid JSON (%s): give it as JSON, or leave it empty", excerpt(prov))
+	}
 	return nil
 }
 
@@ -158,6 +166,9 @@ func prepareRecord(rec Record) (Record, error) {
 	rec.Layer = bytes.TrimSpace(rec.Layer)
 	if rec.Diff = bytes.TrimSpace(rec.Diff); len(rec.Diff) == 0 {
 		rec.Diff = nil
+	}
+	if rec.Provenance = bytes.TrimSpace(rec.Provenance); len(rec.Provenance) == 0 {
+		rec.Provenance = nil
 	}
 	return rec, nil
 }

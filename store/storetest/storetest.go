@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("HistoryNewestFirst", func(t *testing.T) { testHistory(t, open) })
 	t.Run("Layers", func(t *testing.T) { testLayers(t, open) })
 	t.Run("Diff", func(t *testing.T) { testDiff(t, open) })
+	t.Run("Provenance", func(t *testing.T) { testProvenance(t, open) })
 	t.Run("Time", func(t *testing.T) { testTime(t, open) })
 	t.Run("ContextDone", func(t *testing.T) { testContext(t, open) })
 }
@@ -66,10 +67,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 // record is a typical record: a change made through the admin API.
 func record(user string, layer string) store.Record {
 	return store.Record{
-		User:   user,
-		Source: "api",
-		Layer:  json.RawMessage(layer),
-		Diff:   json.RawMessage(`{"set":` + layer + `}`),
+		User:       user,
+		Source:     "api",
+		Layer:      json.RawMessage(layer),
+		Diff:       json.RawMessage(`{"set":` + layer + `}`),
+		Provenance: json.RawMessage(`{"service":{"allow_origins":{"runtime":true,"revision":1,"user":"` + user + `"}}}`),
 	}
 }
 
@@ -134,7 +136,7 @@ func jsonEqual(a, b []byte) bool {
 func sameRecord(t *testing.T, what string, got, want store.Record) {
 	t.Helper()
 	if got.Revision != want.Revision || !got.Time.Equal(want.Time) || got.User != want.User || got.Source != want.Source ||
-		!jsonEqual(got.Layer, want.Layer) || !jsonEqual(got.Diff, want.Diff) {
+		!jsonEqual(got.Layer, want.Layer) || !jsonEqual(got.Diff, want.Diff) || !jsonEqual(got.Provenance, want.Provenance) {
 		t.Errorf("%s:\n got %s\nwant %s", what, show(got), show(want))
 	}
 }
@@ -445,6 +447,22 @@ func testLayers(t *testing.T, open func(t *testing.T) store.Store) {
 				t.Errorf("Current after a null layer: Layer %q, want null (nil is the empty store's)", cur.Layer)
 			}
 		})
+	}
+}
+
+// testProvenance: a record's provenance is stored as given when it is
+// JSON, and a record whose provenance is not JSON is refused.
+func testProvenance(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	rec := record("alice", layerN(1))
+	rec.Provenance = json.RawMessage(`{"service":`)
+	if _, err := s.Commit(context.Background(), 0, rec); err == nil || !strings.Contains(err.Error(), "provenance") {
+		t.Errorf("Commit with a provenance that is not JSON: error %v, want one about the provenance", err)
+	}
+	rec.Provenance = nil
+	got := commit(t, s, 0, rec)
+	if got.Provenance != nil {
+		t.Errorf("Commit without a provenance returned %q", got.Provenance)
 	}
 }
 
