@@ -264,3 +264,26 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) reset(w http.ResponseWriter, r *http.Request) error {
 	return s.write(w, r, s.state.Reset, fullAnswer)
 }
+
+// diff is GET /v1/cors/diff: the file and the run-time layer compared key
+// by key, and which one wins.
+func (s *Server) diff(w http.ResponseWriter, r *http.Request) error {
+	v := s.state.View()
+	s.readHeaders(w, v.Revision)
+	writeJSON(w, http.StatusOK, map[string]any{"revision": v.Revision, "keys": s.state.Drift()})
+	return nil
+}
+
+// dropKey is DELETE /v1/cors/keys/{key}?scope=S: the key leaves the
+// run-time layer, in one scope (service, or an endpoint such as
+// "GET /users/{id}") or, without scope, in every scope.
+func (s *Server) dropKey(w http.ResponseWriter, r *http.Request) error {
+	key := r.PathValue("key")
+	scope := r.URL.Query().Get("scope")
+	if scope != "" && scope != "service" && scope != "gateway" && s.state.Routes().Lookup(scope) == nil {
+		return errorf(http.StatusBadRequest, "scope=%q is neither service nor an endpoint of the gateway, such as \"GET /users/{id}\"", scope)
+	}
+	return s.write(w, r, func(ctx context.Context, user string, ifRevision *uint64) (state.Result, error) {
+		return s.state.DropKey(ctx, key, scope, user, ifRevision)
+	}, fullAnswer)
+}

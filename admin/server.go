@@ -77,6 +77,8 @@ func (s *Server) routes() []route {
 		{"/v1/cors/layer", map[string]handler{"GET": s.getLayer, "PUT": s.putLayer}},
 		{"/v1/cors/scopes/service", map[string]handler{"PUT": s.putScope, "DELETE": s.putScope}},
 		{"/v1/cors/scopes/{method}/{path...}", map[string]handler{"PUT": s.putScope, "DELETE": s.putScope}},
+		{"/v1/cors/diff", map[string]handler{"GET": s.diff}},
+		{"/v1/cors/keys/{key}", map[string]handler{"DELETE": s.dropKey}},
 		{"/v1/cors/validate", map[string]handler{"POST": s.validate}},
 		{"/v1/cors/history", map[string]handler{"GET": s.history}},
 		{"/v1/cors/rollback", map[string]handler{"POST": s.rollback}},
@@ -100,7 +102,7 @@ func (s *Server) Handler() http.Handler {
 		http.Redirect(w, r, "/dashboard/", http.StatusMovedPermanently)
 	})
 	mux.Handle("/", serve(func(w http.ResponseWriter, r *http.Request) error {
-		return errorf(http.StatusNotFound, "no admin route %s; the routes are %s and /v1/cors/{config,layer,scopes/...,validate,history,rollback,reset,fleet,status,decisions,candidate}, /metrics and /dashboard/", r.URL.Path, CloudantPath)
+		return errorf(http.StatusNotFound, "no admin route %s; the routes are %s and /v1/cors/{config,layer,scopes/...,diff,keys/...,validate,history,rollback,reset,fleet,status,decisions,candidate}, /metrics and /dashboard/", r.URL.Path, CloudantPath)
 	}))
 	return auth.Guard(s.cfg.Credentials, func(msg string) { s.logger.Warning(LogPrefix, msg) }, mux)
 }

@@ -36,6 +36,26 @@ func (nopLogger) Info(...any)    {}
 func (nopLogger) Warning(...any) {}
 func (nopLogger) Error(...any)   {}
 
+// logLines records the warnings logged.
+type logLines struct {
+	mu       sync.Mutex
+	warnings []string
+}
+
+func (l *logLines) Info(...any)  {}
+func (l *logLines) Error(...any) {}
+func (l *logLines) Warning(v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.warnings = append(l.warnings, fmt.Sprintln(v...))
+}
+
+func (l *logLines) all() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.warnings, "")
+}
+
 // fixture is a gateway with an admin API: the gateway's CORS layer in
 // front of a router that answers 200, and the admin API, both served by
 // httptest servers.
@@ -44,6 +64,7 @@ type fixture struct {
 	ctrl    *core.Controller
 	srv     *admin.Server
 	state   *state.Manager
+	logs    logLines
 	admin   *httptest.Server
 	gateway *httptest.Server
 	dir     string
@@ -88,7 +109,7 @@ func newFixture(t *testing.T, g plugintest.Gateway, dir string) *fixture {
 // admin API.
 func (f *fixture) serve(doc *policy.Document, st store.Store, storeErr error, cfg *admin.Config, d *metrics.Decisions) {
 	f.state = state.New(state.Options{Controller: f.ctrl, File: doc, Store: st, StoreErr: storeErr, StoreInfo: cfg.Store.Info(), StateDir: cfg.StateDir,
-		Replica: cfg.ReplicaID, Admin: cfg.Listen, Timeout: cfg.Store.Timeout(), ConfigPath: "test.json", Logger: nopLogger{}})
+		Replica: cfg.ReplicaID, Admin: cfg.Listen, Timeout: cfg.Store.Timeout(), ConfigPath: "test.json", Logger: &f.logs})
 	f.srv = admin.New(admin.Options{State: f.state, Config: cfg, Logger: nopLogger{}, Decisions: d})
 }
 
@@ -642,5 +663,63 @@ func TestWritesChangeOnlyWhatTheyName(t *testing.T) {
 	resp, v = f.call("PUT", "/v1/cors/scopes/service", `{"max_age": "2h"}`, "If-Match", `"2"`)
 	if resp.StatusCode != 200 || strings.Contains(jsonText(v["warnings"]), "dropped") {
 		t.Errorf("a scope PUT that drops nothing: %d %s", resp.StatusCode, jsonText(v))
+	}
+}
+
+
+// A file edit that the run-time layer masks: the reload warns, naming the
+// key, the scope, the layer's revision and author and the command that
+// resolves it; the status and GET /v1/cors/diff show it; the command's
+// API call, applied as suggested, makes the file's value apply.
+func TestMaskedFileEdit(t *testing.T) {
+	f := newFixture(t, spa(), "")
+	if resp, v := f.call("PUT", admin.CloudantPath, `{"origins": ["https://other.example.com"]}`); resp.StatusCode != 200 {
+		t.Fatalf("PUT: %d %s", resp.StatusCode, jsonText(v))
+	}
+	edited := spa()
+	edited.CORS["allow_origins"] = []any{app, "https://third.example.com"}
+	doc, _, err := plugin.Read(edited.Config(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.state.ReloadFile(doc, nil); err != nil {
+		t.Fatal(err)
+	}
+	warning := f.logs.all()
+	for _, want := range []string{"allow_origins", "scope service", "revision 1, by admin", "corsgate config drop allow_origins --scope service"} {
+		if !strings.Contains(warning, want) {
+			t.Errorf("the reload's warning lacks %q:\n%s", want, warning)
+		}
+	}
+	if f.allowed("https://third.example.com") != "" {
+		t.Fatal("the masked edit applied")
+	}
+	st := f.state.Status()
+	if len(st.File.Masked) != 1 || st.File.Masked[0].Key != "allow_origins" || st.File.Masked[0].SetBy.Revision != 1 {
+		t.Errorf("status file.masked: %+v", st.File.Masked)
+	}
+	_, v := f.call("GET", "/v1/cors/diff", "")
+	keys := jsonText(v["keys"])
+	if !strings.Contains(keys, `"key":"allow_origins","layer":["https://other.example.com"],"masked":true,"scope":"service","set_by":{"revision":1,"runtime":true,`) ||
+		!strings.Contains(keys, `"file":["https://app.example.com","https://third.example.com"]`) || !strings.Contains(keys, `"wins":"file"`) {
+		t.Errorf("diff: %s", keys)
+	}
+	// The suggested command is this call.
+	if resp, v := f.call("DELETE", "/v1/cors/keys/allow_origins?scope=service", ""); resp.StatusCode != 428 {
+		t.Errorf("DELETE without If-Match: %d %s", resp.StatusCode, jsonText(v))
+	}
+	rev := strconv.FormatUint(f.state.Status().Revision, 10)
+	if resp, v := f.call("DELETE", "/v1/cors/keys/allow_origins?scope=service", "", "If-Match", `"`+rev+`"`); resp.StatusCode != 200 {
+		t.Fatalf("DELETE: %d %s", resp.StatusCode, jsonText(v))
+	}
+	if f.allowed("https://third.example.com") != "https://third.example.com" || len(f.state.Status().File.Masked) != 0 {
+		t.Errorf("after the drop: masked %+v", f.state.Status().File.Masked)
+	}
+	rev = strconv.FormatUint(f.state.Status().Revision, 10)
+	if resp, v := f.call("DELETE", "/v1/cors/keys/allow_origins?scope=service", "", "If-Match", `"`+rev+`"`); resp.StatusCode != 404 {
+		t.Errorf("a second DELETE: %d %s", resp.StatusCode, jsonText(v))
+	}
+	if resp, v := f.call("DELETE", "/v1/cors/keys/allow_origins?scope=GET%20/nowhere", "", "If-Match", `"`+rev+`"`); resp.StatusCode != 400 {
+		t.Errorf("an unknown scope: %d %s", resp.StatusCode, jsonText(v))
 	}
 }

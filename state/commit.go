@@ -479,6 +479,7 @@ func (m *Manager) ReloadFile(file *policy.Document, restartRequired []string) er
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), m.timeout)
 	defer cancel()
+	masked := maskedEdits(cur.File, file, cur)
 	_, _, err := m.commit(ctx, p)
 	now := time.Now()
 	m.setCond(func(c *condition) {
@@ -494,6 +495,9 @@ func (m *Manager) ReloadFile(file *policy.Document, restartRequired []string) er
 			m.appliesFailed.Add(1)
 		}
 		return err
+	}
+	for _, d := range masked {
+		m.logger.Warning("[RELOAD]", maskedMessage(d))
 	}
 	if m.shared != nil && m.storeRev != m.cur.Load().Revision {
 		// A revision refused against the old file may validate against

@@ -30,6 +30,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -272,6 +273,9 @@ func (m *Manager) Status() Status {
 	st.Store.OK = st.Store.Error == ""
 	st.File.Path = m.file
 	st.File.LastReload, st.File.Error, st.File.RestartRequired = c.file.lastReload, c.file.err, c.file.restartRequired
+	if masked := slices.DeleteFunc(drift(cur), func(d KeyDiff) bool { return !d.Masked }); len(masked) > 0 {
+		st.File.Masked = masked
+	}
 	return st
 }
 

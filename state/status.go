@@ -48,6 +48,11 @@ type Status struct {
 		// RestartRequired lists the changes of the file outside CORS,
 		// which only a restart applies.
 		RestartRequired []string `json:"restart_required,omitempty"`
+		// Masked lists the keys that the file sets and the run-time
+		// layer overrides with another value: the file's value does not
+		// apply, and editing it changes nothing, until the layer drops
+		// the key (or they agree again).
+		Masked []KeyDiff `json:"masked,omitempty"`
 	} `json:"file"`
 }
 
