@@ -666,7 +666,6 @@ func TestWritesChangeOnlyWhatTheyName(t *testing.T) {
 	}
 }
 
-
 // A file edit that the run-time layer masks: the reload warns, naming the
 // key, the scope, the layer's revision and author and the command that
 // resolves it; the status and GET /v1/cors/diff show it; the command's
