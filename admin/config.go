@@ -204,3 +204,35 @@ func absFromWD(p string) string {
 	}
 	return p
 }
+
+// StateLocation says where a gateway run with this configuration keeps
+// its local state, without needing its listener or credentials: the state
+// directory (stateDir replaces the block's, as corsgate run --state-dir
+// does) and the name of its store (StoreConfig.Describe), which is what
+// corsgate explain needs to find the layer the gateway last applied.
+func StateLocation(extra luraconfig.ExtraConfig, configPath, stateDir string) (dir, storeName string, err error) {
+	var b block
+	if raw, ok := extra[Namespace]; ok {
+		if err := decodeStrict(raw, &b); err != nil {
+			return "", "", fmt.Errorf("%s: %v", schema.Path("extra_config", Namespace), err)
+		}
+	}
+	base := filepath.Dir(configPath)
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(base, p)
+	}
+	dir = abs(DefaultStoreDir)
+	if b.StateDir != "" {
+		dir = abs(b.StateDir)
+	}
+	if stateDir != "" {
+		dir = absFromWD(stateDir)
+	}
+	// Only the store's type and place matter here: its credentials are
+	// corsgate run's business, and their problems are reported there.
+	sc, _ := readStore(b.Store, dir, stateDir != "", abs, func(string) string { return "" }, schema.Path(schema.Path("extra_config", Namespace), "store"))
+	return dir, sc.Describe(), nil
+}

@@ -307,6 +307,7 @@ func TestDocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	update := os.Getenv("CORSGATE_UPDATE_DOCS") == "1"
+	stateDir := filepath.Join(t.TempDir(), "corsgate-state")
 	files, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	files = append([]string{filepath.Join(root, "README.md")}, files...)
 	var gw *exampleGateway
@@ -331,7 +332,11 @@ func TestDocs(t *testing.T) {
 				switch {
 				case err != nil:
 				case len(words) > 1 && words[0] == "corsgate" && (words[1] == "check" || words[1] == "explain"):
-					got, err = runCorsgate(root, words[1:], echoExit)
+					// explain reads the layer a gateway last applied from
+					// the state directory: one of its own, empty, so that
+					// a make run on this machine changes nothing here.
+					got, err = runCorsgateEnv(root, words[1:], echoExit, "CORSGATE_STATE_DIR="+stateDir)
+					got = strings.ReplaceAll(got, stateDir, "corsgate-state")
 				case len(words) > 1 && words[0] == "corsgate" && words[1] == "config":
 					if gw == nil {
 						gw = startExampleGateway(t, root)

@@ -4,15 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
+	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/store"
 )
 
-// cache is the file, in the state directory, of the last layer applied
-// from a shared store: what a gateway started while the store does not
-// answer serves.
+// cache is the file, in the state directory, of the last layer applied:
+// what a gateway started while a shared store does not answer serves, and
+// what corsgate explain reads.
 type cache struct {
 	dir, path string
 	// store names the store; a cache of another store is not used.
@@ -103,4 +105,42 @@ func (m *Manager) startFromCache(storeErr error) {
 	}
 	m.storeRev = c.Record.Revision
 	m.logger.Warning(LogPrefix, fmt.Sprintf("the store does not answer; serving the cached layer of revision %d (saved %s) until it does: %v", c.Record.Revision, c.Saved.Format(time.RFC3339), storeErr))
+}
+
+// Cached is the layer a gateway last applied, as its cache file keeps it.
+type Cached struct {
+	// Record is the revision applied: its layer and its provenance.
+	Record store.Record
+	// Saved is when it was written.
+	Saved time.Time
+}
+
+// ReadCache reads the cache file of the state directory dir, written by a
+// gateway whose store is named storeName (StoreInfo.Name), without opening
+// or locking the store. It refuses a cache that another user could have
+// written, or one of another store; an error that os.IsNotExist reports
+// means that no gateway with this state directory applied a layer.
+func ReadCache(dir, storeName string) (Cached, error) {
+	c := &cache{dir: dir, path: filepath.Join(dir, CacheFile), store: storeName}
+	e, err := c.read()
+	if err != nil {
+		return Cached{}, err
+	}
+	return Cached{Record: e.Record, Saved: e.Saved}, nil
+}
+
+// Layer is the cached layer, and where its keys come from.
+func (c Cached) Layer() (*policy.Layer, Provenance, error) {
+	l := &policy.Layer{}
+	if len(c.Record.Layer) > 0 {
+		var err error
+		if l, err = policy.ParseLayer(c.Record.Layer); err != nil {
+			return nil, nil, err
+		}
+	}
+	var p Provenance
+	if len(c.Record.Provenance) > 0 {
+		_ = json.Unmarshal(c.Record.Provenance, &p)
+	}
+	return l, p, nil
 }

@@ -402,7 +402,7 @@ func (m *Manager) Check(c Change) (Result, error) {
 // report-only mode.
 func (m *Manager) Evaluate(layer *policy.Layer) (*core.Snapshot, error) {
 	cur := m.cur.Load()
-	return m.compile(cur.File, layer, cur.Provenance.next(cur.Layer, layer, policy.Source{Runtime: true}))
+	return m.compile(cur.File, layer, cur.Provenance.next(cur.Layer, layer, policy.Source{Runtime: true, Candidate: true}))
 }
 
 // Rollback makes the layer of an earlier revision the one in force, as a

@@ -62,8 +62,9 @@ const (
 	SourceReset    = "reset"
 )
 
-// CacheFile is the file, in the state directory, where a gateway with a
-// shared store keeps the last layer it applied.
+// CacheFile is the file, in the state directory, where a gateway keeps
+// the last layer it applied: what it serves when it starts while a shared
+// store does not answer, and what corsgate explain reads.
 const CacheFile = "applied-layer.json"
 
 // StoreInfo describes the store for the status and the cache.
@@ -163,8 +164,13 @@ func New(o Options) *Manager {
 	}
 	if sh, ok := o.Store.(store.Shared); ok {
 		m.shared = sh
-		m.cache = &cache{dir: o.StateDir, path: filepath.Join(o.StateDir, CacheFile), store: o.StoreInfo.Name}
 		m.fleet = newAnnouncer(sh)
+	}
+	if o.Store != nil && o.StateDir != "" {
+		// The layer last applied, for a restart while a shared store does
+		// not answer, and for corsgate explain, which reads it without
+		// touching the store.
+		m.cache = &cache{dir: o.StateDir, path: filepath.Join(o.StateDir, CacheFile), store: o.StoreInfo.Name}
 	}
 	m.cur.Store(&View{File: o.File.Clone(), Layer: &policy.Layer{}})
 	m.cond.Store(&condition{})

@@ -136,3 +136,15 @@ func (m *Manager) provenanceOf(rec store.Record, layer *policy.Layer) Provenance
 	}
 	return p
 }
+
+// Effective merges layer over file as the gateway does, with the
+// provenance of the layer's keys, so that refusals name their source: the
+// document that core.Compile takes.
+func Effective(file *policy.Document, layer *policy.Layer, prov Provenance) (*policy.Document, error) {
+	eff, errs := layer.Over(file)
+	if errs != nil {
+		return nil, errs
+	}
+	eff.Sources = prov.sources()
+	return eff, nil
+}

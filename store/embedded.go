@@ -17,9 +17,9 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 )
 
-// fileName is the name of the embedded store's database file in its
+// EmbeddedFile is the name of the embedded store's database file in its
 // directory.
-const fileName = "corsgate.db"
+const EmbeddedFile = "corsgate.db"
 
 // The defaults of EmbeddedOptions.
 const (
@@ -97,7 +97,7 @@ func OpenEmbedded(dir string, opts EmbeddedOptions) (*Embedded, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the state directory %s (%v): create it, writable only by the user corsgate runs as, or choose another state directory", dir, pathErrCause(err))
 	}
-	path := filepath.Join(dir, fileName)
+	path := filepath.Join(dir, EmbeddedFile)
 	info, err := os.Stat(path)
 	if err == nil && !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file (it is a %s): move it away, or choose another state directory", path, fileKind(info.Mode()))

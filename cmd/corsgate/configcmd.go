@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -11,9 +12,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/corsgate/corsgate/admin/client"
+	"github.com/corsgate/corsgate/engine/policy"
+	"github.com/corsgate/corsgate/state"
 )
 
 const configUsage = `Usage: corsgate config COMMAND [flags]
@@ -32,8 +36,15 @@ credentials of $CORSGATE_ADMIN_TOKEN, or $CORSGATE_ADMIN_USER and $CORSGATE_ADMI
   reset                                  drop the run-time layer: the file alone applies
   fleet                                  the gateways that share the store, and the
                                          revision each applies
+  diff [--json]                          per scope and key: the file's value, the run-time
+                                         layer's, and which one wins
+  drop KEY [--scope S] [--if-match N]    take KEY out of the run-time layer (in scope S, or in
+                                         every scope): the file's value applies again
+  export -c FILE [--patch]               FILE (the configuration the gateway runs) with the
+                                         effective CORS settings written into it, or (--patch)
+                                         the JSON Patch that does it
 
-put, rollback and reset take --wait fleet [--wait-timeout 10s]: the answer comes
+put, drop, rollback and reset take --wait fleet [--wait-timeout 10s]: the answer comes
 when every live replica applies the change, and the exit status is 3 when some
 had not within the timeout (the change itself is made).
 
@@ -50,7 +61,7 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	sub := args[0]
+	sub, rest := args[0], args[1:]
 	fs := flag.NewFlagSet("config "+sub, flag.ContinueOnError)
 	adminURL := fs.String("admin", envOr("CORSGATE_ADMIN_URL", client.DefaultURL), "the admin API's URL")
 	var (
@@ -62,6 +73,9 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 		revision *uint64
 		wait     *string
 		waitFor  *time.Duration
+		asJSON   *bool
+		patch    *bool
+		key      string
 	)
 	waitFlags := func() {
 		wait = fs.String("wait", "", "fleet: answer when every live replica applies the change")
@@ -85,12 +99,32 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 	case "reset":
 		waitFlags()
 	case "fleet":
+	case "diff":
+		asJSON = fs.Bool("json", false, "print the API's JSON (GET /v1/cors/diff) instead of a table")
+	case "drop":
+		scope = fs.String("scope", "", `the scope: "service", or an endpoint such as "GET /users/{id}" (default: every scope)`)
+		ifMatch = fs.String("if-match", "", "the revision the change is based on (default: the current one, read first)")
+		waitFlags()
+		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			key, rest = rest[0], rest[1:]
+		}
+	case "export":
+		file = configFlag(fs)
+		patch = fs.Bool("patch", false, "print the JSON Patch (RFC 6902) that turns FILE into the exported file")
 	default:
 		fmt.Fprintf(stderr, "corsgate config: unknown command %q\n\n%s", sub, configUsage)
 		return 2
 	}
-	if code := parseFlags(fs, args[1:], stderr); code >= 0 {
+	if code := parseFlags(fs, rest, stderr); code >= 0 {
 		return code
+	}
+	if sub == "drop" && key == "" {
+		fmt.Fprintln(stderr, "corsgate config drop: the key to drop is required, such as: corsgate config drop allow_origins --scope service")
+		return 2
+	}
+	if sub == "export" && *file == "" {
+		fmt.Fprintln(stderr, "corsgate config export: -c FILE is required: the configuration file the gateway runs")
+		return 2
 	}
 	timeout := 30 * time.Second
 	if wait != nil && *wait != "" {
@@ -161,8 +195,143 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 		return c.do("POST", "/v1/cors/reset"+query, "", nil)
 	case "fleet":
 		return c.do("GET", "/v1/cors/fleet", "", nil)
+	case "diff":
+		if *asJSON {
+			return c.do("GET", "/v1/cors/diff", "", nil)
+		}
+		return c.diff()
+	case "drop":
+		rev := *ifMatch
+		if rev == "" {
+			if rev, err = api.Revision(context.Background()); err != nil {
+				fmt.Fprintln(stderr, "corsgate config drop:", err)
+				return 1
+			}
+		}
+		q := url.Values{}
+		if *scope != "" {
+			q.Set("scope", *scope)
+		}
+		if query != "" {
+			q.Set("wait", "fleet")
+			q.Set("timeout", waitFor.String())
+		}
+		path := "/v1/cors/keys/" + url.PathEscape(key)
+		if len(q) > 0 {
+			path += "?" + q.Encode()
+		}
+		return c.do("DELETE", path, rev, nil)
+	case "export":
+		return c.export(*file, *patch)
 	}
 	return 2
+}
+
+// diff prints GET /v1/cors/diff as a table: per scope and key, the file's
+// value, the layer's, and which wins.
+func (c *adminCall) diff() int {
+	a, err := c.api.Do(context.Background(), "GET", "/v1/cors/diff", "", nil)
+	if err != nil {
+		fmt.Fprintln(c.stderr, "corsgate config diff:", err)
+		return 1
+	}
+	if e := a.Error(); e != nil {
+		fmt.Fprintln(c.stderr, "corsgate config diff:", e)
+		return 1
+	}
+	var d struct {
+		Revision uint64
+		Keys     []state.KeyDiff
+	}
+	if err := json.Unmarshal(a.Body, &d); err != nil {
+		fmt.Fprintln(c.stderr, "corsgate config diff: the answer is not the API's:", err)
+		return 1
+	}
+	if stale := a.Header.Get("X-Corsgate-Stale"); stale != "" {
+		fmt.Fprintln(c.stderr, "corsgate config diff: warning:", stale)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCOPE\tKEY\tFILE\tRUN-TIME LAYER\tWINS")
+	masked := 0
+	for _, k := range d.Keys {
+		wins := "file"
+		if k.Wins == "layer" {
+			wins = "layer"
+			if k.SetBy != nil && k.SetBy.Revision != 0 {
+				wins += fmt.Sprintf(" (revision %d, by %s)", k.SetBy.Revision, k.SetBy.User)
+			}
+			if k.Masked {
+				wins += ", masks the file"
+				masked++
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.Scope, k.Key, cell(k.File), cell(k.Layer), wins)
+	}
+	tw.Flush()
+	fmt.Fprintf(c.stdout, "revision %d: %d key(s), %d masked by the run-time layer", d.Revision, len(d.Keys), masked)
+	if masked > 0 {
+		fmt.Fprint(c.stdout, " (corsgate config drop KEY --scope SCOPE lets the file's value apply)")
+	}
+	fmt.Fprintln(c.stdout)
+	return 0
+}
+
+// cell shows a JSON value in a table: compact, "-" when absent.
+func cell(v json.RawMessage) string {
+	if len(v) == 0 {
+		return "-"
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, v) != nil {
+		return string(v)
+	}
+	s := b.String()
+	if len(s) > 60 {
+		s = s[:57] + "..."
+	}
+	return s
+}
+
+// export writes the configuration file at path with the effective CORS
+// settings of the running gateway in it, or the JSON Patch that does it.
+func (c *adminCall) export(path string, patch bool) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(c.stderr, "corsgate config export:", err)
+		return 2
+	}
+	a, err := c.api.Do(context.Background(), "GET", "/v1/cors/config", "", nil)
+	if err != nil {
+		fmt.Fprintln(c.stderr, "corsgate config export:", err)
+		return 1
+	}
+	if e := a.Error(); e != nil {
+		fmt.Fprintln(c.stderr, "corsgate config export:", e)
+		return 1
+	}
+	var cfg struct {
+		Revision  uint64
+		Effective *policy.Document
+	}
+	if err := json.Unmarshal(a.Body, &cfg); err != nil || cfg.Effective == nil {
+		fmt.Fprintln(c.stderr, "corsgate config export: the answer is not the API's:", err)
+		return 1
+	}
+	out, ops, err := exportConfig(data, cfg.Effective)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "corsgate config export: %s: %v\n", path, err)
+		return 1
+	}
+	if patch {
+		if ops == nil {
+			ops = []patchOp{}
+		}
+		writeJSONTo(c.stdout, ops)
+	} else {
+		c.stdout.Write(out)
+	}
+	fmt.Fprintf(c.stderr, "corsgate config export: the effective CORS settings of revision %d; once the gateway runs this file, corsgate config reset drops the run-time layer without changing any answer\n", cfg.Revision)
+	return 0
 }
 
 func envOr(name, def string) string {

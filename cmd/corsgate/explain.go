@@ -34,6 +34,10 @@ func explainCommand(args []string, stdout, stderr io.Writer) int {
 	harPath := fs.String("har", "", "explain every cross-origin request of a HAR file (the browser's network panel, \"Save all as HAR\") instead of one request")
 	gateway := fs.String("gateway", "", "with --har: only the requests to this origin, such as https://api.example.com")
 	summary := fs.Bool("summary", false, "with --har: one line per request instead of JSON")
+	var lf layerFlags
+	fs.BoolVar(&lf.fileOnly, "file-only", false, "ignore the run-time layer: explain with the configuration file alone")
+	fs.StringVar(&lf.admin, "admin", "", "use the run-time layer of the running gateway whose admin API this is, such as http://127.0.0.1:9091 (credentials from CORSGATE_ADMIN_*); by default, the layer the gateway last applied, read from its state directory")
+	fs.StringVar(&lf.stateDir, "state-dir", os.Getenv("CORSGATE_STATE_DIR"), "the state directory the gateway runs with (corsgate run --state-dir); default $CORSGATE_STATE_DIR, else the configuration's")
 	if code := parseFlags(fs, args, stderr); code >= 0 {
 		return code
 	}
@@ -41,8 +45,12 @@ func explainCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "corsgate explain: -c FILE is required")
 		return 2
 	}
+	if lf.fileOnly && lf.admin != "" {
+		fmt.Fprintln(stderr, "corsgate explain: --file-only and --admin exclude each other")
+		return 2
+	}
 	if *harPath != "" {
-		return explainHAR(fs, *path, *harPath, *gateway, *summary, stdout, stderr)
+		return explainHAR(fs, *path, *harPath, *gateway, *summary, lf, stdout, stderr)
 	}
 	if *gateway != "" || *summary {
 		fmt.Fprintln(stderr, "corsgate explain: --gateway and --summary only go with --har")
@@ -64,11 +72,17 @@ func explainCommand(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 1
 	}
-	ex, err := explain.Explain(g.ctrl.Snapshot(), in)
+	snap, used, err := explainedSnapshot(g, lf)
+	if err != nil {
+		fmt.Fprintln(stderr, "corsgate explain:", err)
+		return 1
+	}
+	ex, err := explain.Explain(snap, in)
 	if err != nil {
 		fmt.Fprintln(stderr, "corsgate explain:", err)
 		return 2
 	}
+	ex.Layer = used
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(ex); err != nil {
@@ -87,7 +101,7 @@ func unjoin(err error) []error {
 }
 
 // explainHAR is explain --har: every cross-origin request of a HAR file.
-func explainHAR(fs *flag.FlagSet, path, harPath, gateway string, summary bool, stdout, stderr io.Writer) int {
+func explainHAR(fs *flag.FlagSet, path, harPath, gateway string, summary bool, lf layerFlags, stdout, stderr io.Writer) int {
 	var clash []string
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -109,12 +123,19 @@ func explainHAR(fs *flag.FlagSet, path, harPath, gateway string, summary bool, s
 	if !ok {
 		return 1
 	}
-	rep, err := explain.HAR(g.ctrl.Snapshot(), f, gateway)
+	snap, used, err := explainedSnapshot(g, lf)
+	if err != nil {
+		fmt.Fprintln(stderr, "corsgate explain:", err)
+		return 1
+	}
+	rep, err := explain.HAR(snap, f, gateway)
 	if err != nil {
 		fmt.Fprintf(stderr, "corsgate explain: --har %s: %v\n", harPath, err)
 		return 2
 	}
+	rep.Layer = used
 	if summary {
+		fmt.Fprintln(stdout, "layer:", used.Note)
 		for _, e := range rep.Entries {
 			fmt.Fprintln(stdout, e.Line())
 		}

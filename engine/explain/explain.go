@@ -114,6 +114,9 @@ func (in *Request) Normalize() error {
 
 // Explanation says what the gateway does with a request and why.
 type Explanation struct {
+	// Layer says which run-time layer the explanation used, when it was
+	// made away from the gateway (corsgate explain).
+	Layer             *LayerUsed        `json:"layer,omitempty"`
 	Request           Request           `json:"request"`
 	Endpoint          ExplainedEndpoint `json:"endpoint"`
 	Policy            ExplainedPolicy   `json:"policy"`
@@ -124,6 +127,21 @@ type Explanation struct {
 	Verdict           Summary           `json:"verdict"`
 	PreflightResponse *Response         `json:"preflight_response,omitempty"`
 	ActualResponse    *Response         `json:"actual_response,omitempty"`
+}
+
+// LayerUsed says which run-time layer an explanation made away from the
+// gateway used, since the layer wins over the file key by key.
+type LayerUsed struct {
+	// From is "file-only" (--file-only), "none" (the gateway has applied
+	// no layer), "cache" (the layer the gateway last applied, from its
+	// state directory), "admin" (the layer of the running gateway, from
+	// its admin API) or "unknown" (whether a layer exists cannot be told:
+	// the file alone was used).
+	From string `json:"from"`
+	// Revision is the layer's revision (0: none).
+	Revision uint64 `json:"revision"`
+	// Note says it in words.
+	Note string `json:"note"`
 }
 
 // ExplainedEndpoint is the endpoint a request resolves to.

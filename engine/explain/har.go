@@ -94,6 +94,8 @@ type HARSummary struct {
 
 // HARReport is the explanation of a HAR file.
 type HARReport struct {
+	// Layer says which run-time layer was used (corsgate explain).
+	Layer   *LayerUsed `json:"layer,omitempty"`
 	Summary HARSummary `json:"summary"`
 	Entries []HAREntry `json:"entries"`
 }

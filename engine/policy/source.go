@@ -21,11 +21,17 @@ type Source struct {
 	Revision uint64    `json:"revision,omitempty"`
 	User     string    `json:"user,omitempty"`
 	Time     time.Time `json:"time,omitzero"`
+	// Candidate reports a key of a report-only candidate, evaluated and
+	// not in force.
+	Candidate bool `json:"candidate,omitempty"`
 }
 
 // String names the source for a person: "the configuration file", or
 // "the run-time layer (revision 4, by admin, at 2026-12-07T17:00:00Z)".
 func (s Source) String() string {
+	if s.Candidate {
+		return "the report-only candidate"
+	}
 	if !s.Runtime {
 		return "the configuration file"
 	}
@@ -105,6 +111,8 @@ func placeOf(name, key string, o KeyOrigin) string {
 	switch {
 	case !o.Set:
 		return fmt.Sprintf("%s (not set: the default applies); set %s there", block, key)
+	case o.Source.Candidate:
+		return fmt.Sprintf("%s (set by the report-only candidate, which is evaluated, not in force); change it in the candidate (PUT /v1/cors/candidate, or the dashboard's Report-only tab)", block)
 	case !o.Source.Runtime:
 		where := fmt.Sprintf("%s (set in the configuration file); add it there", block)
 		if o.Inherited {
