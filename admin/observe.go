@@ -1,15 +1,20 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/corsgate/corsgate/admin/auth"
+	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/metrics"
+	"github.com/corsgate/corsgate/state"
 )
 
 // The metrics of the configuration, beside the decisions'.
@@ -111,13 +116,62 @@ func (s *Server) putCandidate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	snap, err := s.state.Evaluate(l)
+	snap, rev, diff, err := s.state.Evaluate(l)
 	if err != nil {
 		return err
 	}
 	data, _ := json.Marshal(l)
-	s.decisions.SetCandidate(metrics.NewCandidate(snap, data, func(line string) { s.logger.Warning(LogPrefix, line) }))
+	if diff == nil {
+		diff = []state.KeyChange{}
+	}
+	diffJSON, _ := json.Marshal(diff)
+	s.decisions.SetCandidate(metrics.NewCandidate(snap, data, rev, diffJSON, func(line string) { s.logger.Warning(LogPrefix, line) }))
 	s.logger.Info(LogPrefix, "report-only mode: a candidate layer is evaluated beside the policy in force, by", auth.User(r.Context()))
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "warnings": problemList(snap.Warnings())})
 	return nil
+}
+
+// applyCandidate is POST /v1/cors/candidate/apply: the candidate under
+// evaluation, exactly as it is evaluated, becomes the run-time layer, as
+// a new revision; If-Match must be the revision it was judged against
+// (the report's revision), and the body may name it by its since. The
+// evaluation then ends.
+func (s *Server) applyCandidate(w http.ResponseWriter, r *http.Request) error {
+	c := s.decisions.Candidate()
+	if c == nil {
+		return errorf(http.StatusConflict, "no candidate is under evaluation: start report-only with PUT /v1/cors/candidate, look at its findings, then apply it")
+	}
+	var body struct {
+		Since *time.Time `json:"since"`
+	}
+	if r.ContentLength != 0 {
+		if err := readJSON(r, &body, true); err != nil {
+			return err
+		}
+	}
+	if body.Since != nil && !body.Since.Equal(c.Since()) {
+		return errorf(http.StatusConflict, "the candidate under evaluation started at %s, not at %s: it is not the one you looked at; read GET /v1/cors/candidate again", c.Since().Format(time.RFC3339Nano), body.Since.Format(time.RFC3339Nano))
+	}
+	layer, err := policy.ParseLayer(c.Layer())
+	if err != nil {
+		return errorf(http.StatusInternalServerError, "the candidate cannot be read back: %v", err)
+	}
+	return s.write(w, r, func(ctx context.Context, user string, ifRevision *uint64) (state.Result, error) {
+		if ifRevision != nil && *ifRevision != c.Revision() {
+			rev := c.Revision()
+			return state.Result{}, &state.Error{Kind: state.PreconditionFailed, Current: &rev, Reason: fmt.Sprintf("the candidate was judged against revision %d, not %d: look at its diff (GET /v1/cors/candidate), then send If-Match: \"%d\"", c.Revision(), *ifRevision, c.Revision())}
+		}
+		res, err := s.state.Write(ctx, state.Change{User: user, Source: state.SourceCandidate, IfRevision: ifRevision, RequireIfRevision: true, Mutate: func(_ *policy.Document, l *policy.Layer) error {
+			*l = *layer
+			return nil
+		}})
+		if err == nil && s.decisions.EndCandidate(c) {
+			s.logger.Info(LogPrefix, fmt.Sprintf("report-only mode ended: its candidate is revision %d, applied by %s", res.Revision, user))
+		}
+		return res, err
+	}, func(res state.Result) map[string]any {
+		answer := fullAnswer(res)
+		answer["report"] = c.Report()
+		return answer
+	})
 }

@@ -126,6 +126,59 @@ func TestCandidateEndpoint(t *testing.T) {
 	}
 }
 
+// Applying a candidate applies exactly the candidate under evaluation,
+// against the revision it was judged against, and ends the evaluation.
+func TestCandidateApply(t *testing.T) {
+	f, _ := observed(t)
+	if resp, v := f.call("POST", "/v1/cors/candidate/apply", ""); resp.StatusCode != 409 {
+		t.Errorf("apply without a candidate: %d %s", resp.StatusCode, jsonText(v))
+	}
+	candidate := `{"service":{"allow_origins":["` + other + `"]}}`
+	if resp, v := f.call("PUT", "/v1/cors/candidate", candidate); resp.StatusCode != 200 {
+		t.Fatalf("a candidate: %d %s", resp.StatusCode, jsonText(v))
+	}
+	_, rep := f.call("GET", "/v1/cors/candidate", "")
+	if rep["revision"] != nil && rep["revision"] != 0.0 || !strings.Contains(jsonText(rep["diff"]), `"key":"allow_origins"`) {
+		t.Fatalf("the report says what the candidate is judged against: %s", jsonText(rep))
+	}
+	since := rep["since"].(string)
+	for _, c := range []struct {
+		name, ifMatch, body string
+		want               int
+	}{
+		{"without If-Match", "", "", 428},
+		{"another revision", `"5"`, "", 412},
+		{"another candidate", `"0"`, `{"since": "2020-01-01T00:00:00Z"}`, 409},
+		{"case twins", `"0"`, `{"since": "` + since + `", "Since": "x"}`, 400},
+	} {
+		if resp, v := f.call("POST", "/v1/cors/candidate/apply", c.body, "If-Match", c.ifMatch); resp.StatusCode != c.want {
+			t.Errorf("%s: %d %s, want %d", c.name, resp.StatusCode, jsonText(v), c.want)
+		}
+	}
+	if f.state.Status().Revision != 0 {
+		t.Fatal("a refused apply changed the revision")
+	}
+	resp, v := f.call("POST", "/v1/cors/candidate/apply", `{"since": "`+since+`"}`, "If-Match", `"0"`)
+	if resp.StatusCode != 200 || v["revision"] != 1.0 {
+		t.Fatalf("apply: %d %s", resp.StatusCode, jsonText(v))
+	}
+	if _, layer := f.call("GET", "/v1/cors/layer", ""); jsonText(layer) != candidate || f.allowed(other) != other {
+		t.Errorf("the layer after the apply: %s", jsonText(layer))
+	}
+	if _, v := f.call("GET", "/v1/cors/candidate", ""); v["active"] != false {
+		t.Errorf("the evaluation goes on after the apply: %s", jsonText(v))
+	}
+	if _, v := f.call("GET", "/v1/cors/history?limit=1", ""); !strings.Contains(jsonText(v), `"source":"candidate"`) {
+		t.Errorf("history: %s", jsonText(v))
+	}
+	// A candidate judged against a revision that is no longer current.
+	f.call("PUT", "/v1/cors/candidate", `{"service":{"allow_origins":["`+app+`"]}}`)
+	f.call("PUT", admin.CloudantPath, `{"origins": ["https://third.example.com"]}`)
+	if resp, v := f.call("POST", "/v1/cors/candidate/apply", "", "If-Match", `"1"`); resp.StatusCode != 412 {
+		t.Errorf("a stale candidate: %d %s", resp.StatusCode, jsonText(v))
+	}
+}
+
 func TestDashboardBehindTheGuard(t *testing.T) {
 	f, _ := observed(t)
 	if code, _ := f.text("/dashboard/", false); code != 401 {

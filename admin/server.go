@@ -85,6 +85,7 @@ func (s *Server) routes() []route {
 		{"/v1/cors/reset", map[string]handler{"POST": s.reset}},
 		{"/v1/cors/decisions", map[string]handler{"GET": s.needDecisions(s.getDecisions)}},
 		{"/v1/cors/candidate", map[string]handler{"GET": s.needDecisions(s.getCandidate), "PUT": s.needDecisions(s.putCandidate), "DELETE": s.needDecisions(s.deleteCandidate)}},
+		{"/v1/cors/candidate/apply", map[string]handler{"POST": s.needDecisions(s.applyCandidate)}},
 		{"/v1/cors/fleet", map[string]handler{"GET": s.fleet}},
 		{"/v1/cors/status", map[string]handler{"GET": s.status}},
 	}

@@ -23,10 +23,12 @@ const sampleEvery = time.Second
 // is also decided by the candidate's snapshot, and the requests it would
 // decide differently are counted, and sampled with the candidate's reason.
 type Candidate struct {
-	snap  *core.Snapshot
-	layer json.RawMessage
-	since time.Time
-	log   func(string)
+	snap     *core.Snapshot
+	layer    json.RawMessage
+	revision uint64
+	diff     json.RawMessage
+	since    time.Time
+	log      func(string)
 
 	evaluated   atomic.Uint64
 	differences atomic.Uint64
@@ -38,11 +40,22 @@ type Candidate struct {
 }
 
 // NewCandidate evaluates snap, compiled from layer over the file, beside
-// the policy in force. log, when not nil, receives a line for each sampled
-// difference.
-func NewCandidate(snap *core.Snapshot, layer json.RawMessage, log func(string)) *Candidate {
-	return &Candidate{snap: snap, layer: layer, since: time.Now().UTC(), log: log}
+// the policy in force, which is revision; diff is what layer changes from
+// that revision's layer (shown before the candidate is applied). log,
+// when not nil, receives a line for each sampled difference.
+func NewCandidate(snap *core.Snapshot, layer json.RawMessage, revision uint64, diff json.RawMessage, log func(string)) *Candidate {
+	return &Candidate{snap: snap, layer: layer, revision: revision, diff: diff, since: time.Now().UTC(), log: log}
 }
+
+// Layer is the candidate layer, as given.
+func (c *Candidate) Layer() json.RawMessage { return c.layer }
+
+// Revision is the revision in force when the candidate was given: the one
+// it is judged against, and the one its apply must change.
+func (c *Candidate) Revision() uint64 { return c.revision }
+
+// Since is when the evaluation started; it names the candidate.
+func (c *Candidate) Since() time.Time { return c.since }
 
 // Sample is one request the candidate would decide differently.
 type Sample struct {
@@ -109,9 +122,14 @@ type Change struct {
 
 // Report is what report-only mode found so far.
 type Report struct {
-	Active      bool            `json:"active"`
-	Since       *time.Time      `json:"since,omitempty"`
-	Layer       json.RawMessage `json:"layer,omitempty"`
+	Active bool            `json:"active"`
+	Since  *time.Time      `json:"since,omitempty"`
+	Layer  json.RawMessage `json:"layer,omitempty"`
+	// Revision is the revision the candidate is judged against: an apply
+	// sends it as If-Match.
+	Revision uint64 `json:"revision,omitempty"`
+	// Diff is what the candidate changes from that revision's layer.
+	Diff        json.RawMessage `json:"diff,omitempty"`
 	Evaluated   uint64          `json:"evaluated"`
 	Differences uint64          `json:"differences"`
 	ByChange    []Change        `json:"by_change"`
@@ -126,7 +144,7 @@ func (c *Candidate) Report() Report {
 		return rep
 	}
 	since := c.since
-	rep.Active, rep.Since, rep.Layer = true, &since, c.layer
+	rep.Active, rep.Since, rep.Layer, rep.Revision, rep.Diff = true, &since, c.layer, c.revision, c.diff
 	rep.Evaluated, rep.Differences = c.evaluated.Load(), c.differences.Load()
 	for k := 0; k < numKinds; k++ {
 		for e := 0; e < numReasons; e++ {

@@ -163,5 +163,9 @@ var _ core.ScopeObserver = (*Decisions)(nil)
 // SetCandidate starts report-only mode with c, or stops it with nil.
 func (d *Decisions) SetCandidate(c *Candidate) { d.candidate.Store(c) }
 
+// EndCandidate stops report-only mode if c is still its candidate, and
+// reports whether it was.
+func (d *Decisions) EndCandidate(c *Candidate) bool { return d.candidate.CompareAndSwap(c, nil) }
+
 // Candidate returns the candidate in report-only mode, or nil.
 func (d *Decisions) Candidate() *Candidate { return d.candidate.Load() }

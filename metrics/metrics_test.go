@@ -177,7 +177,7 @@ func TestCandidate(t *testing.T) {
 		Endpoints: gateway().Endpoints,
 	}
 	var logged []string
-	d.SetCandidate(metrics.NewCandidate(stricter.Snapshot(t), json.RawMessage(`{"service":{"allow_origins":["https://new.example.com"]}}`), func(s string) { logged = append(logged, s) }))
+	d.SetCandidate(metrics.NewCandidate(stricter.Snapshot(t), json.RawMessage(`{"service":{"allow_origins":["https://new.example.com"]}}`), 3, nil, func(s string) { logged = append(logged, s) }))
 	r := httptest.NewRequest("GET", "/users/1", nil)
 	r.Header.Set("Origin", app)
 	w := httptest.NewRecorder()

@@ -399,10 +399,16 @@ func (m *Manager) Check(c Change) (Result, error) {
 
 // Evaluate compiles layer over the file as a write would, and returns the
 // snapshot without committing or applying it: the candidate of
-// report-only mode.
-func (m *Manager) Evaluate(layer *policy.Layer) (*core.Snapshot, error) {
+// report-only mode. It also returns the revision in force, which the
+// candidate is judged against, and what the candidate changes from its
+// layer.
+func (m *Manager) Evaluate(layer *policy.Layer) (*core.Snapshot, uint64, []KeyChange, error) {
 	cur := m.cur.Load()
-	return m.compile(cur.File, layer, cur.Provenance.next(cur.Layer, layer, policy.Source{Runtime: true, Candidate: true}))
+	snap, err := m.compile(cur.File, layer, cur.Provenance.next(cur.Layer, layer, policy.Source{Runtime: true, Candidate: true}))
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return snap, cur.Revision, diffLayers(cur.Layer, layer), nil
 }
 
 // Rollback makes the layer of an earlier revision the one in force, as a

@@ -60,6 +60,8 @@ const (
 	SourceFile     = "file"
 	SourceRollback = "rollback"
 	SourceReset    = "reset"
+	// SourceCandidate is a report-only candidate, applied.
+	SourceCandidate = "candidate"
 )
 
 // CacheFile is the file, in the state directory, where a gateway keeps

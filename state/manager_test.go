@@ -393,9 +393,9 @@ func TestCheckAndEvaluateChangeNothing(t *testing.T) {
 	}
 	_, err := g.m.Check(origins("alice", nil, "*"))
 	wantKind(t, err, state.Invalid)
-	snap, err := g.m.Evaluate(&policy.Layer{Service: map[string]json.RawMessage{"allow_origins": json.RawMessage(`["` + other + `"]`)}})
-	if err != nil || snap == nil || snap.Revision() != 0 {
-		t.Fatalf("Evaluate: %v %v", snap, err)
+	snap, rev, diff, err := g.m.Evaluate(&policy.Layer{Service: map[string]json.RawMessage{"allow_origins": json.RawMessage(`["` + other + `"]`)}})
+	if err != nil || snap == nil || snap.Revision() != 0 || rev != 0 || len(diff) != 1 || diff[0].Key != "allow_origins" {
+		t.Fatalf("Evaluate: %v %d %v %v", snap, rev, diff, err)
 	}
 	if g.ctrl.Snapshot() != before || g.m.Revision() != 0 {
 		t.Error("a dry run changed what is in force")

@@ -228,11 +228,22 @@ import { $, h, clear } from "./dom.js";
  */
 
 /**
+ * One key a change changes: the entries of a revision's diff.
+ * @typedef {Object} KeyChange
+ * @property {string} scope
+ * @property {string} key
+ * @property {unknown} [old]
+ * @property {unknown} [new]
+ */
+
+/**
  * GET /v1/cors/candidate: the report of report-only mode.
  * @typedef {Object} Candidate
  * @property {boolean} active
  * @property {string} [since]
  * @property {Layer} [layer]
+ * @property {number} [revision] the revision it is judged against
+ * @property {KeyChange[]} [diff] what it changes from that revision's layer
  * @property {number} evaluated
  * @property {number} differences
  * @property {CandidateChange[]} by_change

@@ -11,19 +11,24 @@ import { loadConfig, onConfigLoaded } from "./policies.js";
 
 /** @typedef {import("./api.js").ApiResult} ApiResult */
 /** @typedef {import("./api.js").Candidate} Candidate */
+/** @typedef {import("./api.js").KeyChange} KeyChange */
 /** @typedef {import("./dom.js").Problem} Problem */
 
 // The state of this tab.
 const local = {
   /** the editor has unsaved text */
   candidateDirty: false,
+  /** @type {Candidate | null} the report last read, when a candidate is under evaluation */
+  active: null,
 };
 
 /**
- * fillCandidate puts the current run-time layer in the editor.
+ * fillCandidate puts in the editor the candidate under evaluation, or,
+ * when none is, the current run-time layer.
  */
 function fillCandidate() {
-  const layer = isObject(state.config?.layer) ? state.config.layer : {};
+  const layer = local.active && isObject(local.active.layer) ? local.active.layer
+    : isObject(state.config?.layer) ? state.config.layer : {};
   /** @type {HTMLTextAreaElement} */ ($("candidate-editor")).value = JSON.stringify(layer, null, 2);
   local.candidateDirty = false;
 }
@@ -68,7 +73,13 @@ export async function pollCandidate() {
   if (!r.ok || !isObject(r.data)) return;
   /** @type {Candidate} */
   const c = r.data;
-  status.textContent = c.active ? `active since ${fmtTime(c.since)}` : "not running";
+  const was = local.active?.since;
+  local.active = c.active ? c : null;
+  if (!local.candidateDirty && (local.active?.since ?? null) !== (was ?? null)) fillCandidate();
+  /** @type {HTMLButtonElement} */ ($("apply-candidate")).disabled = !c.active;
+  status.textContent = c.active
+    ? `active since ${fmtTime(c.since)}, judged against revision ${num(c.revision)}; the editor shows the candidate under evaluation`
+    : "not running";
   const evaluated = num(c.evaluated);
   $("candidate-differences").textContent = c.active || evaluated
     ? `${num(c.differences)} of ${evaluated} requests would be decided differently`
@@ -122,8 +133,12 @@ async function startCandidate() {
   const text = candidateText();
   if (text === null) return;
   const r = await busy($("start-candidate"), () => api("PUT", "/v1/cors/candidate", { body: text }));
-  if (r.ok) setMessage("candidate-message", "ok", `Report-only started: the candidate is evaluated, not enforced.${warningsText(r.data)}`);
-  else candidateFailure(r, "Not started");
+  if (r.ok) {
+    local.candidateDirty = false;
+    setMessage("candidate-message", "ok", `Report-only started: the candidate is evaluated, not enforced.${warningsText(r.data)}`);
+  } else {
+    candidateFailure(r, "Not started");
+  }
   await pollCandidate();
 }
 
@@ -136,25 +151,49 @@ async function stopCandidate() {
   await pollCandidate();
 }
 
+/**
+ * changeText says what one key of a diff changes, for the confirmation.
+ * @param {KeyChange} c
+ * @returns {string}
+ */
+function changeText(c) {
+  const show = (/** @type {unknown} */ v) => (v === undefined ? "(unset: the file's value or the default)" : JSON.stringify(v));
+  return `${c.scope} ${c.key}: ${show(c.old)} -> ${show(c.new)}`;
+}
+
+/**
+ * applyCandidate applies the candidate under evaluation, exactly as it is
+ * evaluated (not the editor's text), against the revision it was judged
+ * against, after a confirmation that shows what it changes. The
+ * evaluation then ends.
+ */
 async function applyCandidate() {
   clearMessage("candidate-message");
   hideErrors("candidate-errors");
-  const text = candidateText();
-  if (text === null) return;
-  const read = state.revision;
-  if (!window.confirm(`Apply the candidate?\n\nIt replaces the whole run-time layer (revision ${read}) and is enforced at once.`)) return;
-  const r = await busy($("apply-candidate"), () => api("PUT", "/v1/cors/layer", { body: text, ifMatch: read }));
+  await pollCandidate();
+  const c = local.active;
+  if (!c) {
+    setMessage("candidate-message", "error", "No candidate is under evaluation: start report-only first, then apply what it evaluated.");
+    return;
+  }
+  const diff = Array.isArray(c.diff) ? c.diff : [];
+  const lines = diff.length ? diff.map(changeText).join("\n") : "(it changes nothing)";
+  const edited = local.candidateDirty ? "\n\nThe editor's unsaved text is not applied: the candidate under evaluation is." : "";
+  if (!window.confirm(`Apply the candidate judged against revision ${num(c.revision)}?\n\nIt becomes the run-time layer, as a new revision, enforced at once:\n${lines}${edited}`)) return;
+  const r = await busy($("apply-candidate"), () => api("POST", "/v1/cors/candidate/apply", { body: JSON.stringify({ since: c.since }), ifMatch: num(c.revision) }));
   if (r.ok) {
     local.candidateDirty = false;
+    local.active = null;
     await reloadAll();
-    setMessage("candidate-message", "ok", `Applied: revision ${r.data?.revision ?? r.etag}.${warningsText(r.data)}`);
+    await pollCandidate();
+    setMessage("candidate-message", "ok", `Applied: revision ${r.data?.revision ?? r.etag}; report-only ended.${warningsText(r.data)}`);
     return;
   }
   if (r.status === 412) {
-    await loadConfig(); // the editor keeps the candidate: it is marked edited
+    await loadConfig();
     setMessage("candidate-message", "error",
-      `Not applied: the configuration changed since revision ${read} (it is at revision ${r.data?.revision ?? state.revision}). ` +
-      "Your candidate is kept: look at the History tab, then apply again.");
+      `Not applied: the candidate was judged against revision ${num(c.revision)}, and the configuration changed since ` +
+      `(it is at revision ${state.revision}). Start report-only again with it, so that it is judged against the current layer.`);
     return;
   }
   candidateFailure(r, "Not applied");

@@ -1,0 +1,114 @@
+package e2e
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/corsgate/corsgate/plugin/plugintest"
+)
+
+// The Report-only tab in Chromium: the editor shows the candidate under
+// evaluation; "Apply candidate" applies exactly that candidate (not the
+// editor's text), after a confirmation that shows its diff, against the
+// revision it was judged against, and ends the evaluation.
+func TestDashboardReportOnlyApply(t *testing.T) {
+	t.Parallel()
+	be := newBackend(t)
+	port, adminPort := freePort(t), freePort(t)
+	cfg := plugintest.Gateway{
+		CORS:       plugintest.Block{"allow_origins": []any{originApp}, "allow_methods": []any{"GET", "PUT"}},
+		BackendURL: be.URL,
+		Endpoints:  []plugintest.Endpoint{{Method: "GET", Path: "/data", NoOp: true}},
+	}.JSON(port)
+	cfg["extra_config"].(map[string]any)["corsgate/admin"] = map[string]any{"store": map[string]any{"type": "embedded", "path": filepath.Join(t.TempDir(), "state")}}
+	g := startAdminGateway(t, plugintest.WriteFile(t, cfg), port, adminPort)
+	dash := fmt.Sprintf("http://%s:%s@127.0.0.1:%d/dashboard/#candidate", adminUser, adminPassword, adminPort)
+
+	ctx := startChromium(t, 390, 844)
+	eval := func(js string, out any) {
+		t.Helper()
+		if err := chromedp.Run(ctx, chromedp.Evaluate(js, out, func(p *runtime.EvaluateParams) *runtime.EvaluateParams {
+			return p.WithAwaitPromise(true)
+		})); err != nil {
+			t.Fatalf("evaluating %s: %v", js, err)
+		}
+	}
+	waitText := func(sel, want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var text string
+			eval(fmt.Sprintf(`(document.querySelector(%q) || {textContent: ""}).textContent`, sel), &text)
+			if strings.Contains(text, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s shows %q, not %q, after 10s", sel, text, want)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	setEditor := func(text string) {
+		t.Helper()
+		var ok bool
+		eval(fmt.Sprintf(`(() => { const e = document.getElementById("candidate-editor"); e.value = %q; e.dispatchEvent(new Event("input")); return true; })()`, text), &ok)
+	}
+	if err := chromedp.Run(ctx, chromedp.Navigate(dash), chromedp.WaitVisible("#candidate-editor", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	var disabled bool
+	eval(`document.getElementById("apply-candidate").disabled`, &disabled)
+	if !disabled {
+		t.Error("Apply candidate is enabled with no candidate under evaluation")
+	}
+
+	candidate := `{"service":{"allow_origins":["https://candidate.example.com"]}}`
+	setEditor(candidate)
+	if err := chromedp.Run(ctx, chromedp.Click("#start-candidate", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#candidate-status", "judged against revision 0")
+	// A reload of the page shows the candidate under evaluation, not the
+	// current layer.
+	if err := chromedp.Run(ctx, chromedp.Reload(), chromedp.WaitVisible("#candidate-editor", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#candidate-status", "judged against revision 0")
+	var shown string
+	eval(`document.getElementById("candidate-editor").value`, &shown)
+	if !strings.Contains(shown, "https://candidate.example.com") {
+		t.Errorf("the editor shows %q, not the candidate under evaluation", shown)
+	}
+	saveScreenshot(t, ctx, "dashboard-report-only-390px.png")
+
+	// Unsaved text in the editor is not what gets applied.
+	setEditor(`{"service":{"allow_origins":["https://typed-but-not-evaluated.example.com"]}}`)
+	var confirmed string
+	eval(`(() => { window.confirm = (m) => { window.lastConfirm = m; return true; }; return true; })()`, new(bool))
+	if err := chromedp.Run(ctx, chromedp.Click("#apply-candidate", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#candidate-message", "Applied: revision 1; report-only ended")
+	eval(`window.lastConfirm || ""`, &confirmed)
+	for _, want := range []string{"judged against revision 0", `service allow_origins:`, "https://candidate.example.com", "The editor's unsaved text is not applied"} {
+		if !strings.Contains(confirmed, want) {
+			t.Errorf("the confirmation lacks %q:\n%s", want, confirmed)
+		}
+	}
+	resp, body := g.adminCall(t, "GET", "/v1/cors/layer", "")
+	if resp.StatusCode != 200 || strings.Join(strings.Fields(body), "") != strings.ReplaceAll(candidate, " ", "") {
+		t.Errorf("the layer after the apply: %d %s", resp.StatusCode, body)
+	}
+	if _, body := g.adminCall(t, "GET", "/v1/cors/candidate", ""); !strings.Contains(body, `"active": false`) {
+		t.Errorf("the evaluation goes on: %s", body)
+	}
+	if _, body := g.adminCall(t, "GET", "/v1/cors/history?limit=1", ""); !strings.Contains(body, `"source": "candidate"`) {
+		t.Errorf("history: %s", body)
+	}
+}
