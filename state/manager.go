@@ -28,6 +28,7 @@ package state
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -223,6 +224,11 @@ func (m *Manager) load() {
 		if rec.Revision != 0 {
 			if err := m.adopt(rec); err != nil {
 				m.refuse(rec.Revision, err)
+			}
+		} else if m.cache != nil {
+			// Nothing was ever written: say so to corsgate explain.
+			if err := m.cache.write(store.Record{Layer: json.RawMessage("null")}); err != nil {
+				m.logger.Warning(LogPrefix, "the copy of the applied layer was not written:", err)
 			}
 		}
 	}

@@ -76,7 +76,8 @@ func chooseLayer(g *gatewayConfig, f layerFlags) (*policy.Layer, state.Provenanc
 	used := &explain.LayerUsed{From: "cache", Revision: c.Record.Revision,
 		Note: fmt.Sprintf("the run-time layer of revision %d, as the gateway last applied it (%s, saved at %s); --admin URL asks the running gateway, --file-only ignores the layer", c.Record.Revision, filepath.Join(dir, state.CacheFile), c.Saved.UTC().Format(time.RFC3339))}
 	if layer.Empty() {
-		used.Note = fmt.Sprintf("the run-time layer of revision %d is empty: the configuration file alone applies (%s)", c.Record.Revision, filepath.Join(dir, state.CacheFile))
+		used.From = "none"
+		used.Note = fmt.Sprintf("the gateway applies no run-time layer (revision %d is empty, %s): the configuration file alone", c.Record.Revision, filepath.Join(dir, state.CacheFile))
 	}
 	return layer, prov, used
 }

@@ -81,6 +81,29 @@ import { $, h, clear } from "./dom.js";
  * @property {string} [last_reload]
  * @property {string} [error]
  * @property {string[]} [restart_required]
+ * @property {KeyDiff[]} [masked] the keys the run-time layer masks
+ */
+
+/**
+ * Where a key of the run-time layer comes from.
+ * @typedef {Object} KeySource
+ * @property {boolean} [runtime]
+ * @property {number} [revision]
+ * @property {string} [user]
+ * @property {string} [time]
+ */
+
+/**
+ * One key compared between the file and the run-time layer
+ * (GET /v1/cors/diff, and the status's file.masked).
+ * @typedef {Object} KeyDiff
+ * @property {string} scope
+ * @property {string} key
+ * @property {unknown} [file]
+ * @property {unknown} [layer]
+ * @property {"file" | "layer"} wins
+ * @property {boolean} masked
+ * @property {KeySource} [set_by]
  */
 
 /**
@@ -121,6 +144,8 @@ import { $, h, clear } from "./dom.js";
  * @property {Layer | null} layer
  * @property {Record<string, Record<string, string>>} [sources] scope ->
  *   key -> "file" or "runtime"
+ * @property {Record<string, Record<string, KeySource>>} [provenance] scope ->
+ *   key -> the revision of the layer that set it
  */
 
 /**

@@ -163,7 +163,11 @@ function scopeRows(scope) {
   for (const key of Object.keys(eff)) {
     const runtime = sources[key] === "runtime" || (sources[key] === undefined && key in layer);
     let badge = "file";
-    if (runtime) badge = file && key in file ? "runtime (overridden)" : "runtime";
+    if (runtime) {
+      badge = file && key in file ? "runtime (overrides the file)" : "runtime";
+      const by = isObject(cfg.provenance) && isObject(cfg.provenance[scope]) ? cfg.provenance[scope][key] : null;
+      if (isObject(by) && by.revision) badge += `, revision ${by.revision}${by.user ? " by " + by.user : ""}`;
+    }
     rows.push({ key, value: eff[key], has: true, badge, cls: runtime ? "runtime" : "file" });
     shown.add(key);
   }

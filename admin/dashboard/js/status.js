@@ -58,6 +58,14 @@ function renderStatus() {
   if (Array.isArray(file.restart_required) && file.restart_required.length) {
     parts.push(`Changes of the file that need a restart: ${file.restart_required.join("; ")}`);
   }
+  if (Array.isArray(file.masked) && file.masked.length) {
+    const keys = file.masked.filter(isObject).map((m) => {
+      const by = isObject(m.set_by) && m.set_by.revision ? ` (revision ${m.set_by.revision}${m.set_by.user ? ", by " + m.set_by.user : ""})` : "";
+      return `${m.key} of ${m.scope}${by}`;
+    });
+    parts.push(`File changes masked by the run-time layer: ${keys.join("; ")}. The layer wins these keys, so the file's values do not apply; ` +
+      "drop a key from the layer (corsgate config drop KEY --scope SCOPE) to let the file's value apply.");
+  }
   fe.textContent = parts.join(" — ");
   fe.hidden = parts.length === 0;
   renderRevisionNotice();
