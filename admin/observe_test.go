@@ -144,7 +144,7 @@ func TestCandidateApply(t *testing.T) {
 	since := rep["since"].(string)
 	for _, c := range []struct {
 		name, ifMatch, body string
-		want               int
+		want                int
 	}{
 		{"without If-Match", "", "", 428},
 		{"another revision", `"5"`, "", 412},

@@ -267,13 +267,9 @@ func (g *exampleGateway) runCurl(args []string) (string, error) {
 	return strings.ReplaceAll(text, strings.TrimPrefix(g.url, "http://"), "127.0.0.1:8080"), nil
 }
 
-// runCorsgate runs a corsgate command from the repository root and
-// returns what a terminal would show (stdout and stderr as written).
-func runCorsgate(root string, args []string, echoExit bool) (string, error) {
-	return runCorsgateEnv(root, args, echoExit)
-}
-
-// runCorsgateEnv is runCorsgate with extra environment variables.
+// runCorsgateEnv runs a corsgate command from the repository root, with
+// extra environment variables, and returns what a terminal would show
+// (stdout and stderr as written).
 func runCorsgateEnv(root string, args []string, echoExit bool, env ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
