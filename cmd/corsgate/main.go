@@ -33,13 +33,15 @@ Usage:
   corsgate check -c FILE [--strict]     validate the config (JSON, lura and CORS) and exit;
                                         --strict fails on warnings too
   corsgate explain -c FILE --origin O --method M --path P [--header H]... [--credentials]
-                                        print, as JSON, what the gateway does with that request and why
+                   [--file-only | --admin URL] [--state-dir DIR]
+                                        print, as JSON, what the gateway does with that request and why,
+                                        with the run-time layer it last applied
   corsgate explain -c FILE --har FILE [--gateway URL] [--summary]
                                         the same for every cross-origin request of a HAR export
   corsgate playground [--listen 127.0.0.1:8099] [--target http://localhost:8080]
                                         serve a CORS test page (its own origin) that runs
                                         fetch() against the gateway and shows its explanations
-  corsgate config get|put|validate|history|rollback|reset|fleet [--admin URL]
+  corsgate config get|put|drop|validate|diff|export|history|rollback|reset|fleet [--admin URL]
                                         read and change the CORS settings of a running
                                         gateway through its admin API
   corsgate version                      print corsgate's and its libraries' versions
