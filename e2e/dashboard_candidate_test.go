@@ -112,3 +112,43 @@ func TestDashboardReportOnlyApply(t *testing.T) {
 		t.Errorf("history: %s", body)
 	}
 }
+
+// The dashboard says which source decided: the Policies tab names the
+// revision and author of a run-time key, and a banner lists the file's
+// keys that the run-time layer masks.
+func TestDashboardShowsProvenance(t *testing.T) {
+	t.Parallel()
+	be := newBackend(t)
+	port, adminPort := freePort(t), freePort(t)
+	cfg := plugintest.Gateway{
+		CORS:       plugintest.Block{"allow_origins": []any{originApp}},
+		BackendURL: be.URL,
+		Endpoints:  []plugintest.Endpoint{{Method: "GET", Path: "/data", NoOp: true}},
+	}.JSON(port)
+	cfg["extra_config"].(map[string]any)["corsgate/admin"] = map[string]any{"store": map[string]any{"type": "embedded", "path": filepath.Join(t.TempDir(), "state")}}
+	g := startAdminGateway(t, plugintest.WriteFile(t, cfg), port, adminPort)
+	if code, _, body := g.cloudantPut(t, "", originAdmin); code != 200 {
+		t.Fatalf("Cloudant PUT: %d %s", code, body)
+	}
+	for _, width := range []int{1280, 390} {
+		ctx := startChromium(t, width, 844)
+		var banner, badges string
+		dash := fmt.Sprintf("http://%s:%s@127.0.0.1:%d/dashboard/#policies", adminUser, adminPassword, adminPort)
+		if err := chromedp.Run(ctx, chromedp.Navigate(dash), chromedp.WaitVisible("#file-error", chromedp.ByQuery)); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(badges, "revision 1 by admin") && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll("#panel-policies .badge")].map(b => b.textContent).join("|")`, &badges))
+		}
+		chromedp.Run(ctx, chromedp.Evaluate(`document.getElementById("file-error").textContent`, &banner))
+		if !strings.Contains(badges, "runtime (overrides the file), revision 1 by admin") {
+			t.Errorf("%d px: the Policies tab's badges: %q", width, badges)
+		}
+		if !strings.Contains(banner, "File changes masked by the run-time layer: allow_origins of service (revision 1, by admin)") {
+			t.Errorf("%d px: the banner: %q", width, banner)
+		}
+		saveScreenshot(t, ctx, fmt.Sprintf("dashboard-provenance-%dpx.png", width))
+	}
+}
