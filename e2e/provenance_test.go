@@ -99,7 +99,7 @@ func TestMaskedFileEditEndToEnd(t *testing.T) {
 		}
 	}
 	acao, reason := g.preflight(t, "/users/1", originLocal, "GET")
-	if acao != "" || !strings.Contains(reason, "set by the run-time layer (revision 1, by admin, at ") || !strings.Contains(reason, "corsgate config drop allow_origins --scope service") {
+	if acao != "" || !strings.Contains(reason, "set by the run-time layer, revision 1, by admin, at ") || !strings.Contains(reason, "corsgate config drop allow_origins --scope service") {
 		t.Errorf("a refused preflight: %q, X-Cors-Reason %q", acao, reason)
 	}
 	var st struct {
@@ -191,7 +191,7 @@ func TestExplainAgreesWithTheGateway(t *testing.T) {
 	// A refusal names the layer, as the gateway does.
 	_, reason := g.preflight(t, "/users/1", "https://evil.example", "PUT")
 	res := runCLI(t, "explain", "-c", path, "--origin", "https://evil.example", "--method", "PUT", "--path", "/users/1")
-	if !strings.Contains(reason, "set by the run-time layer (revision 1") || !strings.Contains(res.Stdout, strings.ReplaceAll(strings.TrimPrefix(reason, "preflight refused: "), `"`, `\"`)) {
+	if !strings.Contains(reason, "set by the run-time layer, revision 1") || !strings.Contains(res.Stdout, strings.ReplaceAll(strings.TrimPrefix(reason, "preflight refused: "), `"`, `\"`)) {
 		t.Errorf("X-Cors-Reason %q and explain disagree:\n%s", reason, res.Stdout)
 	}
 }

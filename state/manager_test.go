@@ -437,7 +437,7 @@ func TestProvenance(t *testing.T) {
 	// The refusal names it.
 	p0 := b.ctrl.Snapshot().Service().Policy
 	h := http.Header{"Origin": {"https://evil.example"}, "Access-Control-Request-Method": {"GET"}}
-	if got := p0.Text(p0.Preflight(h)); !strings.Contains(got, "set by the run-time layer (revision 1, by alice, at ") {
+	if got := p0.Text(p0.Preflight(h)); !strings.Contains(got, "set by the run-time layer, revision 1, by alice, at ") {
 		t.Errorf("refusal: %q", got)
 	}
 

@@ -626,12 +626,12 @@ func TestRefusalNamesTheSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	evil := header("Origin", "https://evil.example", "Access-Control-Request-Method", "GET")
-	runtime := `preflight refused: origin "https://evil.example" is not in allow_origins of the service-level policy (set by the run-time layer (revision 4, by admin, at 2026-12-07T17:00:00Z)); change it in the run-time layer (corsgate config put --scope service, or the dashboard's Policies tab), or drop it from the layer (corsgate config drop allow_origins --scope service) so that the configuration file applies`
+	runtime := `preflight refused: origin "https://evil.example" is not in allow_origins of the service-level policy (set by the run-time layer, revision 4, by admin, at 2026-12-07T17:00:00Z); change it in the run-time layer (corsgate config put --scope service, or the dashboard's Policies tab), or drop it from the layer (corsgate config drop allow_origins --scope service) so that the configuration file applies`
 	if got := set.Service.Text(set.Service.Preflight(evil)); got != runtime {
 		t.Errorf("service:\n %q\nwant\n %q", got, runtime)
 	}
 	ep := set.Endpoints["GET /users/{id}"].Policy
-	inherited := `preflight refused: origin "https://evil.example" is not in allow_origins of the service-level policy, which GET /users/{id} inherits (set by the run-time layer (revision 4, by admin, at 2026-12-07T17:00:00Z)); change it in the run-time layer`
+	inherited := `preflight refused: origin "https://evil.example" is not in allow_origins of the service-level policy, which GET /users/{id} inherits (set by the run-time layer, revision 4, by admin, at 2026-12-07T17:00:00Z); change it in the run-time layer`
 	if got := ep.Text(ep.Preflight(evil)); !strings.HasPrefix(got, inherited) {
 		t.Errorf("endpoint, inherited:\n %q\nwant it to start with\n %q", got, inherited)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -125,7 +126,17 @@ func placeOf(name, key string, o KeyOrigin) string {
 		scope = strconv.Quote(o.Scope)
 	}
 	return fmt.Sprintf("%s (set by %s); change it in the run-time layer (corsgate config put --scope %s, or the dashboard's Policies tab), or drop it from the layer (corsgate config drop %s --scope %s) so that the configuration file applies",
-		block, o.Source, scope, key, scope)
+		block, o.Source.phrase(), scope, key, scope)
+}
+
+// phrase names the source in a parenthesis: "the run-time layer,
+// revision 4, by admin, at 2026-12-07T17:00:00Z".
+func (s Source) phrase() string {
+	text := s.String()
+	if i := strings.Index(text, " ("); i >= 0 && strings.HasSuffix(text, ")") {
+		text = text[:i] + ", " + text[i+2:len(text)-1]
+	}
+	return text
 }
 
 // keyOrigins is where each placed key of a policy is set.
