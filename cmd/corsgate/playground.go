@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/corsgate/corsgate/debug/playground"
+	"github.com/corsgate/corsgate/internal/listener"
 )
 
 // playgroundCommand serves the CORS playground page until SIGINT or
@@ -51,7 +52,9 @@ func playgroundCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "corsgate playground: warning: listening on %s, not a loopback address; the page and its API are reachable from other hosts\n", *listen)
 	}
 
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h}
+	listener.Playground.Apply(srv)
+	ln = listener.Playground.Wrap(ln)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)

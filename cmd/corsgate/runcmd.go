@@ -16,7 +16,6 @@ import (
 	"github.com/luraproject/lura/v2/logging"
 	"github.com/luraproject/lura/v2/proxy"
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
-	"github.com/luraproject/lura/v2/transport/http/server"
 
 	"github.com/corsgate/corsgate/admin"
 	corsdebug "github.com/corsgate/corsgate/debug"
@@ -34,6 +33,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	stateDir := fs.String("state-dir", os.Getenv("CORSGATE_STATE_DIR"), "the local state directory: the embedded store and the cache of an etcd store's layer (replaces corsgate/admin's state_dir and store path, so replicas can share one file); default $CORSGATE_STATE_DIR")
 	replicaID := fs.String("replica-id", os.Getenv("CORSGATE_REPLICA_ID"), "this gateway's name in the fleet of an etcd store (default: host name/admin address); default $CORSGATE_REPLICA_ID")
 	noWatch := fs.Bool("no-watch", false, "do not watch the configuration file for changes (SIGHUP still reloads its CORS settings)")
+	maxConns := fs.Int("max-connections", 0, "the most connections the gateway's listener holds at once (default: three quarters of the open-file limit)")
 	if code := parseFlags(fs, args, stderr); code >= 0 {
 		return code
 	}
@@ -71,7 +71,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	var serveErr error
-	serve := server.RunServerWithLoggerFactory(logger)
+	limits := gatewayLimits(cfg, *maxConns)
 	// With debug on, /__debug/cors (the fake CORS backend) is mounted
 	// outside the CORS layer, so that it answers like a backend with its
 	// own CORS layer.
@@ -84,7 +84,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		if cfg.Debug {
 			h = corsdebug.Wrap(corsdebug.Explain(h, ctrl.Snapshot), logger)
 		}
-		serveErr = serve(ctx, cfg, h)
+		logger.Info("[CORSGATE]", "gateway listener:", describeLimits(limits))
+		serveErr = serveGateway(ctx, cfg, h, limits, logger)
 		return serveErr
 	}
 	m, st := openState(g, logger)

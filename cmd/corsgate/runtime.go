@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/luraproject/lura/v2/logging"
 
 	"github.com/corsgate/corsgate/admin"
+	"github.com/corsgate/corsgate/internal/listener"
 	"github.com/corsgate/corsgate/plugin"
 	"github.com/corsgate/corsgate/state"
 	"github.com/corsgate/corsgate/store"
@@ -42,11 +42,12 @@ func openState(g *gatewayConfig, logger logging.Logger) (*state.Manager, store.S
 func startAdmin(ctx context.Context, g *gatewayConfig, m *state.Manager, logger logging.Logger) error {
 	cfg := g.admin
 	srv := admin.New(admin.Options{State: m, Config: cfg, Logger: logger, Decisions: g.decisions})
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := listener.Admin.Listen(cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("the admin listener %s: %w", cfg.Listen, err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	hs := &http.Server{Handler: srv.Handler()}
+	listener.Admin.Apply(hs)
 	scheme := "http"
 	go func() {
 		var err error
