@@ -8,11 +8,11 @@
 package listener
 
 import (
+	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"time"
-
-	"golang.org/x/net/netutil"
 )
 
 // Limits are one listener's protections. A zero field takes the value of
@@ -116,7 +116,60 @@ func (l Limits) Wrap(ln net.Listener) net.Listener {
 	if l.MaxConns <= 0 {
 		return ln
 	}
-	return netutil.LimitListener(ln, l.MaxConns)
+	return &limitListener{Listener: ln, slots: make(chan struct{}, l.MaxConns), closed: make(chan struct{})}
+}
+
+// limitListener is a listener that holds at most cap(slots) connections.
+// (golang.org/x/net/netutil has one, but its connections hide CloseWrite,
+// without which Go's server closes a connection at once after an error
+// answer such as 431, and the client gets a reset instead of the answer.)
+type limitListener struct {
+	net.Listener
+	slots     chan struct{}
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+// limitedConn gives its slot back when closed.
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// CloseWrite closes the writing side when the connection can (TCP, TLS),
+// as Go's server does before it closes a connection it answered an error
+// on, so that the client reads the answer.
+func (c *limitedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
 }
 
 // GatewayMaxConns is the gateway's default connection cap: three quarters
