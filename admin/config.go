@@ -14,9 +14,11 @@ package admin
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	luraconfig "github.com/luraproject/lura/v2/config"
 
@@ -51,6 +53,10 @@ type Config struct {
 	InsecurePlaintext bool
 	// Credentials are the accepted Basic users and Bearer tokens.
 	Credentials *auth.Credentials
+	// AllowedHosts and PublicOrigin are the Host names the listener
+	// answers to besides IP addresses and localhost (auth.Options).
+	AllowedHosts []string
+	PublicOrigin string
 }
 
 // block is the corsgate/admin block as written.
@@ -61,6 +67,9 @@ type block struct {
 	Store             *storeBlock `json:"store"`
 	BasicAuthFile     string      `json:"basic_auth_file"`
 	TokenFile         string      `json:"token_file"`
+	ReadOnlyTokenFile string      `json:"read_only_token_file"`
+	AllowedHosts      []string    `json:"allowed_hosts"`
+	PublicOrigin      string      `json:"public_origin"`
 	TLSCertFile       string      `json:"tls_cert_file"`
 	TLSKeyFile        string      `json:"tls_key_file"`
 	InsecurePlaintext bool        `json:"insecure_plaintext"`
@@ -139,6 +148,8 @@ func ReadConfig(extra luraconfig.ExtraConfig, configPath string, gatewayPort int
 		TLSKeyFile:        abs(b.TLSKeyFile),
 		InsecurePlaintext: b.InsecurePlaintext,
 		ReplicaID:         ov.ReplicaID,
+		AllowedHosts:      b.AllowedHosts,
+		PublicOrigin:      b.PublicOrigin,
 	}
 	if b.StateDir != "" {
 		cfg.StateDir = abs(b.StateDir)
@@ -172,7 +183,20 @@ func ReadConfig(extra luraconfig.ExtraConfig, configPath string, gatewayPort int
 		errs = append(errs, policy.Error{Path: at("listen"), Value: strconv.Quote(b.Listen), Message: fmt.Sprintf("%q is not a loopback address, so passwords and changes would cross the network in plain text; set tls_cert_file and tls_key_file, or listen on 127.0.0.1, or set \"insecure_plaintext\": true if a TLS proxy in front of it is your choice", host)})
 	}
 
-	creds, err := auth.Load(auth.Sources{BasicAuthFile: abs(b.BasicAuthFile), TokenFile: abs(b.TokenFile), Getenv: getenv})
+	for i, h := range b.AllowedHosts {
+		if strings.ContainsAny(h, "/?#@ ") || strings.Contains(h, "://") {
+			errs = append(errs, policy.Error{Path: schema.Index(at("allowed_hosts"), i), Value: strconv.Quote(h), Message: fmt.Sprintf("%q is not a host name: write the host (with a port, or without), such as \"admin.internal.example.com\", without a scheme or a path", h)})
+		}
+	}
+	if o := b.PublicOrigin; o != "" {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			errs = append(errs, policy.Error{Path: at("public_origin"), Value: strconv.Quote(o), Message: fmt.Sprintf("%q is not an origin: write the scheme and the host browsers use, such as \"https://admin.example.com\"", o)})
+		} else {
+			cfg.PublicOrigin = u.Scheme + "://" + u.Host
+		}
+	}
+	creds, err := auth.Load(auth.Sources{BasicAuthFile: abs(b.BasicAuthFile), TokenFile: abs(b.TokenFile), ReadOnlyTokenFile: abs(b.ReadOnlyTokenFile), Getenv: getenv})
 	switch {
 	case err != nil:
 		errs = append(errs, policy.Error{Path: base, Message: "the admin credentials: " + err.Error()})

@@ -53,6 +53,9 @@ func TestStoreBlock(t *testing.T) {
 		want  string // a part of the error; "" for none
 	}{
 		{"default embedded", map[string]any{}, nil, ""},
+		{"allowed hosts and a public origin", map[string]any{"allowed_hosts": []any{"admin.internal.example", "admin.example:8443"}, "public_origin": "https://admin.example.com"}, nil, ""},
+		{"a URL in allowed_hosts", map[string]any{"allowed_hosts": []any{"https://admin.example"}}, nil, `"https://admin.example" is not a host name`},
+		{"a public origin with a path", map[string]any{"public_origin": "https://admin.example.com/dashboard"}, nil, `is not an origin`},
 		{"etcd", etcd(), nil, ""},
 		{"unknown type", map[string]any{"store": map[string]any{"type": "consul"}}, nil, `"embedded" or "etcd"`},
 		{"etcd without endpoints", map[string]any{"store": map[string]any{"type": "etcd", "prefix": "/corsgate/shop/"}}, nil, "needs its endpoints"},

@@ -23,6 +23,7 @@ var (
 	appliesDesc  = prometheus.NewDesc("corsgate_config_applies_total", "Configurations applied (result ok: a write, a revision from the store, a reload of the file) or refused (failed: a store revision or a file that did not validate).", []string{"result"}, nil)
 	storeUpDesc  = prometheus.NewDesc("corsgate_store_up", "1 when the store answers and its current revision is applied, 0 otherwise.", []string{"type"}, nil)
 	refusedDesc  = prometheus.NewDesc("corsgate_store_revision_refused", "1 while the store's current revision is refused by this gateway.", nil, nil)
+	guardDesc    = prometheus.NewDesc("corsgate_admin_refusals_total", "Admin API requests refused by the guard, by reason: unauthorized (wrong or no credentials), throttled (a client waiting after failed attempts), misdirected (a Host the listener does not answer to), read_only (a write with a read-only credential).", []string{"reason"}, nil)
 )
 
 // configCollector exports the status as metrics.
@@ -33,6 +34,7 @@ func (c configCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- appliesDesc
 	ch <- storeUpDesc
 	ch <- refusedDesc
+	ch <- guardDesc
 }
 
 func (c configCollector) Collect(ch chan<- prometheus.Metric) {
@@ -50,6 +52,11 @@ func (c configCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, up, st.Store.Type)
 	ch <- prometheus.MustNewConstMetric(refusedDesc, prometheus.GaugeValue, refused)
+	g := c.s.guard.Stats()
+	ch <- prometheus.MustNewConstMetric(guardDesc, prometheus.CounterValue, float64(g.AuthFailures), "unauthorized")
+	ch <- prometheus.MustNewConstMetric(guardDesc, prometheus.CounterValue, float64(g.Throttled), "throttled")
+	ch <- prometheus.MustNewConstMetric(guardDesc, prometheus.CounterValue, float64(g.Misdirected), "misdirected")
+	ch <- prometheus.MustNewConstMetric(guardDesc, prometheus.CounterValue, float64(g.ReadOnlyRefused), "read_only")
 }
 
 // metricsHandler serves /metrics: the decisions, the configuration, and

@@ -38,6 +38,8 @@ type Server struct {
 	logger Logger
 	// decisions counts the gateway's CORS decisions; nil without them.
 	decisions *metrics.Decisions
+	// guard checks every request's host, client, origin and credentials.
+	guard *auth.Guard
 }
 
 // Options are what New needs.
@@ -55,7 +57,13 @@ type Options struct {
 
 // New returns the admin API over o.State.
 func New(o Options) *Server {
-	return &Server{state: o.State, cfg: o.Config, logger: o.Logger, decisions: o.Decisions}
+	s := &Server{state: o.State, cfg: o.Config, logger: o.Logger, decisions: o.Decisions}
+	s.guard = auth.New(o.Config.Credentials, auth.Options{
+		Log:          func(msg string) { s.logger.Warning(LogPrefix, msg) },
+		AllowedHosts: o.Config.AllowedHosts,
+		PublicOrigin: o.Config.PublicOrigin,
+	})
+	return s
 }
 
 // handler is a route's handler: it answers, or returns the error that
@@ -105,7 +113,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/", serve(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "no admin route %s; the routes are %s and /v1/cors/{config,layer,scopes/...,diff,keys/...,validate,history,rollback,reset,fleet,status,decisions,candidate}, /metrics and /dashboard/", r.URL.Path, CloudantPath)
 	}))
-	return auth.Guard(s.cfg.Credentials, func(msg string) { s.logger.Warning(LogPrefix, msg) }, mux)
+	return s.guard.Handler(mux)
 }
 
 // serve answers the error h returns.

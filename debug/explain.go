@@ -18,8 +18,17 @@ const (
 	HARPath     = "/__debug/cors/har"
 )
 
-// maxHARBytes bounds a HAR file posted to HARPath.
-const maxHARBytes = 32 << 20
+// DefaultHARMaxBytes bounds a HAR file posted to HARPath, unless
+// Options.HARMaxBytes says otherwise.
+const DefaultHARMaxBytes = 4 << 20
+
+// Options tune the explain endpoints.
+type Options struct {
+	// HARMaxBytes bounds a HAR file posted to HARPath
+	// (DefaultHARMaxBytes when not positive). Explaining one takes about
+	// ten times its size in memory, and one is explained at a time.
+	HARMaxBytes int64
+}
 
 // Explain serves GET ExplainPath and GET PolicyPath from the snapshot the
 // CORS layer uses at the moment of the request (snapshot is usually
@@ -34,12 +43,16 @@ const maxHARBytes = 32 << 20
 // every endpoint. POST HARPath takes a HAR file as its body (and gateway=
 // an origin to keep, optional) and answers with explain.HARReport, or 400
 // when the body is not a HAR file.
-func Explain(next http.Handler, snapshot func() *core.Snapshot) http.Handler {
+func Explain(next http.Handler, snapshot func() *core.Snapshot, o Options) http.Handler {
+	if o.HARMaxBytes <= 0 {
+		o.HARMaxBytes = DefaultHARMaxBytes
+	}
+	har := &harExplainer{max: o.HARMaxBytes, busy: make(chan struct{}, 1)}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ExplainPath, PolicyPath:
 		case HARPath:
-			explainHAR(w, r, snapshot())
+			har.serve(w, r, snapshot())
 			return
 		default:
 			next.ServeHTTP(w, r)
@@ -75,24 +88,46 @@ func Explain(next http.Handler, snapshot func() *core.Snapshot) http.Handler {
 	})
 }
 
-// explainHAR serves POST HARPath.
-func explainHAR(w http.ResponseWriter, r *http.Request, s *core.Snapshot) {
+// harExplainer serves POST HARPath: one HAR file at a time, each at most
+// max bytes, so that a few large posts cannot take the gateway's memory.
+type harExplainer struct {
+	max  int64
+	busy chan struct{} // holds a token while a file is explained
+}
+
+func (h *harExplainer) serve(w http.ResponseWriter, r *http.Request, s *core.Snapshot) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		writeError(w, http.StatusMethodNotAllowed, "POST a HAR file (the browser's network panel, \"Save all as HAR\") as the body", nil)
 		return
 	}
-	rep, err := explain.HAR(s, http.MaxBytesReader(w, r.Body, maxHARBytes), r.URL.Query().Get("gateway"))
+	if r.ContentLength > h.max {
+		writeError(w, http.StatusRequestEntityTooLarge, h.tooBig(), nil)
+		return
+	}
+	select {
+	case h.busy <- struct{}{}:
+		defer func() { <-h.busy }()
+	default:
+		w.Header().Set("Retry-After", "2")
+		writeError(w, http.StatusTooManyRequests, "another HAR file is being explained; the gateway explains one at a time: send it again in a moment", nil)
+		return
+	}
+	rep, err := explain.HAR(s, http.MaxBytesReader(w, r.Body, h.max), r.URL.Query().Get("gateway"))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the HAR file is larger than %d MiB; export only the requests of the page that fails", maxHARBytes>>20), nil)
+		writeError(w, http.StatusRequestEntityTooLarge, h.tooBig(), nil)
 		return
 	case err != nil:
 		writeError(w, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
+}
+
+func (h *harExplainer) tooBig() string {
+	return fmt.Sprintf("the HAR file is larger than %d KiB, this gateway's limit; export only the requests of the page that fails, or use corsgate explain --har FILE, which has no limit (corsgate run --har-max-bytes raises it)", h.max>>10)
 }
 
 // inputProblems lists the errors of explain.Request.Normalize, one per

@@ -2,11 +2,13 @@ package debug
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/engine/explain"
@@ -26,7 +28,7 @@ func explainSnapshot(t *testing.T) *core.Snapshot {
 func TestExplainEndpoint(t *testing.T) {
 	s := explainSnapshot(t)
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
-	h := Explain(next, func() *core.Snapshot { return s })
+	h := Explain(next, func() *core.Snapshot { return s }, Options{})
 
 	get := func(target string) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
@@ -92,12 +94,49 @@ func TestExplainEndpoint(t *testing.T) {
 }
 
 // POST /__debug/cors/har explains a HAR file with the snapshot in use.
+// One HAR file is explained at a time: a second one meanwhile gets 429
+// with Retry-After.
+func TestHAREndpointOneAtATime(t *testing.T) {
+	s := plugintest.Gateway{CORS: plugintest.Block{"allow_origins": []any{"https://app.example.com"}}}.Snapshot(t)
+	h := Explain(http.NotFoundHandler(), func() *core.Snapshot { return s }, Options{})
+	pr, pw := io.Pipe()
+	first := make(chan int)
+	go func() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", HARPath, pr))
+		first <- w.Code
+	}()
+	pw.Write([]byte(`{"log": {"entries": [`)) // the first one is being read
+	var second *httptest.ResponseRecorder
+	for i := 0; i < 100; i++ {
+		second = httptest.NewRecorder()
+		h.ServeHTTP(second, httptest.NewRequest("POST", HARPath, strings.NewReader(`{"log": {"entries": []}}`)))
+		if second.Code == 429 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if second.Code != 429 || second.Header().Get("Retry-After") == "" {
+		t.Errorf("a HAR while another is explained: %d %v", second.Code, second.Header())
+	}
+	pw.Write([]byte(`]}}`))
+	pw.Close()
+	if code := <-first; code != 200 {
+		t.Errorf("the first HAR: %d", code)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", HARPath, strings.NewReader(`{"log": {"entries": []}}`)))
+	if w.Code != 200 {
+		t.Errorf("a HAR after the first: %d", w.Code)
+	}
+}
+
 func TestHAREndpoint(t *testing.T) {
 	s := plugintest.Gateway{
 		CORS:      plugintest.Block{"allow_origins": []any{"https://app.example.com"}, "allow_methods": []any{"GET", "PUT"}, "allow_headers": []any{"Content-Type"}},
 		Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/users", nil), plugintest.EP("PUT", "/users/{id}", nil)},
 	}.Snapshot(t)
-	h := Explain(http.NotFoundHandler(), func() *core.Snapshot { return s })
+	h := Explain(http.NotFoundHandler(), func() *core.Snapshot { return s }, Options{})
 	post := func(body string) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("POST", HARPath+"?gateway=https://api.example.com", strings.NewReader(body)))
@@ -112,8 +151,15 @@ func TestHAREndpoint(t *testing.T) {
 	if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &rep) != nil || rep.Summary.Entries != 6 || rep.Summary.Explained != 3 || rep.Entries[4].Skipped != "not a request to https://api.example.com" {
 		t.Errorf("HAR: %d %s", w.Code, w.Body.String())
 	}
-	if w := post(`{"log": {"entries": [` + strings.Repeat(" ", 33<<20) + `]}}`); w.Code != 413 || !strings.Contains(w.Body.String(), "larger than 32 MiB") {
-		t.Errorf("a HAR over 32 MiB: %d %.200s", w.Code, w.Body.String())
+	if w := post(`{"log": {"entries": [` + strings.Repeat(" ", 5<<20) + `]}}`); w.Code != 413 || !strings.Contains(w.Body.String(), "larger than 4096 KiB") {
+		t.Errorf("a HAR over the default 4 MiB: %d %.200s", w.Code, w.Body.String())
+	}
+	// A limit raised by the option.
+	big := Explain(http.NotFoundHandler(), func() *core.Snapshot { return s }, Options{HARMaxBytes: 8 << 20})
+	w = httptest.NewRecorder()
+	big.ServeHTTP(w, httptest.NewRequest("POST", HARPath, strings.NewReader(`{"log": {"entries": [`+strings.Repeat(" ", 5<<20)+`]}}`)))
+	if w.Code != 200 {
+		t.Errorf("a 5 MiB HAR under an 8 MiB limit: %d %.200s", w.Code, w.Body.String())
 	}
 	if w := post(`{"not": "a har"}`); w.Code != 400 || !strings.Contains(w.Body.String(), "not a HAR file") {
 		t.Errorf("not a HAR: %d %s", w.Code, w.Body.String())

@@ -8,7 +8,7 @@ import (
 	"github.com/corsgate/corsgate/admin/auth"
 )
 
-const opsPassword = "pa:ss word-0123"
+const opsPassword = "pa:ss word-0123-4567"
 
 // testCredentials has the users admin (from the environment) and ops
 // (from a file, with a colon and a space in the password), and a token.

@@ -25,6 +25,8 @@ type Credentials struct {
 // user is one HTTP Basic user.
 type user struct {
 	name string
+	// readOnly users may only read (GET, HEAD).
+	readOnly bool
 	// at says where it was defined, for messages.
 	at      string
 	nameSum [sha256.Size]byte
@@ -36,11 +38,16 @@ type token struct {
 	// at says where it was defined, for messages.
 	at  string
 	sum [sha256.Size]byte
+	// readOnly tokens may only read (GET, HEAD).
+	readOnly bool
 }
 
 // tokenUser is the user name Check and User give for a request
-// authenticated by a Bearer token.
-const tokenUser = "token"
+// authenticated by a Bearer token, and readTokenUser for a read-only one.
+const (
+	tokenUser     = "token"
+	readTokenUser = "read-only token"
+)
 
 // Empty reports whether no credential is configured. A listener guarded
 // by empty Credentials would refuse every request; the caller should
@@ -71,6 +78,9 @@ func (c *Credentials) Describe() string {
 		names := make([]string, n)
 		for i, u := range c.users {
 			names[i] = u.name
+			if u.readOnly {
+				names[i] += " (read-only)"
+			}
 		}
 		noun := "users"
 		if n == 1 {
@@ -78,9 +88,19 @@ func (c *Credentials) Describe() string {
 		}
 		parts = append(parts, fmt.Sprintf("Basic (%d %s: %s)", n, noun, strings.Join(names, ", ")))
 	}
+	ro := 0
+	for _, t := range c.tokens {
+		if t.readOnly {
+			ro++
+		}
+	}
 	switch n := len(c.tokens); {
+	case n == 1 && ro == 1:
+		parts = append(parts, "Bearer token (read-only)")
 	case n == 1:
 		parts = append(parts, "Bearer token")
+	case n > 1 && ro > 0:
+		parts = append(parts, fmt.Sprintf("Bearer tokens (%d, %d read-only)", n, ro))
 	case n > 1:
 		parts = append(parts, fmt.Sprintf("Bearer tokens (%d)", n))
 	}
@@ -101,11 +121,21 @@ func (c *Credentials) Describe() string {
 // It returns the user's name, or "token" for a Bearer token, and whether
 // the credentials are accepted; the name is "" when they are not.
 func (c *Credentials) Check(r *http.Request) (user string, ok bool) {
-	user, v := c.check(r)
+	user, _, v := c.check(r)
 	if v != accepted {
 		return "", false
 	}
 	return user, true
+}
+
+// CheckRole is Check, and also says whether the credential is read-only:
+// it may only read (GET and HEAD), never change anything.
+func (c *Credentials) CheckRole(r *http.Request) (user string, readOnly, ok bool) {
+	user, readOnly, v := c.check(r)
+	if v != accepted {
+		return "", false, false
+	}
+	return user, readOnly, true
 }
 
 // verdict is what check found, for Guard's answers and log lines.
@@ -128,43 +158,50 @@ const (
 	wrongToken
 )
 
-// check is Check, saying why it refuses.
-func (c *Credentials) check(r *http.Request) (string, verdict) {
+// check is CheckRole, saying why it refuses.
+func (c *Credentials) check(r *http.Request) (string, bool, verdict) {
 	values := r.Header.Values("Authorization")
 	switch len(values) {
 	case 0:
-		return "", noCredentials
+		return "", false, noCredentials
 	case 1:
 	default:
-		return "", malformed
+		return "", false, malformed
 	}
 	scheme, rest, found := strings.Cut(values[0], " ")
 	rest = strings.Trim(rest, " \t")
 	isBasic, isBearer := strings.EqualFold(scheme, "Basic"), strings.EqualFold(scheme, "Bearer")
 	switch {
 	case !isBasic && !isBearer:
-		return "", otherScheme
+		return "", false, otherScheme
 	case !found || rest == "":
-		return "", malformed
+		return "", false, malformed
 	case isBearer:
 		if strings.ContainsAny(rest, " \t") {
-			return "", malformed
+			return "", false, malformed
 		}
-		if c == nil || !c.matchToken(rest) {
-			return "", wrongToken
+		if c == nil {
+			return "", false, wrongToken
 		}
-		return tokenUser, accepted
+		ok, readOnly := c.matchToken(rest)
+		switch {
+		case !ok:
+			return "", false, wrongToken
+		case readOnly:
+			return readTokenUser, true, accepted
+		}
+		return tokenUser, false, accepted
 	}
 	decoded, err := base64.StdEncoding.DecodeString(rest)
 	if err != nil {
-		return "", malformed
+		return "", false, malformed
 	}
 	name, pass, found := strings.Cut(string(decoded), ":")
 	if !found {
-		return "", malformed
+		return "", false, malformed
 	}
 	if c == nil {
-		return "", unknownUser
+		return "", false, unknownUser
 	}
 	return c.matchUser(name, pass)
 }
@@ -179,7 +216,7 @@ func (c *Credentials) eq(a, b []byte) int {
 
 // matchUser compares name and pass with every user, all of them, without
 // a branch on a secret until the end.
-func (c *Credentials) matchUser(name, pass string) (string, verdict) {
+func (c *Credentials) matchUser(name, pass string) (string, bool, verdict) {
 	nameSum, passSum := sha256.Sum256([]byte(name)), sha256.Sum256([]byte(pass))
 	known, match, index := 0, 0, 0
 	for i := range c.users {
@@ -193,19 +230,26 @@ func (c *Credentials) matchUser(name, pass string) (string, verdict) {
 	}
 	switch {
 	case match == 1:
-		return c.users[index].name, accepted
+		return c.users[index].name, c.users[index].readOnly, accepted
 	case known == 1:
-		return c.users[index].name, wrongPassword
+		return c.users[index].name, false, wrongPassword
 	}
-	return "", unknownUser
+	return "", false, unknownUser
 }
 
-// matchToken compares tok with every token, all of them.
-func (c *Credentials) matchToken(tok string) bool {
+// matchToken compares tok with every token, all of them, and says whether
+// one matched and whether that one is read-only.
+func (c *Credentials) matchToken(tok string) (ok, readOnly bool) {
 	sum := sha256.Sum256([]byte(tok))
-	match := 0
+	match, ro := 0, 0
 	for i := range c.tokens {
-		match |= c.eq(sum[:], c.tokens[i].sum[:])
+		m := c.eq(sum[:], c.tokens[i].sum[:])
+		match |= m
+		bit := 0
+		if c.tokens[i].readOnly {
+			bit = 1
+		}
+		ro |= m & bit
 	}
-	return match == 1
+	return match == 1, ro == 1
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/corsgate/corsgate/admin/auth"
 )
@@ -62,7 +63,7 @@ func serve(t *testing.T, c *auth.Credentials, log func(string), req *http.Reques
 	t.Helper()
 	h := &inner{}
 	w := httptest.NewRecorder()
-	auth.Guard(c, log, h).ServeHTTP(w, req)
+	auth.New(c, auth.Options{Log: log, AllowedHosts: []string{"admin.example"}}).Handler(h).ServeHTTP(w, req)
 	for k := range w.Header() {
 		if strings.HasPrefix(strings.ToLower(k), "access-control-") {
 			t.Errorf("the answer has %s: %q", k, w.Header().Values(k))
@@ -75,9 +76,9 @@ func serve(t *testing.T, c *auth.Credentials, log func(string), req *http.Reques
 	switch w.Code {
 	case http.StatusOK:
 		return w, body
-	case http.StatusUnauthorized, http.StatusForbidden:
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests, http.StatusMisdirectedRequest:
 	default:
-		t.Fatalf("status %d, want 200, 401 or 403", w.Code)
+		t.Fatalf("status %d, want 200, 401, 403, 421 or 429", w.Code)
 	}
 	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q, want application/json", ct)
@@ -90,7 +91,7 @@ func serve(t *testing.T, c *auth.Credentials, log func(string), req *http.Reques
 	if err := dec.Decode(&body); err != nil {
 		t.Fatalf("the body is not {error, reason}: %v: %s", err, w.Body)
 	}
-	wantError := map[int]string{http.StatusUnauthorized: "unauthorized", http.StatusForbidden: "forbidden"}[w.Code]
+	wantError := map[int]string{http.StatusUnauthorized: "unauthorized", http.StatusForbidden: "forbidden", http.StatusTooManyRequests: "too_many_requests", http.StatusMisdirectedRequest: "misdirected_request"}[w.Code]
 	if body.Error != wantError {
 		t.Errorf("error %q, want %q", body.Error, wantError)
 	}
@@ -240,7 +241,7 @@ func TestGuardNilCredentials(t *testing.T) {
 // TestGuardRemovesCORSHeaders: a refusal carries no Access-Control-*
 // header, even one a handler around the Guard set before it.
 func TestGuardRemovesCORSHeaders(t *testing.T) {
-	guard := auth.Guard(testCredentials(t), nil, &inner{})
+	guard := auth.New(testCredentials(t), auth.Options{}).Handler(&inner{})
 	outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Access-Control-Allow-Credentials", "true")
@@ -325,4 +326,146 @@ func (g guardRequest) authorization0() string {
 		return ""
 	}
 	return g.authorization[0]
+}
+
+// The Host check: IP literals, localhost, allowed_hosts and the public
+// origin's host are answered; any other name gets 421 before anything
+// else, so that a rebinding page reaches no handler.
+func TestGuardHost(t *testing.T) {
+	c := testCredentials(t)
+	g := auth.New(c, auth.Options{AllowedHosts: []string{"admin.internal.example:9091"}, PublicOrigin: "https://admin.example.com"})
+	for _, tt := range []struct {
+		host, origin string
+		want         int
+	}{
+		{"127.0.0.1:9091", "", 200},
+		{"[::1]:9091", "", 200},
+		{"10.0.0.5:9091", "", 200},
+		{"localhost:9091", "", 200},
+		{"LOCALHOST:9091", "", 200},
+		{"admin.internal.example:1234", "", 200},
+		{"admin.example.com", "https://admin.example.com", 200},
+		{"evil.example:9091", "http://evil.example:9091", 421},
+		{"evil.example:9091", "", 421},
+		{"localhost.evil.example", "", 421},
+		{"", "", 421},
+	} {
+		h := &inner{}
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "http://placeholder/", nil)
+		req.Host = tt.host
+		if tt.origin != "" {
+			req.Header.Set("Origin", tt.origin)
+		}
+		req.Header.Set("Authorization", basicHeader("admin", goodPassword))
+		g.Handler(h).ServeHTTP(w, req)
+		if w.Code != tt.want || (tt.want == 421) != (h.calls == 0) {
+			t.Errorf("Host %q, Origin %q: %d (handler ran %d times), want %d: %s", tt.host, tt.origin, w.Code, h.calls, tt.want, w.Body)
+		}
+	}
+	if g.Stats().Misdirected != 4 {
+		t.Errorf("Stats %+v, want 4 misdirected", g.Stats())
+	}
+}
+
+// Backoff: a client that sends wrong credentials Free times waits, whatever
+// it sends, then twice as long after each further failure; a request
+// without credentials is no failure; success forgets; another client is
+// not slowed down.
+func TestGuardBackoff(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	g := auth.New(testCredentials(t), auth.NewOptionsForTest(func() time.Time { return now }))
+	try := func(remote, password string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "http://127.0.0.1:9091/", nil)
+		req.RemoteAddr = remote
+		if password != "" {
+			req.Header.Set("Authorization", basicHeader("admin", password))
+		}
+		g.Handler(&inner{}).ServeHTTP(w, req)
+		return w
+	}
+	const guesser, other = "192.0.2.7:1000", "192.0.2.8:1000"
+	for i := 0; i < 20; i++ {
+		if w := try(guesser, ""); w.Code != 401 {
+			t.Fatalf("a request without credentials: %d", w.Code)
+		}
+	}
+	for i := 1; i <= auth.DefaultBackoff.Free; i++ {
+		if w := try(guesser, "guess"); w.Code != 401 {
+			t.Fatalf("guess %d: %d, want 401", i, w.Code)
+		}
+	}
+	w := try(guesser, goodPassword)
+	if w.Code != 429 || w.Header().Get("Retry-After") != "1" {
+		t.Fatalf("the right password while waiting: %d, Retry-After %q; want 429, 1", w.Code, w.Header().Get("Retry-After"))
+	}
+	if w := try(other, goodPassword); w.Code != 200 {
+		t.Errorf("another client: %d", w.Code)
+	}
+	now = now.Add(time.Second)
+	try(guesser, "guess") // a sixth failure: 2 s
+	if w := try(guesser, goodPassword); w.Code != 429 || w.Header().Get("Retry-After") != "2" {
+		t.Errorf("after a sixth failure: %d, Retry-After %q; want 429, 2", w.Code, w.Header().Get("Retry-After"))
+	}
+	now = now.Add(2 * time.Second)
+	if w := try(guesser, goodPassword); w.Code != 200 {
+		t.Errorf("the right password after the wait: %d", w.Code)
+	}
+	if w := try(guesser, "guess"); w.Code != 401 {
+		t.Errorf("a failure after a success starts again from nothing: %d", w.Code)
+	}
+	st := g.Stats()
+	if st.Throttled != 2 || st.AuthFailures != uint64(20+auth.DefaultBackoff.Free+2) {
+		t.Errorf("Stats %+v", st)
+	}
+}
+
+// A read-only credential reads, and gets 403 on every write.
+func TestGuardReadOnly(t *testing.T) {
+	c, err := auth.Load(auth.Sources{Getenv: fakeEnv(map[string]string{auth.EnvReadToken: "read-" + goodToken, auth.EnvUser: "admin", auth.EnvPassword: goodPassword})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := auth.New(c, auth.Options{})
+	for _, method := range []string{"GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"} {
+		h := &inner{}
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest(method, "http://127.0.0.1:9091/v1/cors/layer", nil)
+		req.Header.Set("Authorization", "Bearer read-"+goodToken)
+		g.Handler(h).ServeHTTP(w, req)
+		want := 403
+		if method == "GET" || method == "HEAD" {
+			want = 200
+		}
+		if w.Code != want || (want == 200) != (h.calls == 1) {
+			t.Errorf("%s with the read-only token: %d, want %d", method, w.Code, want)
+		}
+		if want == 403 && !strings.Contains(w.Body.String(), "read-only") {
+			t.Errorf("%s: %s", method, w.Body)
+		}
+	}
+	if g.Stats().ReadOnlyRefused != 5 {
+		t.Errorf("Stats %+v", g.Stats())
+	}
+}
+
+// The log takes at most one line a second, and says how many it left out.
+func TestGuardLogIsBounded(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var lines []string
+	o := auth.NewOptionsForTest(func() time.Time { return now })
+	o.Log = func(msg string) { lines = append(lines, msg) }
+	g := auth.New(testCredentials(t), o)
+	for i := 0; i < 1000; i++ {
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "http://127.0.0.1:9091/", nil)
+		g.Handler(&inner{}).ServeHTTP(w, req)
+		if i%100 == 99 {
+			now = now.Add(time.Second)
+		}
+	}
+	if len(lines) != 10 || !strings.Contains(lines[1], "(and 99 more refusal(s) since the last line, not logged)") {
+		t.Errorf("%d lines: %q", len(lines), lines[:min(len(lines), 3)])
+	}
 }

@@ -24,6 +24,10 @@ type Sources struct {
 	// TokenFile is the corsgate/admin block's "token_file": the Bearer
 	// token, on the file's first non-empty line, trimmed.
 	TokenFile string
+	// ReadOnlyTokenFile is the corsgate/admin block's
+	// "read_only_token_file": a Bearer token, as in TokenFile, that may
+	// only read (GET and HEAD): for a metrics scraper or a viewer.
+	ReadOnlyTokenFile string
 	// Getenv reads the environment variables EnvUser, EnvPassword and
 	// EnvToken. When it is nil, Load reads the process environment, and
 	// can then also tell a variable set to "" from one not set; through
@@ -40,19 +44,25 @@ const (
 	EnvPassword = "CORSGATE_ADMIN_PASSWORD"
 	// EnvToken is a Bearer token.
 	EnvToken = "CORSGATE_ADMIN_TOKEN"
+	// EnvReadUser and EnvReadPassword are an HTTP Basic user that may
+	// only read (GET and HEAD), and EnvReadToken such a Bearer token.
+	EnvReadUser     = "CORSGATE_ADMIN_READ_USER"
+	EnvReadPassword = "CORSGATE_ADMIN_READ_PASSWORD"
+	EnvReadToken    = "CORSGATE_ADMIN_READ_TOKEN"
 )
 
 const (
 	// minTokenBytes is the shortest token Load accepts.
 	minTokenBytes = 16
-	// minPasswordChars is the shortest password Load accepts without a
-	// warning.
-	minPasswordChars = 12
+	// MinPasswordChars is the shortest password Load accepts: a password
+	// of 16 random characters resists guessing even without the guard's
+	// backoff.
+	MinPasswordChars = 16
 	// maxFileBytes bounds a credential file.
 	maxFileBytes = 1 << 20
 	// tokenAdvice and passwordAdvice say how to make a good secret.
 	tokenAdvice    = "use at least 16 random bytes, for example: openssl rand -hex 24"
-	passwordAdvice = "use at least 12 random characters, for example: openssl rand -base64 18"
+	passwordAdvice = "use at least 16 random characters, for example the 24 that this prints: openssl rand -base64 18"
 )
 
 // Load reads every source in s and returns the credentials they configure.
@@ -72,10 +82,13 @@ const (
 //     (by line number: the line itself may be a password), a user defined
 //     twice, and a basic_auth_file without any user;
 //   - a token_file without a token, a token shorter than 16 bytes, and a
-//     token with a space or a control character in it.
+//     token with a space or a control character in it;
+//   - a password shorter than MinPasswordChars, with a command that
+//     generates a good one.
 //
-// No error message contains a password or a token. Passwords shorter than
-// 12 characters, and user names or passwords with spaces around them, are
+// The read-only credentials (EnvReadUser and EnvReadPassword, EnvReadToken,
+// ReadOnlyTokenFile) follow the same rules. No error message contains a
+// password or a token. User names or passwords with spaces around them are
 // accepted but listed in Warnings.
 func Load(s Sources) (*Credentials, error) {
 	l := &loader{lookup: envLookup(s.Getenv)}
@@ -84,7 +97,10 @@ func Load(s Sources) (*Credentials, error) {
 		l.basicAuthFile(s.BasicAuthFile)
 	}
 	if s.TokenFile != "" {
-		l.tokenFile(s.TokenFile)
+		l.tokenFile(s.TokenFile, "token_file", false)
+	}
+	if s.ReadOnlyTokenFile != "" {
+		l.tokenFile(s.ReadOnlyTokenFile, "read_only_token_file", true)
 	}
 	if len(l.problems) > 0 {
 		return nil, errors.Join(l.problems...)
@@ -122,34 +138,42 @@ func (l *loader) warn(format string, args ...any) {
 	l.warnings = append(l.warnings, fmt.Sprintf(format, args...))
 }
 
-// fromEnv reads EnvUser, EnvPassword and EnvToken.
+// fromEnv reads EnvUser, EnvPassword and EnvToken, and their read-only
+// counterparts.
 func (l *loader) fromEnv() {
-	name, nameSet := l.lookup(EnvUser)
-	pass, passSet := l.lookup(EnvPassword)
+	l.envUser(EnvUser, EnvPassword, false)
+	l.envUser(EnvReadUser, EnvReadPassword, true)
+	if tok, set := l.lookup(EnvToken); set {
+		l.addToken(strings.TrimSpace(tok), EnvToken, false)
+	}
+	if tok, set := l.lookup(EnvReadToken); set {
+		l.addToken(strings.TrimSpace(tok), EnvReadToken, true)
+	}
+}
+
+// envUser reads a Basic user from the variables userVar and passVar.
+func (l *loader) envUser(userVar, passVar string, readOnly bool) {
+	name, nameSet := l.lookup(userVar)
+	pass, passSet := l.lookup(passVar)
 	nameEmpty := nameSet && strings.TrimSpace(name) == ""
 	passEmpty := passSet && strings.TrimSpace(pass) == ""
 	if nameEmpty {
-		l.fail("%s is set but empty: set it to the admin user's name (and %s to its password), or unset it", EnvUser, EnvPassword)
+		l.fail("%s is set but empty: set it to the user's name (and %s to its password), or unset it", userVar, passVar)
 	}
 	if passEmpty {
-		l.fail("%s is set but empty, and corsgate never accepts an empty password: set a password (%s), or unset it", EnvPassword, passwordAdvice)
+		l.fail("%s is set but empty, and corsgate never accepts an empty password: set a password (%s), or unset it", passVar, passwordAdvice)
 	}
 	switch {
 	case nameSet && !nameEmpty && !passSet:
-		l.fail("%s is set (to %q) but %s is not, and corsgate never accepts an empty password: set %s to that user's password (%s), or unset %s", EnvUser, name, EnvPassword, EnvPassword, passwordAdvice, EnvUser)
+		l.fail("%s is set (to %q) but %s is not, and corsgate never accepts an empty password: set %s to that user's password (%s), or unset %s", userVar, name, passVar, passVar, passwordAdvice, userVar)
 	case passSet && !passEmpty && !nameSet:
-		l.fail("%s is set but %s is not: set %s to the name of the user this password is for, or unset %s", EnvPassword, EnvUser, EnvUser, EnvPassword)
+		l.fail("%s is set but %s is not: set %s to the name of the user this password is for, or unset %s", passVar, userVar, userVar, passVar)
 	case nameSet && passSet && !nameEmpty && !passEmpty:
 		if strings.Contains(name, ":") {
-			l.fail("%s %q contains ':', which HTTP Basic uses to separate the user from the password: choose a name without ':'", EnvUser, name)
+			l.fail("%s %q contains ':', which HTTP Basic uses to separate the user from the password: choose a name without ':'", userVar, name)
 			break
 		}
-		l.addUser(name, pass, EnvUser, EnvPassword)
-	}
-
-	tok, tokSet := l.lookup(EnvToken)
-	if tokSet {
-		l.addToken(strings.TrimSpace(tok), EnvToken)
+		l.addUser(name, pass, userVar, passVar, readOnly)
 	}
 }
 
@@ -177,7 +201,7 @@ func (l *loader) basicAuthFile(path string) {
 		case strings.TrimSpace(pass) == "":
 			l.fail("%s: the password of user %q is empty, and corsgate never accepts an empty password; write name:password (%s)", at, name, passwordAdvice)
 		default:
-			if l.addUser(name, pass, at, at) {
+			if l.addUser(name, pass, at, at, false) {
 				continue
 			}
 		}
@@ -188,19 +212,19 @@ func (l *loader) basicAuthFile(path string) {
 	}
 }
 
-// tokenFile reads a token_file.
-func (l *loader) tokenFile(path string) {
-	data, ok := l.readFile("token_file", path)
+// tokenFile reads a token_file (key names the block's key).
+func (l *loader) tokenFile(path, key string, readOnly bool) {
+	data, ok := l.readFile(key, path)
 	if !ok {
 		return
 	}
 	for line := range strings.SplitSeq(string(data), "\n") {
 		if t := strings.TrimSpace(line); t != "" {
-			l.addToken(t, "token_file "+path)
+			l.addToken(t, key+" "+path, readOnly)
 			return
 		}
 	}
-	l.fail("token_file %s: no token in the file; write the token on its first line (%s), or remove \"token_file\" from the corsgate/admin block", path, tokenAdvice)
+	l.fail("%s %s: no token in the file; write the token on its first line (%s), or remove %q from the corsgate/admin block", key, path, tokenAdvice, key)
 }
 
 // readFile reads a credential file, refusing one that group or others may
@@ -241,7 +265,7 @@ func (l *loader) readFile(key, path string) ([]byte, bool) {
 // addUser adds a Basic user, unless a user of that name exists, and
 // reports whether it did. nameAt and passAt say where the name and the
 // password were written.
-func (l *loader) addUser(name, pass, nameAt, passAt string) bool {
+func (l *loader) addUser(name, pass, nameAt, passAt string, readOnly bool) bool {
 	for _, u := range l.users {
 		if u.name == name {
 			l.fail("user %q is defined twice, in %s and in %s: keep one of them", name, u.at, nameAt)
@@ -254,20 +278,22 @@ func (l *loader) addUser(name, pass, nameAt, passAt string) bool {
 	if strings.TrimSpace(pass) != pass {
 		l.warn("%s: the password of user %q has spaces around it, which are part of the password; remove them unless they are meant", passAt, name)
 	}
-	if utf8.RuneCountInString(pass) < minPasswordChars {
-		l.warn("%s: the password of user %q is shorter than %d characters; %s", passAt, name, minPasswordChars, passwordAdvice)
+	if utf8.RuneCountInString(pass) < MinPasswordChars {
+		l.fail("%s: the password of user %q is shorter than %d characters, which a guessing attack can find; %s", passAt, name, MinPasswordChars, passwordAdvice)
+		return false
 	}
 	l.users = append(l.users, user{
-		name:    name,
-		at:      nameAt,
-		nameSum: sha256.Sum256([]byte(name)),
-		passSum: sha256.Sum256([]byte(pass)),
+		name:     name,
+		readOnly: readOnly,
+		at:       nameAt,
+		nameSum:  sha256.Sum256([]byte(name)),
+		passSum:  sha256.Sum256([]byte(pass)),
 	})
 	return true
 }
 
 // addToken adds a Bearer token, already trimmed, read from at.
-func (l *loader) addToken(tok, at string) {
+func (l *loader) addToken(tok, at string, readOnly bool) {
 	switch {
 	case tok == "":
 		l.fail("%s is set but empty: set it to a token (%s), or unset it", at, tokenAdvice)
@@ -276,7 +302,7 @@ func (l *loader) addToken(tok, at string) {
 	case len(tok) < minTokenBytes:
 		l.fail("%s: the token is shorter than %d bytes; %s", at, minTokenBytes, tokenAdvice)
 	default:
-		l.tokens = append(l.tokens, token{at: at, sum: sha256.Sum256([]byte(tok))})
+		l.tokens = append(l.tokens, token{at: at, sum: sha256.Sum256([]byte(tok)), readOnly: readOnly})
 	}
 }
 

@@ -119,6 +119,20 @@ func TestLoadRefuses(t *testing.T) {
 			secrets:  []string{goodPassword},
 		},
 		{
+			name:     "short password in the environment, with the command that makes a good one",
+			env:      map[string]string{auth.EnvUser: "admin", auth.EnvPassword: "hunter2"},
+			want:     []string{`CORSGATE_ADMIN_PASSWORD: the password of user "admin" is shorter than 16 characters`, "openssl rand -base64 18"},
+			problems: 1,
+			secrets:  []string{"hunter2"},
+		},
+		{
+			name:     "short read-only password",
+			env:      map[string]string{auth.EnvReadUser: "viewer", auth.EnvReadPassword: "tiny7"},
+			want:     []string{`CORSGATE_ADMIN_READ_PASSWORD: the password of user "viewer" is shorter than 16 characters`},
+			problems: 1,
+			secrets:  []string{"tiny7"},
+		},
+		{
 			name:     "short token in the environment",
 			env:      map[string]string{auth.EnvToken: "s3cr3t-t0k"},
 			want:     []string{"CORSGATE_ADMIN_TOKEN: the token is shorter than 16 bytes; use at least 16 random bytes, for example: openssl rand -hex 24"},
@@ -299,12 +313,11 @@ func TestLoadAccepts(t *testing.T) {
 			secrets:  []string{goodPassword},
 		},
 		{
-			name:     "short password from the environment is a warning",
-			env:      map[string]string{auth.EnvUser: "admin", auth.EnvPassword: "hunter2"},
-			describe: "Basic (1 user: admin)",
-			warnings: []string{`CORSGATE_ADMIN_PASSWORD: the password of user "admin" is shorter than 12 characters; use at least 12 random characters`},
-			accept:   map[string]string{basicHeader("admin", "hunter2"): "admin"},
-			secrets:  []string{"hunter2"},
+			name:     "read-only credentials from the environment",
+			env:      map[string]string{auth.EnvReadUser: "viewer", auth.EnvReadPassword: "viewer-" + goodPassword, auth.EnvReadToken: "read-" + goodToken},
+			describe: "Basic (1 user: viewer (read-only)), Bearer token (read-only)",
+			accept:   map[string]string{basicHeader("viewer", "viewer-"+goodPassword): "viewer", "Bearer read-" + goodToken: "read-only token"},
+			secrets:  []string{goodPassword, goodToken},
 		},
 		{
 			name:     "token from the environment, trimmed",
@@ -345,18 +358,17 @@ func TestLoadAccepts(t *testing.T) {
 				auth.EnvUser: "admin", auth.EnvPassword: goodPassword,
 				auth.EnvToken: goodToken,
 			},
-			basic:    &file{content: "alice:alice-" + goodPassword + "\nbob:short\n"},
+			basic:    &file{content: "alice:alice-" + goodPassword + "\nbob:bob-" + goodPassword + "\n"},
 			token:    &file{content: "file-" + goodToken + "\n"},
 			describe: "Basic (3 users: admin, alice, bob), Bearer tokens (2)",
-			warnings: []string{`basic_auth_file {basic}:2: the password of user "bob" is shorter than 12 characters`},
 			accept: map[string]string{
 				basicHeader("admin", goodPassword):          "admin",
 				basicHeader("alice", "alice-"+goodPassword): "alice",
-				basicHeader("bob", "short"):                 "bob",
+				basicHeader("bob", "bob-"+goodPassword):     "bob",
 				"Bearer " + goodToken:                       "token",
 				"Bearer file-" + goodToken:                  "token",
 			},
-			secrets: []string{goodPassword, goodToken, ":short"},
+			secrets: []string{goodPassword, goodToken},
 		},
 	}
 	for _, tt := range tests {
@@ -407,7 +419,7 @@ func TestLoadAccepts(t *testing.T) {
 // TestLoadWarningsAreCopies holds Credentials immutable: changing the
 // slice Warnings returns changes nothing.
 func TestLoadWarningsAreCopies(t *testing.T) {
-	c, err := auth.Load(auth.Sources{Getenv: fakeEnv(map[string]string{auth.EnvUser: "admin", auth.EnvPassword: "short"})})
+	c, err := auth.Load(auth.Sources{Getenv: fakeEnv(map[string]string{auth.EnvUser: " admin", auth.EnvPassword: goodPassword})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	stateDir := fs.String("state-dir", os.Getenv("CORSGATE_STATE_DIR"), "the local state directory: the embedded store and the cache of an etcd store's layer (replaces corsgate/admin's state_dir and store path, so replicas can share one file); default $CORSGATE_STATE_DIR")
 	replicaID := fs.String("replica-id", os.Getenv("CORSGATE_REPLICA_ID"), "this gateway's name in the fleet of an etcd store (default: host name/admin address); default $CORSGATE_REPLICA_ID")
 	noWatch := fs.Bool("no-watch", false, "do not watch the configuration file for changes (SIGHUP still reloads its CORS settings)")
+	harMax := fs.Int64("har-max-bytes", corsdebug.DefaultHARMaxBytes, "with -d or debug_endpoint: the largest HAR file POST /__debug/cors/har takes; explaining one takes about ten times its size in memory")
 	maxConns := fs.Int("max-connections", 0, "the most connections the gateway's listener holds at once (default: three quarters of the open-file limit)")
 	if code := parseFlags(fs, args, stderr); code >= 0 {
 		return code
@@ -82,7 +83,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		// own before the router runs, without wrapping the ResponseWriter.
 		h = ctrl.PresetHandler(h)
 		if cfg.Debug {
-			h = corsdebug.Wrap(corsdebug.Explain(h, ctrl.Snapshot), logger)
+			h = corsdebug.Wrap(corsdebug.Explain(h, ctrl.Snapshot, corsdebug.Options{HARMaxBytes: *harMax}), logger)
 		}
 		logger.Info("[CORSGATE]", "gateway listener:", describeLimits(limits))
 		serveErr = serveGateway(ctx, cfg, h, limits, logger)

@@ -84,7 +84,9 @@ type Recorded struct {
 
 // HARSummary counts the outcomes.
 type HARSummary struct {
-	Entries   int `json:"entries"`
+	Entries int `json:"entries"`
+	// Omitted counts the requests past MaxHAREntries, not explained.
+	Omitted   int `json:"omitted,omitempty"`
 	Explained int `json:"explained"`
 	Allowed   int `json:"allowed"`
 	Refused   int `json:"refused"`
@@ -131,6 +133,10 @@ func pageHeaders(list []harHeader) []string {
 	return out
 }
 
+// MaxHAREntries bounds the requests of a HAR file that HAR explains, and
+// so the size of its answer; the others are counted as omitted.
+const MaxHAREntries = 1000
+
 // HAR reads a HAR file from r and explains, with snapshot s, every request
 // in it that a page sent with an Origin header. gateway, when not empty,
 // keeps only the requests to that origin (such as https://api.example.com).
@@ -159,6 +165,10 @@ func HAR(s *core.Snapshot, r io.Reader, gateway string) (HARReport, error) {
 	}
 	rep := HARReport{Entries: []HAREntry{}}
 	for i, e := range h.Log.Entries {
+		if i == MaxHAREntries {
+			rep.Summary.Omitted = len(h.Log.Entries) - i
+			break
+		}
 		out := HAREntry{Entry: i, Method: e.Request.Method, URL: e.Request.URL}
 		out.Recorded = Recorded{Status: e.Response.Status, AllowOrigin: e.header(e.Response.Headers, "Access-Control-Allow-Origin")}
 		originHdr := e.header(e.Request.Headers, "Origin")
