@@ -54,6 +54,7 @@ func TestStoreBlock(t *testing.T) {
 	}{
 		{"default embedded", map[string]any{}, nil, ""},
 		{"allowed hosts and a public origin", map[string]any{"allowed_hosts": []any{"admin.internal.example", "admin.example:8443"}, "public_origin": "https://admin.example.com"}, nil, ""},
+		{"a password in an etcd endpoint is not shown", etcd("endpoints", []any{"http://root:hunter2-secret@127.0.0.1:2379"}), nil, `"http://root:xxxxx@127.0.0.1:2379": an etcd endpoint is scheme://host:port`},
 		{"a URL in allowed_hosts", map[string]any{"allowed_hosts": []any{"https://admin.example"}}, nil, `"https://admin.example" is not a host name`},
 		{"a public origin with a path", map[string]any{"public_origin": "https://admin.example.com/dashboard"}, nil, `is not an origin`},
 		{"etcd", etcd(), nil, ""},

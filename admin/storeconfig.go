@@ -149,7 +149,11 @@ func readStore(b *storeBlock, stateDir string, stateOverride bool, abs func(stri
 	}
 	for i, ep := range b.Endpoints {
 		if msg := checkEndpoint(ep); msg != "" {
-			fail(schema.Index("endpoints", i), strconv.Quote(ep), "%s", msg)
+			shown := ep
+			if u, err := url.Parse(ep); err == nil && u.User != nil {
+				shown = u.Redacted()
+			}
+			fail(schema.Index("endpoints", i), strconv.Quote(shown), "%s", msg)
 			continue
 		}
 		e.Endpoints = append(e.Endpoints, ep)
@@ -208,9 +212,13 @@ func readStore(b *storeBlock, stateDir string, stateOverride bool, abs func(stri
 	return StoreConfig{Type: StoreEtcd, Path: stateDir, Etcd: e}, errs
 }
 
-// checkEndpoint says what is wrong with an etcd endpoint, or "".
+// checkEndpoint says what is wrong with an etcd endpoint, or "", naming
+// the endpoint with any password in it hidden.
 func checkEndpoint(ep string) string {
 	u, err := url.Parse(ep)
+	if err == nil && u.User != nil {
+		return fmt.Sprintf("%q: an etcd endpoint is scheme://host:port and nothing else; the user and password have keys of their own (username, password_file, or %s)", u.Redacted(), EnvEtcdPassword)
+	}
 	switch {
 	case err != nil:
 		return fmt.Sprintf("%q is not a URL (%v); write for example \"http://127.0.0.1:2379\"", ep, err)

@@ -3,7 +3,7 @@ package plugin
 import (
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"regexp"
 	"strings"
 
@@ -11,6 +11,7 @@ import (
 
 	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/engine/policy"
+	"github.com/corsgate/corsgate/internal/configfile"
 	"github.com/corsgate/corsgate/schema"
 )
 
@@ -51,6 +52,33 @@ func (e *FileError) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// Redacted is Error without any text of the file: the path, the line, the
+// column and the JSON paths only. A gateway logs it, and shows it in its
+// status, when a reload fails: a line of the file may hold a secret (a
+// client_secret, a password), and the log and the status are read by
+// others than the file's owner. (corsgate check, run by the owner on the
+// file, shows the line.)
+func (e *FileError) Redacted() string {
+	if e.Syntax != nil {
+		msg := fmt.Sprintf("%s:%d:%d: not valid JSON: %s", e.Path, e.Syntax.Line, e.Syntax.Column, e.Syntax.Message)
+		if e.Syntax.Hint != "" {
+			msg += "\n  hint: " + e.Syntax.Hint
+		}
+		return msg + "\n  (run corsgate check -c " + e.Path + " to see the line)"
+	}
+	return e.Error()
+}
+
+// Redacted is err's message without any text of the configuration file
+// (see FileError.Redacted), for logs and statuses.
+func Redacted(err error) string {
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return fe.Redacted()
+	}
+	return err.Error()
+}
+
 // Unwrap returns the underlying error.
 func (e *FileError) Unwrap() error {
 	if e.Problems != nil {
@@ -75,9 +103,13 @@ var endpointIndex = regexp.MustCompile(`^endpoints\[([0-9]+)\]`)
 // warnings. The error, when not nil, is a *FileError.
 func ParseFile(path string) (luraconfig.ServiceConfig, policy.Errors, error) {
 	var cfg luraconfig.ServiceConfig
-	data, err := os.ReadFile(path)
+	data, err := configfile.Read(path)
 	if err != nil {
-		return cfg, nil, &FileError{Path: path, Err: errors.Unwrap(err)}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return cfg, nil, &FileError{Path: path, Err: err}
 	}
 	keys, dups, err := schema.ScanJSON(data)
 	if err != nil {
@@ -110,7 +142,9 @@ func ParseFile(path string) (luraconfig.ServiceConfig, policy.Errors, error) {
 	if len(problems) > 0 {
 		return cfg, warnings, &FileError{Path: path, Problems: problems}
 	}
-	cfg, err = luraconfig.NewParser().Parse(path)
+	// lura parses the bytes read and checked above, not the path again:
+	// the file may have changed since, or be a named pipe by now.
+	cfg, err = luraconfig.NewParserWithFileReader(func(string) ([]byte, error) { return data, nil }).Parse(path)
 	if err != nil {
 		return cfg, warnings, &FileError{Path: path, Err: fmt.Errorf("lura refuses the configuration: %w", unwrapLura(err, path))}
 	}

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/corsgate/corsgate/engine/policy"
+	"github.com/corsgate/corsgate/internal/private"
 	"github.com/corsgate/corsgate/store"
 )
 
@@ -40,6 +40,9 @@ func (c *cache) write(rec store.Record) error {
 	if err := os.MkdirAll(c.dir, 0o700); err != nil {
 		return err
 	}
+	if err := private.Check(c.dir); err != nil {
+		return err
+	}
 	f, err := os.CreateTemp(c.dir, ".applied-layer-*.tmp")
 	if err != nil {
 		return err
@@ -59,19 +62,19 @@ func (c *cache) write(rec store.Record) error {
 	return os.Rename(f.Name(), c.path)
 }
 
-// readCache reads the cache of the same store. A cache that another user
-// could have written (the file, or its directory, writable by group or
-// others) is refused: whoever writes it decides the policy served while
+// read reads the cache of the same store. A cache that another user could
+// have written (the file or its directory not owned by this user, or
+// writable by group or others, or reached through a directory others may
+// write) is refused: whoever writes it decides the policy served while
 // the store is down.
 func (c *cache) read() (cacheEntry, error) {
 	var e cacheEntry
 	for _, p := range []string{c.dir, c.path} {
-		info, err := os.Stat(p)
-		if err != nil {
+		if _, err := os.Stat(p); err != nil {
 			return e, err
 		}
-		if perm := info.Mode().Perm(); perm&0o022 != 0 && runtime.GOOS != "windows" {
-			return e, fmt.Errorf("%s may be written by group or others (mode %04o), so its cache cannot be trusted: run chmod go-w on it", p, perm)
+		if err := private.Check(p); err != nil {
+			return e, fmt.Errorf("its cache cannot be trusted: %w", err)
 		}
 	}
 	data, err := os.ReadFile(c.path)

@@ -15,6 +15,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/corsgate/corsgate/internal/private"
 )
 
 // EmbeddedFile is the name of the embedded store's database file in its
@@ -97,10 +99,20 @@ func OpenEmbedded(dir string, opts EmbeddedOptions) (*Embedded, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the state directory %s (%v): create it, writable only by the user corsgate runs as, or choose another state directory", dir, pathErrCause(err))
 	}
+	// Whoever can write the store decides which web sites may read the
+	// gateway's answers: the directory and the file must be this user's.
+	if err := private.Check(dir); err != nil {
+		return nil, fmt.Errorf("the state directory is not private, so the embedded store is not used: %w", err)
+	}
 	path := filepath.Join(dir, EmbeddedFile)
 	info, err := os.Stat(path)
 	if err == nil && !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file (it is a %s): move it away, or choose another state directory", path, fileKind(info.Mode()))
+	}
+	if err == nil {
+		if err := private.Check(path); err != nil {
+			return nil, fmt.Errorf("the embedded store's file is not private, so it is not used: %w", err)
+		}
 	}
 	created := errors.Is(err, fs.ErrNotExist)
 	db, err := openBolt(path, timeout)

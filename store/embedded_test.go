@@ -673,3 +673,21 @@ func TestDamagedWhileOpen(t *testing.T) {
 		t.Errorf("Close of a damaged store: %v", err)
 	}
 }
+
+// A state directory or a store file that another user could write is
+// refused, with the path, the mode and the fix, and left as it is.
+func TestNotPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s := open(t, dir, store.EmbeddedOptions{})
+	commitN(t, s, 1)
+	s.Close()
+	os.Chmod(dir, 0o777)
+	if _, err := store.OpenEmbedded(dir, store.EmbeddedOptions{}); err == nil || !strings.Contains(err.Error(), "mode 0777") || !strings.Contains(err.Error(), "chmod go-w "+dir) {
+		t.Errorf("a world-writable state directory: %v", err)
+	}
+	os.Chmod(dir, 0o700)
+	os.Chmod(filepath.Join(dir, "corsgate.db"), 0o666)
+	if _, err := store.OpenEmbedded(dir, store.EmbeddedOptions{}); err == nil || !strings.Contains(err.Error(), "embedded store's file is not private") {
+		t.Errorf("a world-writable store file: %v", err)
+	}
+}

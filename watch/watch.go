@@ -40,6 +40,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/corsgate/corsgate/internal/configfile"
 )
 
 // Reason says why a change is reported.
@@ -283,7 +285,9 @@ func (w *watcher) sync() {
 // read returns the file's content, and false when it cannot be read. A
 // missing file is not an error; any other failure goes to OnError.
 func (w *watcher) read() ([]byte, bool) {
-	data, err := os.ReadFile(w.path)
+	// Never os.ReadFile: a named pipe at the path would block the
+	// watcher, and every later reload with it.
+	data, err := configfile.Read(w.path)
 	if err != nil {
 		if !missing(err) {
 			w.fail(fmt.Errorf("watch %s: reading it: %w", w.name, err))

@@ -94,13 +94,16 @@ func watchFile(ctx context.Context, g *gatewayConfig, m *state.Manager, logger l
 func reload(g *gatewayConfig, m *state.Manager, logger logging.Logger, reason watch.Reason) {
 	cfg, doc, err := plugin.ReadCORS(g.path)
 	if err != nil {
+		// Never the file's text: the log and the status are read by
+		// others than the file's owner, and a line may hold a secret.
+		msg := plugin.Redacted(err)
 		var fe *plugin.FileError
 		if errors.As(err, &fe) {
-			logger.Error("[RELOAD]", fmt.Sprintf("(%s) nothing applied:", reason), err)
+			logger.Error("[RELOAD]", fmt.Sprintf("(%s) nothing applied:", reason), msg)
 		} else {
-			logger.Error("[RELOAD]", fmt.Sprintf("(%s) %s: nothing applied:\n%v", reason, g.path, err))
+			logger.Error("[RELOAD]", fmt.Sprintf("(%s) %s: nothing applied:\n%s", reason, g.path, msg))
 		}
-		m.ReloadFailed(err)
+		m.ReloadFailed(errors.New(msg))
 		return
 	}
 	restart := restartRequired(g.cfg, cfg)
