@@ -311,6 +311,10 @@ func (m *Manager) commitError(err error, kept uint64) error {
 	switch {
 	case errors.As(err, &e):
 		return e
+	case errors.Is(err, store.ErrFull):
+		e := fail(Conflict, "no change can be stored any more: %v", err)
+		e.Err = err
+		return e
 	case errors.Is(err, store.ErrConflict) && m.shared != nil:
 		e := fail(Conflict, "other replicas kept committing changes before this one (%v); retry it", err)
 		e.RetryAfter, e.Err = time.Second, err

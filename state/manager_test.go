@@ -456,3 +456,18 @@ func TestProvenance(t *testing.T) {
 		t.Errorf("from the history: %+v", s)
 	}
 }
+
+// A store at the last revision number refuses every write with a clear
+// error, not a 503 that says the store does not answer.
+func TestStoreAtTheLastRevision(t *testing.T) {
+	st := store.NewMemory()
+	st.Force(store.Record{Revision: ^uint64(0), Layer: json.RawMessage(`{"service":{"max_age":"1h"}}`)})
+	g := start(t, st, spa(t), "r1")
+	_, err := g.m.Write(context.Background(), origins("alice", nil, other))
+	if e := wantKind(t, err, state.Conflict); !strings.Contains(e.Reason, "last revision number") {
+		t.Errorf("reason %q", e.Reason)
+	}
+	if !g.m.Status().Store.OK {
+		t.Errorf("the store is reported as failing: %+v", g.m.Status().Store)
+	}
+}

@@ -183,7 +183,7 @@ func (e *Embedded) Commit(ctx context.Context, ifRevision uint64, rec Record) (R
 			return fmt.Errorf("%w: the change was made to revision %d, but the current revision is %d (changed by someone else meanwhile); read the current revision, apply the change to it again, and commit against revision %d", ErrConflict, ifRevision, cur, cur)
 		}
 		if cur == ^uint64(0) {
-			return fmt.Errorf("%s has reached the last revision number, %d: move it away to start again from revision 1", e.path, cur)
+			return fmt.Errorf("%w, %d, in %s: move it away to start again from revision 1", ErrFull, cur, e.path)
 		}
 		rec.Revision = cur + 1
 		if data, err = json.Marshal(rec); err != nil {

@@ -319,7 +319,7 @@ func (e *Etcd) Commit(ctx context.Context, ifRevision uint64, rec Record) (Recor
 		return Record{}, conflictError(ifRevision, ours)
 	}
 	if ours == ^uint64(0) {
-		return Record{}, fmt.Errorf("the store under %s has reached the last revision number, %d: delete everything under the prefix to start again from revision 1", e.opts.Prefix, ours)
+		return Record{}, fmt.Errorf("%w under %s, %d: delete everything under the prefix to start again from revision 1", ErrFull, e.opts.Prefix, ours)
 	}
 	rec.Revision = ours + 1
 	data, err := json.Marshal(rec)
@@ -949,6 +949,12 @@ func (e *Etcd) Members(ctx context.Context) ([]Member, error) {
 	}
 	members := make([]Member, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
+		if kv.Lease == 0 {
+			// Not a live gateway: a gateway announces itself under a
+			// lease, which ends when it stops. A record without one
+			// (another tool wrote it) would be waited for forever.
+			continue
+		}
 		id := strings.TrimPrefix(string(kv.Key), e.key(etcdMembers))
 		var m Member
 		if err := json.Unmarshal(kv.Value, &m); err != nil {

@@ -522,9 +522,16 @@ func TestEtcdMembers(t *testing.T) {
 	cancelB()
 	waitMembers(t, a, []string{"A:4"})
 
-	// An undecodable member is listed, not skipped.
+	// An undecodable member, under a lease like a live one, is listed,
+	// not skipped.
 	raw := rawClient(t, srv.Endpoint())
-	rawPut(t, raw, prefix+"members/Z", "{broken")
+	lease, err := raw.Grant(ctx, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Put(ctx, prefix+"members/Z", "{broken", clientv3.WithLease(lease.ID)); err != nil {
+		t.Fatal(err)
+	}
 	ms = members(t, a)
 	if got := memberIDs(ms); !reflect.DeepEqual(got, []string{"A:4", "Z:0"}) || !strings.HasPrefix(ms[1].Error, "undecodable") {
 		t.Fatalf("Members with an undecodable member: %v (Z's error %q), want [A:4 Z:0] and an error", got, ms[1].Error)
@@ -934,5 +941,24 @@ func TestEtcdAuth(t *testing.T) {
 	}
 	if _, err := s2.Current(ctx); err == nil || !strings.Contains(err.Error(), "etcd at "+down+" did not answer within 1s") {
 		t.Errorf("Current with a user name and etcd down: %v, want an error saying etcd did not answer", err)
+	}
+}
+
+// A member record without a lease (another tool wrote it) is not a live
+// gateway: Members does not list it, so that ?wait=fleet never waits for
+// it.
+func TestEtcdMembersSkipsLeaselessRecords(t *testing.T) {
+	t.Parallel() // its own etcd, on its own ports
+	srv := etcdtest.Start(t)
+	prefix := newPrefix()
+	s := openShared(t, fastOptions(srv.Endpoint(), prefix))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := s.Announce(ctx, store.Member{ID: "live", Applied: 3}); err != nil {
+		t.Fatal(err)
+	}
+	rawPut(t, rawClient(t, srv.Endpoint()), prefix+"members/ghost", `{"id":"ghost","applied_revision":0}`)
+	if got := memberIDs(members(t, s)); strings.Join(got, ",") != "live:3" {
+		t.Errorf("members %v, want only the live one", got)
 	}
 }

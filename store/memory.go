@@ -61,6 +61,16 @@ func (m *Memory) Corrupt(why string) {
 	m.notify()
 }
 
+// Force makes rec, as given (its revision included), the current record,
+// as a restore from a backup or another tool writing the store would.
+func (m *Memory) Force(rec Record) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.records = append(m.records, cloneRecord(rec))
+	m.bad = nil
+	m.notify()
+}
+
 // LoseNextAnswer makes the next Commit store its record as usual and then
 // return err instead of the record: the caller cannot tell whether its
 // change was stored.
@@ -125,6 +135,9 @@ func (m *Memory) Commit(ctx context.Context, ifRevision uint64, rec Record) (Rec
 	}
 	if cur != ifRevision {
 		return Record{}, fmt.Errorf("%w: the change was made to revision %d, but the current revision is %d", ErrConflict, ifRevision, cur)
+	}
+	if cur == ^uint64(0) {
+		return Record{}, fmt.Errorf("%w, %d, in the memory store", ErrFull, cur)
 	}
 	rec.Revision = cur + 1
 	rec = cloneRecord(rec)

@@ -88,6 +88,11 @@ var ErrConflict = errors.New("revision conflict")
 // history.
 var ErrNotFound = errors.New("revision not found")
 
+// ErrFull is returned, wrapped (test it with errors.Is), by Commit when the
+// store has reached the last revision number (2^64-1): no further
+// revision can be numbered. The message says how to start again.
+var ErrFull = errors.New("the store has reached the last revision number")
+
 // ErrBadRecord is matched (test it with errors.Is) by the error of a read
 // that found a value that is not a corsgate record: another tool wrote
 // it, or the file holding it is damaged. The store answers, but what it
