@@ -260,3 +260,37 @@ func StateLocation(extra luraconfig.ExtraConfig, configPath, stateDir string) (d
 	sc, _ := readStore(b.Store, dir, stateDir != "", abs, func(string) string { return "" }, schema.Path(schema.Path("extra_config", Namespace), "store"))
 	return dir, sc.Describe(), nil
 }
+
+// StoreWarnings lists what is risky in the store of a corsgate/admin block,
+// whether or not it has a listener: an etcd store reached over plain HTTP
+// on a non-loopback address (the layer and any credentials cross the
+// network readable), and an etcd store without credentials (anyone who
+// reaches etcd can change the gateway's CORS). getenv reads the etcd
+// credentials' variables (os.Getenv when nil).
+func StoreWarnings(extra luraconfig.ExtraConfig, getenv func(string) string) []string {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	raw, ok := extra[Namespace]
+	if !ok {
+		return nil
+	}
+	var b block
+	if decodeStrict(raw, &b) != nil || b.Store == nil || b.Store.Type != StoreEtcd {
+		return nil
+	}
+	at := schema.Path(schema.Path(schema.Path("extra_config", Namespace), "store"), "endpoints")
+	var out []string
+	for _, ep := range b.Store.Endpoints {
+		u, err := url.Parse(ep)
+		if err != nil || u.Scheme != "http" || isLoopback(u.Hostname()) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s: the etcd endpoint %s is reached over plain HTTP on a non-loopback address: the run-time layer, and any etcd password, cross the network readable; use https:// endpoints with tls_ca_file", at, u.Redacted()))
+	}
+	hasUser := b.Store.Username != "" || getenv(EnvEtcdUser) != ""
+	if !hasUser && b.Store.TLSCertFile == "" {
+		out = append(out, fmt.Sprintf("%s: the etcd store has no credentials (no username, no %s, no tls_cert_file): anyone who can reach etcd can change which web sites may read this gateway's answers; give corsgate an etcd user with a password_file, or a client certificate", schema.Path(schema.Path("extra_config", Namespace), "store"), EnvEtcdUser))
+	}
+	return out
+}

@@ -127,3 +127,34 @@ func TestOverrides(t *testing.T) {
 		t.Errorf("with --state-dir and --replica-id: %+v", cfg)
 	}
 }
+
+// check warns about an etcd store reached in plain text over the network,
+// and about one without credentials.
+func TestStoreWarnings(t *testing.T) {
+	block := func(store map[string]any) luraconfig.ExtraConfig {
+		return luraconfig.ExtraConfig{admin.Namespace: map[string]any{"store": store}}
+	}
+	for _, tt := range []struct {
+		name  string
+		store map[string]any
+		env   map[string]string
+		want  []string
+	}{
+		{"loopback, with a user", map[string]any{"type": "etcd", "endpoints": []any{"http://127.0.0.1:2379"}, "prefix": "/p/", "username": "gw"}, nil, nil},
+		{"plain http over the network", map[string]any{"type": "etcd", "endpoints": []any{"http://10.0.0.5:2379"}, "prefix": "/p/", "username": "gw"}, nil, []string{"http://10.0.0.5:2379 is reached over plain HTTP on a non-loopback address"}},
+		{"no credentials", map[string]any{"type": "etcd", "endpoints": []any{"https://etcd.internal:2379"}, "prefix": "/p/"}, nil, []string{"the etcd store has no credentials"}},
+		{"a user from the environment", map[string]any{"type": "etcd", "endpoints": []any{"https://etcd.internal:2379"}, "prefix": "/p/"}, map[string]string{admin.EnvEtcdUser: "gw"}, nil},
+		{"embedded", map[string]any{"type": "embedded"}, nil, nil},
+	} {
+		got := admin.StoreWarnings(block(tt.store), env(tt.env))
+		if len(got) != len(tt.want) {
+			t.Errorf("%s: %q, want %d warning(s)", tt.name, got, len(tt.want))
+			continue
+		}
+		for i, w := range tt.want {
+			if !strings.Contains(got[i], w) {
+				t.Errorf("%s: %q, want %q", tt.name, got[i], w)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +131,12 @@ func TestDashboardShowsProvenance(t *testing.T) {
 	if code, _, body := g.cloudantPut(t, "", originAdmin); code != 200 {
 		t.Fatalf("Cloudant PUT: %d %s", code, body)
 	}
+	// A refused origin that looks like an allowed one: a Cyrillic "а".
+	lookalike := "https://\u0430dmin.example.com"
+	resp, _ := do(t, "GET", "http://127.0.0.1:"+strconv.Itoa(port)+"/data", plugintest.Header("Origin", lookalike))
+	if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatal("the look-alike origin was allowed")
+	}
 	for _, width := range []int{1280, 390} {
 		ctx := startChromium(t, width, 844)
 		var banner, badges string
@@ -150,5 +157,18 @@ func TestDashboardShowsProvenance(t *testing.T) {
 			t.Errorf("%d px: the banner: %q", width, banner)
 		}
 		saveScreenshot(t, ctx, fmt.Sprintf("dashboard-provenance-%dpx.png", width))
+
+		// The Live tab shows the look-alike in punycode, marked.
+		live := fmt.Sprintf("http://%s:%s@127.0.0.1:%d/dashboard/#live", adminUser, adminPassword, adminPort)
+		var top string
+		chromedp.Run(ctx, chromedp.Navigate(live))
+		deadline = time.Now().Add(10 * time.Second)
+		for !strings.Contains(top, "xn--") && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			chromedp.Run(ctx, chromedp.Evaluate(`document.getElementById("panel-live").textContent`, &top))
+		}
+		if !strings.Contains(top, "⚠ https://xn--dmin-43d.example.com") || strings.Contains(top, "\u0430") {
+			t.Errorf("%d px: the Live tab shows the look-alike origin as %q", width, top)
+		}
 	}
 }

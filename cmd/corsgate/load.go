@@ -76,6 +76,7 @@ func loadConfig(path string, logger logging.Logger, ov admin.Overrides, stderr i
 	for _, w := range dupWarnings {
 		g.warnings = append(g.warnings, w.Error())
 	}
+	g.warnings = append(g.warnings, admin.StoreWarnings(cfg.ExtraConfig, os.Getenv)...)
 	if paths := unsupportedNamespaces(cfg); len(paths) > 0 {
 		g.warnings = append(g.warnings, namespaceWarning(paths))
 	}

@@ -4,7 +4,7 @@
 // DELETE /v1/cors/candidate), the requests it would decide differently
 // (refreshed every 5 s while shown), and applying it as the layer.
 
-import { $, h, clear, busy, setMessage, clearMessage, showErrors, hideErrors, fmtTime, timeEl, isObject, num } from "./dom.js";
+import { $, h, clear, busy, setMessage, clearMessage, showErrors, hideErrors, fmtTime, timeEl, isObject, num, originEl } from "./dom.js";
 import { api, unavailable, warningsText } from "./api.js";
 import { state, reloadAll } from "./state.js";
 import { loadConfig, onConfigLoaded } from "./policies.js";
@@ -101,7 +101,7 @@ export async function pollCandidate() {
       h("td", { class: "nowrap" }, timeEl(s.time)),
       h("td", null, String(s.method ?? "")),
       h("td", null, h("code", { text: String(s.path ?? "") })),
-      h("td", null, h("code", { text: String(s.origin ?? "") })),
+      h("td", null, originEl("code", String(s.origin ?? ""))),
       h("td", null, String(s.enforced ?? "")),
       h("td", null, String(s.candidate ?? "")),
       h("td", { class: "reason" }, String(s.reason ?? ""))));

@@ -3,7 +3,7 @@
 // CORS API describes it (enable_cors, allow_credentials, origins), edited
 // and saved with PUT on that API.
 
-import { $, h, clear, busy, setMessage, clearMessage, fieldError, showErrors, hideErrors, isObject } from "./dom.js";
+import { $, h, clear, busy, setMessage, clearMessage, fieldError, showErrors, hideErrors, isObject, originEl } from "./dom.js";
 import { api } from "./api.js";
 import { reloadAll } from "./state.js";
 
@@ -62,7 +62,7 @@ function renderOrigins() {
   clear(ul);
   local.origins.forEach((o, i) => {
     ul.append(h("li", { dataset: { index: String(i) } },
-      h("span", { class: "origin", text: o }),
+      originEl("span", o, { class: "origin" }),
       h("button", { type: "button", class: "remove-origin secondary small", "aria-label": `Remove ${o}`, text: "Remove" })));
   });
   const restrict = originMode() === "restrict";

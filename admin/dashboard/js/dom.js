@@ -221,3 +221,40 @@ export function isObject(v) {
 export function num(v) {
   return typeof v === "number" && Number.isFinite(v) ? v : 0;
 }
+
+/**
+ * originText shows an origin so that it cannot pass for another: a host
+ * name with characters outside ASCII (a Cyrillic "а" in "аpp.example.com")
+ * in its punycode form (xn--…), and any other character outside printable
+ * ASCII (bidi controls, invisible ones) escaped as \u{…}. odd says that
+ * it was changed, for a marker.
+ * @param {string} o
+ * @returns {{text: string, odd: boolean}}
+ */
+export function originText(o) {
+  const plain = /^[\x20-\x7e]*$/;
+  if (plain.test(o)) return { text: o, odd: false };
+  let text = o;
+  try {
+    const u = new URL(o);
+    if (u.origin !== "null") text = u.protocol + "//" + u.host;
+  } catch {
+    // not a URL: escaped below
+  }
+  text = text.replace(/[^\x20-\x7e]/gu, (c) => "\\u{" + (c.codePointAt(0) ?? 0).toString(16) + "}");
+  return { text, odd: true };
+}
+
+/**
+ * originEl is an element showing an origin with originText, marked with ⚠
+ * and a title when it is not plain ASCII.
+ * @param {string} tag such as "code" or "span"
+ * @param {string} o
+ * @param {Record<string, string>} [attrs]
+ * @returns {HTMLElement}
+ */
+export function originEl(tag, o, attrs) {
+  const { text, odd } = originText(o);
+  if (!odd) return h(tag, { ...attrs, text: o });
+  return h(tag, { ...attrs, class: ((attrs && attrs.class) || "") + " odd-origin", title: "This origin has characters outside ASCII: it is shown in its punycode or escaped form, and it is not the ASCII origin it may look like.", text: "⚠ " + text });
+}

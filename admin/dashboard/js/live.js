@@ -7,7 +7,7 @@
 // No inline style: the chart's colours come from CSS custom properties
 // (app.css).
 
-import { $, h, clear, fmtClock, timeEl, isObject, num } from "./dom.js";
+import { $, h, clear, fmtClock, timeEl, isObject, num, originEl } from "./dom.js";
 import { api, unavailable } from "./api.js";
 
 /** @typedef {import("./api.js").Decisions} Decisions */
@@ -116,7 +116,7 @@ function renderDecisions() {
       rows++;
       tbody.append(h("tr", null,
         h("td", null, h("code", { text: String(group.scope ?? "") })),
-        h("td", null, h("code", { text: String(o.origin ?? "") + (o.truncated ? "…" : "") })),
+        h("td", null, originEl("code", String(o.origin ?? "") + (o.truncated ? "…" : ""))),
         h("td", { class: "num", title: num(o.error) ? `may overstate by up to ${num(o.error)}` : null, text: String(num(o.count)) }),
         h("td", null, String(o.reason ?? ""))));
     }
