@@ -45,6 +45,13 @@ type runningGateway struct {
 // port is gatewayPort) with --admin-listen on adminPort.
 func startAdminGateway(t *testing.T, path string, gatewayPort, adminPort int, extra ...string) *runningGateway {
 	t.Helper()
+	return startAdminGatewayEnv(t, path, gatewayPort, adminPort, nil, extra...)
+}
+
+// startAdminGatewayEnv is startAdminGateway with env added to the
+// gateway's environment.
+func startAdminGatewayEnv(t *testing.T, path string, gatewayPort, adminPort int, env []string, extra ...string) *runningGateway {
+	t.Helper()
 	args := append([]string{"run", "-c", path, "--admin-listen", "127.0.0.1:" + strconv.Itoa(adminPort)}, extra...)
 	g := &runningGateway{
 		URL:   "http://127.0.0.1:" + strconv.Itoa(gatewayPort),
@@ -53,7 +60,7 @@ func startAdminGateway(t *testing.T, path string, gatewayPort, adminPort int, ex
 		done:  make(chan struct{}),
 	}
 	g.cmd = exec.Command(binPath, args...)
-	g.cmd.Env = adminEnv()
+	g.cmd.Env = append(adminEnv(), env...)
 	g.cmd.Stdout, g.cmd.Stderr = g.logs, g.logs
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)
