@@ -380,7 +380,9 @@ func TestHostileConfigFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.cmd.Process.Signal(syscall.SIGHUP)
-	testwait.Until(t, "the refusal of the named pipe", func() bool { return strings.Contains(g.logs.String(), "is a named pipe") || strings.Contains(g.logs.String(), "it is a named pipe") })
+	testwait.Until(t, "the refusal of the named pipe", func() bool {
+		return strings.Contains(g.logs.String(), "is a named pipe") || strings.Contains(g.logs.String(), "it is a named pipe")
+	})
 	big := filepath.Join(filepath.Dir(path), "big")
 	f, _ := os.Create(big)
 	f.Truncate(17 << 20)
