@@ -1,7 +1,10 @@
 package auth_test
 
 import (
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -487,4 +490,63 @@ func TestNilCredentials(t *testing.T) {
 	if !c.Empty() || c.Describe() != "no credentials" || c.Warnings() != nil {
 		t.Errorf("nil Credentials: Empty %v, Describe %q, Warnings %q", c.Empty(), c.Describe(), c.Warnings())
 	}
+}
+
+// TestAdviceIsAccepted follows the advice Load prints for a weak secret:
+// it reads the openssl command out of the error, makes a secret the way
+// that command would, and checks that Load accepts it.
+func TestAdviceIsAccepted(t *testing.T) {
+	cases := []struct {
+		name   string
+		weak   map[string]string
+		envVar string // the variable the generated secret goes into
+	}{
+		{"password", map[string]string{auth.EnvUser: "admin", auth.EnvPassword: "short"}, auth.EnvPassword},
+		{"token", map[string]string{auth.EnvToken: "short"}, auth.EnvToken},
+		{"read-only token", map[string]string{auth.EnvReadToken: "short"}, auth.EnvReadToken},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := auth.Load(auth.Sources{Getenv: fakeEnv(c.weak)})
+			if err == nil {
+				t.Fatal("a five-character secret was accepted")
+			}
+			secret := followOpenssl(t, err.Error())
+			env := map[string]string{}
+			for k, v := range c.weak {
+				env[k] = v
+			}
+			env[c.envVar] = secret
+			if _, err := auth.Load(auth.Sources{Getenv: fakeEnv(env)}); err != nil {
+				t.Fatalf("the advised secret %q (%d characters) is refused: %v", secret, len(secret), err)
+			}
+		})
+	}
+}
+
+// followOpenssl finds "openssl rand -base64 N" or "openssl rand -hex N" in
+// msg and returns what that command would print for N random bytes.
+func followOpenssl(t *testing.T, msg string) string {
+	t.Helper()
+	i := strings.Index(msg, "openssl rand -")
+	if i < 0 {
+		t.Fatalf("no openssl command in %q", msg)
+	}
+	var enc string
+	var n int
+	if _, err := fmt.Sscanf(msg[i:], "openssl rand -%s %d", &enc, &n); err != nil {
+		t.Fatalf("cannot read the command in %q: %v", msg[i:], err)
+	}
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	switch enc {
+	case "base64":
+		return base64.StdEncoding.EncodeToString(b)
+	case "hex":
+		return hex.EncodeToString(b)
+	}
+	t.Fatalf("unknown encoding %q in %q", enc, msg[i:])
+	return ""
 }
