@@ -31,7 +31,7 @@ func canonicalHost(h string) (string, string) {
 		}
 		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}).String(), ""
 	}
-	for _, label := range strings.Split(h, ".") {
+	for label := range strings.SplitSeq(h, ".") {
 		if strings.HasPrefix(label, "xn--") {
 			if _, err := idna.Lookup.ToUnicode(label); err != nil {
 				return "", fmt.Sprintf("the label %q is not valid punycode, so no browser can load a page there", label)

@@ -136,8 +136,10 @@ func ParsePattern(raw string) (Pattern, error) {
 			return fail(reason, "")
 		}
 	}
-	if parts := strings.FieldsFunc(raw, func(r rune) bool { return strings.ContainsRune(", \t|;", r) }); len(parts) > 1 && (strings.Contains(raw, ",") || strings.Count(raw, "://") > 1) {
-		return fail(fmt.Sprintf("it holds several origins; write each one as its own list item: %s", quoteList(parts)), "")
+	if strings.ContainsAny(raw, ", \t|;") {
+		if parts := strings.FieldsFunc(raw, func(r rune) bool { return strings.ContainsRune(", \t|;", r) }); len(parts) > 1 && (strings.Contains(raw, ",") || strings.Count(raw, "://") > 1) {
+			return fail(fmt.Sprintf("it holds several origins; write each one as its own list item: %s", quoteList(parts)), "")
+		}
 	}
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
@@ -370,7 +372,7 @@ func checkHost(h string) string {
 	if strings.HasSuffix(h, ".") && !strings.HasSuffix(h, "..") {
 		return "the host ends with a dot, which makes it another origin: only a page whose address itself ends with the dot (http://example.com./) sends it, and corsgate never matches it"
 	}
-	for _, label := range strings.Split(h, ".") {
+	for label := range strings.SplitSeq(h, ".") {
 		if label == "" {
 			return "the host has an empty DNS label (two dots in a row)"
 		}

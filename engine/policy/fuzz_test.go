@@ -231,6 +231,9 @@ func FuzzCompileJSON(f *testing.F) {
 			if level == EndpointLevel {
 				base = endpointBase
 			}
+			if msg := shapeAgreement(t, v, level); msg != "" {
+				t.Fatalf("%s at the %s level: %s", data, verdictLevel(level), msg)
+			}
 			b, errs, msg := agreement(t, v, level, base)
 			if msg != "" {
 				t.Fatalf("%s at the %s level:\n%s", data, verdictLevel(level), msg)

@@ -79,18 +79,29 @@ func parseValues(b *Block, level Level) (values, []problem) {
 	// parseOrigins parses a list of origins (allow_origins,
 	// websocket_origins): the valid ones, and the index of each.
 	parseOrigins := func(key string, list []string) (pats []origin.Pattern, at []int) {
-		seen := map[string]int{}
+		if len(list) == 0 {
+			return nil, nil
+		}
+		// Two patterns are the same origin when they agree on all but
+		// how they were written.
+		type same struct {
+			kind               origin.Kind
+			scheme, host, port string
+		}
+		seen := make(map[same]int, len(list))
+		pats, at = make([]origin.Pattern, 0, len(list)), make([]int, 0, len(list))
 		for i, o := range list {
 			pat, err := origin.ParsePattern(o)
 			if err != nil {
 				add(key, i, o, err.Error())
 				continue
 			}
-			if j, dup := seen[pat.String()]; dup {
+			k := same{pat.Kind, pat.Scheme, pat.Host, pat.Port}
+			if j, dup := seen[k]; dup {
 				add(key, i, o, sameOrigin(o, j))
 				continue
 			}
-			seen[pat.String()] = i
+			seen[k] = i
 			pats, at = append(pats, pat), append(at, i)
 		}
 		return pats, at
