@@ -121,24 +121,24 @@ func (s *Server) waitFleet(ctx context.Context, rev uint64, timeout time.Duratio
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	out := FleetWait{Revision: rev, Pending: []store.Member{}}
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
+	// Follow the members (one read, then a watch of their changes) until
+	// each applies rev or the time is up; when the store stops answering,
+	// say so and try again.
 	for {
-		ms, err := s.state.Members(ctx)
-		if err != nil {
-			out.Error = err.Error()
-		} else {
+		err := s.state.WatchMembers(ctx, func(ms []store.Member) bool {
 			out.Error = ""
 			out.Members = ms
 			out.Pending = slices.DeleteFunc(slices.Clone(ms), func(m store.Member) bool { return m.Applied >= rev })
-			if len(out.Pending) == 0 {
-				out.Complete = true
-				break
-			}
+			out.Complete = len(out.Pending) == 0
+			return out.Complete
+		})
+		if err == nil || ctx.Err() != nil {
+			break
 		}
+		out.Error = err.Error()
 		select {
 		case <-ctx.Done():
-		case <-tick.C:
+		case <-time.After(100 * time.Millisecond):
 			continue
 		}
 		break

@@ -111,6 +111,9 @@ func (f *fixture) serve(doc *policy.Document, st store.Store, storeErr error, cf
 	f.state = state.New(state.Options{Controller: f.ctrl, File: doc, Store: st, StoreErr: storeErr, StoreInfo: cfg.Store.Info(), StateDir: cfg.StateDir,
 		Replica: cfg.ReplicaID, Admin: cfg.Listen, Timeout: cfg.Store.Timeout(), ConfigPath: "test.json", Logger: &f.logs})
 	f.srv = admin.New(admin.Options{State: f.state, Config: cfg, Logger: nopLogger{}, Decisions: d})
+	// Before the state directory is removed: the cache is written in the
+	// background.
+	f.t.Cleanup(f.state.Flush)
 }
 
 // testConfig is the admin configuration of a test gateway with an

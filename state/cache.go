@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/corsgate/corsgate/engine/policy"
@@ -15,10 +16,106 @@ import (
 // cache is the file, in the state directory, of the last layer applied:
 // what a gateway started while a shared store does not answer serves, and
 // what corsgate explain reads.
+//
+// Applying a change does not wait for the file: save hands the record to
+// a writer in the background, which writes one record at a time, each
+// atomically (a temporary file, fsync, rename), so that a crash leaves the
+// previous record or the new one, never a part. A record waiting to be
+// written is replaced by a newer one (changes that come faster than the
+// disk are coalesced), and a change another replica made waits a quarter
+// of a second (followerDelay) before it is written, so that a burst is
+// written once. A crash loses at most what was applied since the last
+// write finished: the last change, or the last few of a burst. The store
+// keeps every revision; the cache is only read when the store does not
+// answer at start.
 type cache struct {
 	dir, path string
 	// store names the store; a cache of another store is not used.
 	store string
+	// failed reports a write that failed.
+	failed func(error)
+
+	mu      sync.Mutex
+	next    *store.Record // waiting to be written
+	written chan struct{} // closed when next, or a newer record, is written
+	busy    bool          // the writer runs
+	kick    chan struct{} // ends the writer's wait
+	idle    *sync.Cond    // signalled when the writer stops; on mu
+}
+
+// followerDelay is how long the cache waits before writing a record
+// another replica committed: changes that come in a burst are written
+// once, and a fleet's disks are not all busy while it converges.
+const followerDelay = 250 * time.Millisecond
+
+// save has rec written in the background, after delay at most (a save
+// with a shorter delay shortens the wait), and returns a channel closed
+// once rec or a newer record is in the file (or its write failed, which
+// failed reports).
+func (c *cache) save(rec store.Record, delay time.Duration) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.next == nil {
+		c.written = make(chan struct{})
+	}
+	c.next = &rec
+	done := c.written
+	if c.kick == nil {
+		c.kick = make(chan struct{}, 1)
+	}
+	if !c.busy {
+		c.busy = true
+		go c.drain(delay)
+	} else if delay == 0 {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+	return done
+}
+
+// flush waits until every record saved is written.
+func (c *cache) flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idle == nil {
+		c.idle = sync.NewCond(&c.mu)
+	}
+	for c.busy {
+		c.idle.Wait()
+	}
+}
+
+// drain writes the waiting records, the first after delay (or a kick),
+// until none is left.
+func (c *cache) drain(delay time.Duration) {
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-c.kick:
+			t.Stop()
+		}
+	}
+	for {
+		c.mu.Lock()
+		rec, done := c.next, c.written
+		c.next, c.written = nil, nil
+		if rec == nil {
+			c.busy = false
+			if c.idle != nil {
+				c.idle.Broadcast()
+			}
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		if err := c.write(*rec); err != nil && c.failed != nil {
+			c.failed(err)
+		}
+		close(done)
+	}
 }
 
 // cacheEntry is the cache file's content.
@@ -33,7 +130,7 @@ type cacheEntry struct {
 // writeCache replaces the cache with rec, atomically: a crash leaves the
 // old cache or the new one, never a part.
 func (c *cache) write(rec store.Record) error {
-	data, err := json.MarshalIndent(cacheEntry{Store: c.store, Saved: time.Now().UTC(), Record: rec}, "", "  ")
+	data, err := json.Marshal(cacheEntry{Store: c.store, Saved: time.Now().UTC(), Record: rec})
 	if err != nil {
 		return err
 	}
@@ -102,7 +199,7 @@ func (m *Manager) startFromCache(storeErr error) {
 		m.logger.Warning(LogPrefix, msg)
 		return
 	}
-	if err := m.adopt(c.Record); err != nil {
+	if err := m.adoptFrom(c.Record, true); err != nil {
 		m.logger.Error(LogPrefix, "the cached layer does not validate against the file, so the file alone applies until the store answers:", err)
 		return
 	}

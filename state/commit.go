@@ -31,6 +31,9 @@ type proposal struct {
 	// snap, when not nil, is file and layer compiled already (a write
 	// compiles before it commits, to judge the change).
 	snap *core.Snapshot
+	// fromCache says that stored was read from the cache, which then
+	// holds it already.
+	fromCache bool
 }
 
 // compile merges layer over file and compiles the result once, against
@@ -105,7 +108,7 @@ func (m *Manager) commit(ctx context.Context, p proposal) (store.Record, *core.S
 	}
 	m.cur.Store(next)
 	if recorded {
-		m.applied(rec)
+		m.applied(rec, !p.fromCache, p.write == nil)
 	} else {
 		m.appliesOK.Add(1)
 	}
@@ -114,7 +117,10 @@ func (m *Manager) commit(ctx context.Context, p proposal) (store.Record, *core.S
 
 // adopt puts in force a record read from the store, or changes nothing
 // and says why. m.mu is held.
-func (m *Manager) adopt(rec store.Record) error {
+func (m *Manager) adopt(rec store.Record) error { return m.adoptFrom(rec, false) }
+
+// adoptFrom is adopt; fromCache says that rec was read from the cache.
+func (m *Manager) adoptFrom(rec store.Record, fromCache bool) error {
 	layer := &policy.Layer{}
 	if len(rec.Layer) > 0 {
 		var err error
@@ -122,7 +128,7 @@ func (m *Manager) adopt(rec store.Record) error {
 			return fmt.Errorf("revision %d: %v", rec.Revision, err)
 		}
 	}
-	_, _, err := m.commit(context.Background(), proposal{file: m.cur.Load().File, layer: layer, prov: m.provenanceOf(rec, layer), stored: &rec})
+	_, _, err := m.commit(context.Background(), proposal{file: m.cur.Load().File, layer: layer, prov: m.provenanceOf(rec, layer), stored: &rec, fromCache: fromCache})
 	var e *Error
 	if errors.As(err, &e) && e.Kind == Invalid {
 		return fmt.Errorf("revision %d does not validate against the file:\n%v", rec.Revision, policy.Errors(e.Problems))
@@ -130,16 +136,21 @@ func (m *Manager) adopt(rec store.Record) error {
 	return err
 }
 
-// applied records that rec is in force: the status, the fleet, the
-// cache. m.mu is held.
-func (m *Manager) applied(rec store.Record) {
+// applied records that rec is in force: the status, the fleet, and (with
+// save) the cache, at once or, for another replica's revision (follower),
+// a little later. m.mu is held.
+func (m *Manager) applied(rec store.Record, save, follower bool) {
 	m.appliesOK.Add(1)
 	m.setCond(func(c *condition) { c.behind = nil })
 	m.member.Applied, m.member.Error = rec.Revision, ""
-	if m.cache != nil {
-		if err := m.cache.write(rec); err != nil {
-			m.logger.Warning(LogPrefix, "the cache of the applied layer was not written, so a restart while the store is down would serve an older layer:", err)
+	if m.cache != nil && save {
+		// In the background: the change is in force without waiting for
+		// the disk.
+		delay := time.Duration(0)
+		if follower {
+			delay = followerDelay
 		}
+		m.cached = m.cache.save(rec, delay)
 	}
 	m.announce()
 }
@@ -217,9 +228,28 @@ const maxCatchUps = 5
 // file, validated, committed to the store as the next revision and
 // applied, or nothing happens and the Error says why.
 func (m *Manager) Write(ctx context.Context, c Change) (Result, error) {
-	start := time.Now()
+	res, cached, err := m.write(ctx, c)
+	if err == nil && cached != nil {
+		// The change is in force; its author's answer also waits until
+		// the cache holds it, outside the lock (other replicas' changes
+		// do not wait), so that corsgate explain, run next, sees it.
+		<-cached
+	}
+	return res, err
+}
+
+// write is Write, under the lock; it also returns what to wait for
+// until the cache holds the change.
+func (m *Manager) write(ctx context.Context, c Change) (Result, <-chan struct{}, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	res, err := m.writeLocked(ctx, c)
+	return res, m.cached, err
+}
+
+// writeLocked makes the change. m.mu is held.
+func (m *Manager) writeLocked(ctx context.Context, c Change) (Result, error) {
+	start := time.Now()
 	m.repair(ctx)
 	for attempt := 0; ; attempt++ {
 		cur := m.cur.Load()
@@ -254,8 +284,10 @@ func (m *Manager) Write(ctx context.Context, c Change) (Result, error) {
 			return Result{}, fail(Unavailable, "the store cannot be used, so changes cannot be kept: %s", m.cond.Load().openErr)
 		}
 		if o := m.cond.Load().outage; o != nil {
+			// A gateway learns that the store is back as soon as its
+			// connection is: a second is a fair wait.
 			e := fail(Unavailable, "nothing changed: %s", o.message(cur.Revision))
-			e.RetryAfter = 5 * time.Second
+			e.RetryAfter = time.Second
 			return Result{}, e
 		}
 		if sameLayers(cand, cur.Layer) && c.Source != SourceRollback && c.Source != SourceReset && m.storeRev == cur.Revision {
@@ -330,7 +362,7 @@ func (m *Manager) commitError(err error, kept uint64) error {
 		m.logger.Error(LogPrefix, "the store did not confirm revision", m.storeRev+1, ":", err)
 		m.setBehind(unconfirmed, m.storeRev+1, err)
 		e := fail(Unavailable, "the store did not confirm the change, so this gateway still applies revision %d; the change may or may not be stored: GET /v1/cors/history once the store answers shows whether revision %d is yours (%v)", kept, m.storeRev+1, err)
-		e.RetryAfter, e.Err = 5*time.Second, err
+		e.RetryAfter, e.Err = time.Second, err
 		return e
 	}
 	m.logger.Error(LogPrefix, "the store refused revision", m.storeRev+1, ":", err)

@@ -14,7 +14,11 @@ import (
 // layer), tracks whether the store answers, and publishes this gateway in
 // the fleet. Every revision goes through the same commit path as a write.
 // With a store of its own there is nothing to follow: it waits for ctx.
+//
+// When ctx is done, Run returns once the cache holds the last layer
+// applied.
 func (m *Manager) Run(ctx context.Context) {
+	defer m.Flush()
 	if m.shared == nil {
 		<-ctx.Done()
 		return
@@ -54,7 +58,7 @@ func (m *Manager) onChange(rec store.Record, err error) {
 	cur := m.cur.Load()
 	if rec.Revision == cur.Revision && sameStored(rec.Layer, cur.Layer) {
 		if m.cond.Load().behind != nil {
-			m.applied(rec)
+			m.applied(rec, true, true)
 		}
 		return
 	}
@@ -134,4 +138,39 @@ func (m *Manager) Members(ctx context.Context) ([]store.Member, error) {
 		return nil, e
 	}
 	return ms, nil
+}
+
+// WatchMembers calls fn with the live gateways of the fleet at once and
+// then each time they change, until fn returns true (then it returns nil)
+// or ctx is done (then ctx's error). With a store of its own, the fleet is
+// this gateway alone. It returns an Unavailable Error when the store does
+// not answer.
+func (m *Manager) WatchMembers(ctx context.Context, fn func([]store.Member) bool) error {
+	if m.shared == nil {
+		ms, err := m.Members(ctx)
+		if err != nil {
+			return err
+		}
+		if fn(ms) {
+			return nil
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	err := m.shared.WatchMembers(ctx, fn)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	e := fail(Unavailable, "the store did not answer, so the fleet cannot be followed: %v", err)
+	e.Err = err
+	return e
+}
+
+// Flush waits until the cache of the applied layer holds the last layer
+// applied (it is written in the background): call it before the process
+// exits or the state directory is removed. Run calls it when it returns.
+func (m *Manager) Flush() {
+	if m.cache != nil {
+		m.cache.flush()
+	}
 }

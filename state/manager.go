@@ -130,7 +130,10 @@ type Manager struct {
 	logger  Logger
 	timeout time.Duration
 	info    StoreInfo
-	cache   *cache // nil without a shared store
+	cache   *cache // nil without a store
+	// cached is closed when the cache holds the last record applied (nil:
+	// nothing to wait for). m.mu is held to change it.
+	cached  <-chan struct{}
 	replica string
 	file    string // the configuration file's path
 
@@ -173,7 +176,9 @@ func New(o Options) *Manager {
 		// The layer last applied, for a restart while a shared store does
 		// not answer, and for corsgate explain, which reads it without
 		// touching the store.
-		m.cache = &cache{dir: o.StateDir, path: filepath.Join(o.StateDir, CacheFile), store: o.StoreInfo.Name}
+		m.cache = &cache{dir: o.StateDir, path: filepath.Join(o.StateDir, CacheFile), store: o.StoreInfo.Name, failed: func(err error) {
+			m.logger.Warning(LogPrefix, "the cache of the applied layer was not written, so a restart while the store is down would serve an older layer:", err)
+		}}
 	}
 	m.cur.Store(&View{File: o.File.Clone(), Layer: &policy.Layer{}})
 	m.cond.Store(&condition{})

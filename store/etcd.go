@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"sort"
 	"strconv"
@@ -21,14 +22,16 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
 )
 
 // The defaults of EtcdOptions.
 const (
-	defaultDialTimeout  = 2 * time.Second
-	defaultLeaseTTL     = 5 * time.Second
-	defaultPollInterval = time.Second
+	defaultDialTimeout   = 2 * time.Second
+	defaultLeaseTTL      = 5 * time.Second
+	defaultPollInterval  = time.Second
+	defaultCheckInterval = 30 * time.Second
 )
 
 // The keys under the prefix.
@@ -107,9 +110,13 @@ type EtcdOptions struct {
 	// renewing it; 5s when zero or negative. etcd counts leases in whole
 	// seconds: it is rounded up, and is at least 1s.
 	LeaseTTL time.Duration
-	// PollInterval is how often Watch reads the current record as a safety
-	// net, and how often a lost connection or lease is retried; 1s when
-	// zero or negative.
+	// CheckInterval is how often Watch checks, by reading the current
+	// key's revision only, that its etcd watch missed no change; 30s when
+	// zero or negative. Each check waits a random fifth more or less.
+	CheckInterval time.Duration
+	// PollInterval is how often, while etcd does not answer, Watch tries
+	// it again, and how often a lost lease is retried; 1s when zero or
+	// negative.
 	PollInterval time.Duration
 }
 
@@ -153,6 +160,9 @@ func OpenEtcd(opts EtcdOptions) (*Etcd, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = defaultPollInterval
 	}
+	if opts.CheckInterval <= 0 {
+		opts.CheckInterval = defaultCheckInterval
+	}
 	opts.Endpoints = endpoints
 	tlsConfig := opts.TLS
 	if secure && tlsConfig == nil {
@@ -182,7 +192,9 @@ func OpenEtcd(opts EtcdOptions) (*Etcd, error) {
 						BaseDelay:  100 * time.Millisecond,
 						Multiplier: 1.6,
 						Jitter:     0.2,
-						MaxDelay:   2 * time.Second,
+						// Under a second, so that every gateway is back
+						// within a second of etcd.
+						MaxDelay: 500 * time.Millisecond,
 					},
 					MinConnectTimeout: opts.DialTimeout,
 				}),
@@ -499,15 +511,26 @@ func (e *Etcd) Close() error {
 }
 
 // Watch implements Shared. It reads the current record, then follows the
-// current key with an etcd watch from there on, and also reads the
-// current record every PollInterval: a change is given when etcd's
-// revision of the current key differs from the last one given, or when
-// etcd's own revision went backwards (a restore from a backup). A deleted
-// current key is given as the zero Record (Revision 0, nil Layer): the
-// run-time layer was removed. onChange and onHealth are called from the
-// goroutine that called Watch, never at once, and may be nil. Watch
-// returns ctx's error when ctx is done, and an error when the store is
-// closed.
+// current key with an etcd watch from there on. Following costs etcd
+// almost nothing while nothing changes:
+//
+//   - every CheckInterval (with a random fifth more or less, so that a
+//     fleet's checks do not come at once), a read of the current key's
+//     revision only, not its value, confirms that the watch missed no
+//     change, or the value is read and given;
+//   - whether etcd answers is learnt from the client's connection: when it
+//     fails, onHealth gets the error at once; when it is ready again, a
+//     revision read confirms it and onHealth gets nil at once, without
+//     waiting for a timer (while etcd does not answer, that read is also
+//     tried every PollInterval).
+//
+// A change is given when etcd's revision of the current key differs from
+// the last one given, or when etcd's own revision went backwards (a
+// restore from a backup). A deleted current key is given as the zero
+// Record (Revision 0, nil Layer): the run-time layer was removed.
+// onChange and onHealth are called from the goroutine that called Watch,
+// never at once, and may be nil. Watch returns ctx's error when ctx is
+// done, and an error when the store is closed.
 func (e *Etcd) Watch(ctx context.Context, after uint64, onChange func(Record, error), onHealth func(error)) error {
 	if err := e.usable(ctx); err != nil {
 		return err
@@ -538,12 +561,13 @@ type watcher struct {
 	pending   chan clientv3.WatchChan // the watch being set up; nil when none
 	wcancel   context.CancelFunc
 	watchedAt time.Time
+	conn      <-chan connectivity.State // the client connection's states; nil until connected
 }
 
 func (w *watcher) run(ctx context.Context) error {
 	defer w.stopWatch()
-	tick := time.NewTicker(w.e.opts.PollInterval)
-	defer tick.Stop()
+	retry := time.NewTicker(w.e.opts.PollInterval)
+	defer retry.Stop()
 	for !w.started {
 		if _, err := w.read(ctx); err != nil {
 			return err
@@ -556,25 +580,49 @@ func (w *watcher) run(ctx context.Context) error {
 			return ctx.Err()
 		case <-w.e.done:
 			return w.e.closedError()
-		case <-tick.C:
+		case <-retry.C:
 		}
 	}
 	w.startWatch(ctx)
+	w.conn = w.e.connectionStates(ctx)
+	check := time.NewTimer(jittered(w.e.opts.CheckInterval))
+	defer check.Stop()
+	// soon retries a check that failed while the connection is ready:
+	// etcd accepts connections before it serves (it replays its log and
+	// elects a leader first), and the gateway should not wait a whole
+	// PollInterval once it does.
+	soon := time.NewTimer(time.Hour)
+	soon.Stop()
+	defer soon.Stop()
+	ready := false
 	for {
+		var err error
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-w.e.done:
 			return w.e.closedError()
-		case <-tick.C:
-			backwards, err := w.read(ctx)
-			if err != nil {
-				return err
+		case st := <-w.conn:
+			ready = st == connectivity.Ready
+			switch st {
+			case connectivity.TransientFailure:
+				w.unreachable(fmt.Errorf("etcd at %s is unavailable (the connection to it failed): check that it runs and that the endpoints are right", w.e.where))
+			case connectivity.Ready:
+				if w.health <= 0 {
+					err = w.check(ctx)
+				}
 			}
-			if backwards || (w.wch == nil && w.pending == nil && w.health > 0) {
-				w.stopWatch()
-				w.startWatch(ctx)
+		case <-soon.C:
+			if w.health < 0 {
+				err = w.check(ctx)
 			}
+		case <-retry.C:
+			if w.health < 0 {
+				err = w.check(ctx)
+			}
+		case <-check.C:
+			err = w.check(ctx)
+			check.Reset(jittered(w.e.opts.CheckInterval))
 		case wch := <-w.pending:
 			w.wch, w.pending = wch, nil
 		case resp, ok := <-w.wch:
@@ -582,19 +630,94 @@ func (w *watcher) run(ctx context.Context) error {
 				w.events(resp.Events)
 				continue
 			}
-			// The watch ended: it was cancelled, or the revisions it was to
-			// resume from were compacted. Catch up by reading, and watch
-			// again from there (at the next tick if this watch was short
-			// lived, so as not to spin on a watch that etcd refuses).
+			// The watch ended: it was cancelled (etcd lost its leader, for
+			// one), or the revisions it was to resume from were compacted.
+			// Catch up by reading, and watch again from there (at the next
+			// retry if this watch was short lived, so as not to spin on a
+			// watch that etcd refuses).
 			w.stopWatch()
-			if _, err := w.read(ctx); err != nil {
-				return err
-			}
-			if w.health > 0 && time.Since(w.watchedAt) >= w.e.opts.PollInterval {
+			if _, err = w.read(ctx); err == nil && w.health > 0 && time.Since(w.watchedAt) >= w.e.opts.PollInterval {
 				w.startWatch(ctx)
 			}
 		}
+		if err != nil {
+			return err
+		}
+		if w.health < 0 && ready {
+			soon.Reset(jittered(fastRetry))
+		}
+		if w.wch == nil && w.pending == nil && w.health > 0 && time.Since(w.watchedAt) >= w.e.opts.PollInterval {
+			w.startWatch(ctx)
+		}
 	}
+}
+
+// fastRetry is how soon a Watch tries etcd again when the connection is
+// ready but etcd did not answer yet.
+const fastRetry = 100 * time.Millisecond
+
+// jittered returns d with a random fifth more or less.
+func jittered(d time.Duration) time.Duration {
+	return d + time.Duration((rand.Float64()-0.5)*0.4*float64(d))
+}
+
+// unreachable tells onHealth, once, that etcd does not answer.
+func (w *watcher) unreachable(err error) {
+	if w.health >= 0 {
+		w.health = -1
+		w.onHealth(err)
+	}
+}
+
+// reachable tells onHealth, once, that etcd answers.
+func (w *watcher) reachable() {
+	if w.health <= 0 {
+		w.health = 1
+		w.onHealth(nil)
+	}
+}
+
+// check reads the current key's revisions only (its value stays in
+// etcd): when it changed since the last value given, or etcd's revision
+// went backwards, it reads the value and gives it. It returns an error
+// only when Watch must return it.
+func (w *watcher) check(ctx context.Context) error {
+	rctx, cancel, c, err := w.e.begin(ctx)
+	if err != nil {
+		return w.failedRead(ctx, err)
+	}
+	resp, err := c.Get(rctx, w.e.key(etcdCurrent), clientv3.WithKeysOnly())
+	cancel()
+	if err != nil {
+		return w.failedRead(ctx, w.e.failed(ctx, rctx, err))
+	}
+	w.reachable()
+	var mod int64
+	if len(resp.Kvs) > 0 {
+		mod = resp.Kvs[0].ModRevision
+	}
+	if resp.Header.Revision >= w.at && mod == w.mod {
+		return nil // nothing missed
+	}
+	backwards, err := w.read(ctx)
+	if err == nil && backwards {
+		w.stopWatch()
+		w.startWatch(ctx)
+	}
+	return err
+}
+
+// failedRead judges the error of a read: Watch's end when ctx is done or
+// the store closed, else etcd not answering.
+func (w *watcher) failedRead(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if w.e.closed.Load() {
+		return w.e.closedError()
+	}
+	w.unreachable(err)
+	return nil
 }
 
 // read reads the current record, gives it when it differs from the last
@@ -604,22 +727,9 @@ func (w *watcher) run(ctx context.Context) error {
 func (w *watcher) read(ctx context.Context) (backwards bool, err error) {
 	cur, err := w.e.readCurrent(ctx)
 	if err != nil {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		if w.e.closed.Load() {
-			return false, w.e.closedError()
-		}
-		if w.health >= 0 {
-			w.health = -1
-			w.onHealth(err)
-		}
-		return false, nil
+		return false, w.failedRead(ctx, err)
 	}
-	if w.health <= 0 {
-		w.health = 1
-		w.onHealth(nil)
-	}
+	w.reachable()
 	switch {
 	case !w.started:
 		w.started = true
@@ -656,6 +766,9 @@ func (w *watcher) events(evs []*clientv3.Event) {
 			}
 		}
 	}
+	// The watch works, so etcd answers: say so at once (the connection's
+	// state may have told of its failure without its recovery).
+	w.reachable()
 }
 
 func (w *watcher) give(cur etcdValue) {
@@ -673,7 +786,7 @@ func (w *watcher) give(cur etcdValue) {
 func (w *watcher) startWatch(ctx context.Context) {
 	c := w.e.cli.Load()
 	if c == nil {
-		return // not connected yet: the next tick tries again
+		return // not connected yet: the next retry tries again
 	}
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	pending := make(chan clientv3.WatchChan, 1)
@@ -688,6 +801,31 @@ func (w *watcher) stopWatch() {
 		w.wcancel()
 	}
 	w.wch, w.pending, w.wcancel = nil, nil, nil
+}
+
+// connectionStates follows the state of the client's connection to etcd
+// until ctx is done, and sends each new one on the channel it returns
+// (the latest replaces one not yet received). It is how a Watch learns at
+// once that etcd stopped or started answering, without asking it.
+func (e *Etcd) connectionStates(ctx context.Context) <-chan connectivity.State {
+	out := make(chan connectivity.State, 1)
+	c := e.cli.Load()
+	if c == nil || c.ActiveConnection() == nil {
+		return out
+	}
+	conn := c.ActiveConnection()
+	go func() {
+		st := conn.GetState()
+		for conn.WaitForStateChange(ctx, st) {
+			st = conn.GetState()
+			select {
+			case <-out:
+			default:
+			}
+			out <- st
+		}
+	}()
+	return out
 }
 
 // Announce implements Shared. The first call starts the renewal, bound to
@@ -840,7 +978,13 @@ func (a *announcer) publish(ctx context.Context) error {
 	}
 	a.mu.Lock()
 	m, version, lease := a.member, a.version, a.lease
+	current := lease != 0 && a.published >= version
 	a.mu.Unlock()
+	if current {
+		// Published already, by the publish this one waited for: one Put
+		// per change, never two.
+		return nil
+	}
 	data, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("the member cannot be stored: %v", err)
@@ -949,24 +1093,104 @@ func (e *Etcd) Members(ctx context.Context) ([]Member, error) {
 	}
 	members := make([]Member, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
-		if kv.Lease == 0 {
-			// Not a live gateway: a gateway announces itself under a
-			// lease, which ends when it stops. A record without one
-			// (another tool wrote it) would be waited for forever.
-			continue
+		if m, ok := e.memberOf(kv); ok {
+			members = append(members, m)
 		}
-		id := strings.TrimPrefix(string(kv.Key), e.key(etcdMembers))
-		var m Member
-		if err := json.Unmarshal(kv.Value, &m); err != nil {
-			m = Member{ID: id, Error: fmt.Sprintf("undecodable: the value at %s (etcd revision %d) is not a member: %v", kv.Key, kv.ModRevision, err)}
-		}
-		if m.ID == "" {
-			m.ID = id
-		}
-		members = append(members, m)
 	}
 	sort.SliceStable(members, func(i, j int) bool { return members[i].ID < members[j].ID })
 	return members, nil
+}
+
+// memberOf decodes a member's key and value. A key without a lease is not
+// a live gateway (ok false): a gateway announces itself under a lease,
+// which ends when it stops, and a record without one (another tool wrote
+// it) would be waited for forever. A value that does not decode is a
+// member with its key's ID and an Error that says so.
+func (e *Etcd) memberOf(kv *mvccpb.KeyValue) (m Member, ok bool) {
+	if kv.Lease == 0 {
+		return Member{}, false
+	}
+	id := strings.TrimPrefix(string(kv.Key), e.key(etcdMembers))
+	if err := json.Unmarshal(kv.Value, &m); err != nil {
+		m = Member{ID: id, Error: fmt.Sprintf("undecodable: the value at %s (etcd revision %d) is not a member: %v", kv.Key, kv.ModRevision, err)}
+	}
+	if m.ID == "" {
+		m.ID = id
+	}
+	return m, true
+}
+
+// WatchMembers implements Shared: one read of the members, then an etcd
+// watch of their keys from there (read again when the watch ends).
+func (e *Etcd) WatchMembers(ctx context.Context, fn func([]Member) bool) error {
+	prefix := e.key(etcdMembers)
+	for {
+		rctx, cancel, c, err := e.begin(ctx)
+		if err != nil {
+			return err
+		}
+		resp, err := c.Get(rctx, prefix, clientv3.WithPrefix())
+		cancel()
+		if err != nil {
+			return e.failed(ctx, rctx, err)
+		}
+		live := map[string]Member{}
+		for _, kv := range resp.Kvs {
+			if m, ok := e.memberOf(kv); ok {
+				live[string(kv.Key)] = m
+			}
+		}
+		if fn(sortedMembers(live)) {
+			return nil
+		}
+		wctx, wcancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+		wch := c.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1))
+		done := false
+		for wr := range wch {
+			if wr.Canceled || wr.CompactRevision != 0 || wr.Err() != nil {
+				break // read again
+			}
+			for _, ev := range wr.Events {
+				if ev.Kv == nil {
+					continue
+				}
+				key := string(ev.Kv.Key)
+				if m, ok := e.memberOf(ev.Kv); ok && ev.Type == mvccpb.PUT {
+					live[key] = m
+				} else {
+					delete(live, key)
+				}
+			}
+			if len(wr.Events) > 0 && fn(sortedMembers(live)) {
+				done = true
+				break
+			}
+		}
+		wcancel()
+		switch {
+		case done:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case e.closed.Load():
+			return e.closedError()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(jittered(e.opts.PollInterval) / 4):
+		}
+	}
+}
+
+// sortedMembers returns the members of live sorted by ID.
+func sortedMembers(live map[string]Member) []Member {
+	out := make([]Member, 0, len(live))
+	for _, m := range live {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // etcdValue is what a read of the current key found.
@@ -1023,7 +1247,7 @@ func (e *Etcd) decode(kv *mvccpb.KeyValue, want uint64) (Record, error) {
 		what = fmt.Sprintf("it has no revision (%s)", excerpt(kv.Value))
 	} else if want != 0 && rec.Revision != want {
 		what = fmt.Sprintf("it says it is revision %d", rec.Revision)
-	} else if err := checkRecord(rec); err != nil {
+	} else if err := checkDecoded(rec); err != nil {
 		what = err.Error()
 	}
 	if what == "" {

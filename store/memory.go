@@ -260,15 +260,38 @@ func (m *Memory) Announce(ctx context.Context, mem Member) error {
 	mem.Updated = time.Now().UTC()
 	_, known := m.members[mem.ID]
 	m.members[mem.ID] = mem
+	m.notify()
 	if !known {
 		go func() {
 			<-ctx.Done()
 			m.mu.Lock()
 			delete(m.members, mem.ID)
+			m.notify()
 			m.mu.Unlock()
 		}()
 	}
 	return nil
+}
+
+// WatchMembers implements Shared.
+func (m *Memory) WatchMembers(ctx context.Context, fn func([]Member) bool) error {
+	for {
+		m.mu.Lock()
+		wake := m.changed
+		m.mu.Unlock()
+		ms, err := m.Members(ctx)
+		if err != nil {
+			return err
+		}
+		if fn(ms) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		}
+	}
 }
 
 // Members implements Shared.

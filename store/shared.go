@@ -25,7 +25,8 @@ type Shared interface {
 	// unreachable, was restarted, or compacted the revisions the watch was
 	// to resume from, it reads the current record again and gives it if it
 	// differs, even when its revision is lower (a store restored from a
-	// backup). It also reads it at a regular interval as a safety net.
+	// backup). It also checks at a regular interval that it missed no
+	// change, without reading the value when nothing changed.
 	//
 	// onHealth is called with an error when the store becomes unreachable,
 	// and with nil when it is reachable again (and once at the start when
@@ -41,6 +42,12 @@ type Shared interface {
 	Announce(ctx context.Context, m Member) error
 	// Members lists the live members, sorted by ID.
 	Members(ctx context.Context) ([]Member, error)
+	// WatchMembers calls fn with the live members, sorted by ID, at once
+	// and then each time they change, until fn returns true (then it
+	// returns nil) or ctx is done (then ctx's error). It reads the list
+	// once and then follows its changes, rather than reading it again and
+	// again. It returns an error when the store does not answer.
+	WatchMembers(ctx context.Context, fn func([]Member) bool) error
 }
 
 // Member is one live gateway of a fleet that shares a store.

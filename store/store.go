@@ -32,9 +32,11 @@
 //     the gateway stops renewing it. Commit is one etcd transaction,
 //     conditional on etcd's own revision (ModRevision) of P+"current".
 //     Etcd is also a Shared store: Watch follows P+"current" with an etcd
-//     watch, and reads it at a regular interval as a safety net, so that
-//     every replica applies every change; Announce and Members keep the
-//     list of the live gateways. Opening it does not wait for etcd.
+//     watch, and checks its revision (not its value) at a slow, jittered
+//     interval as a safety net, so that every replica applies every
+//     change at almost no cost to etcd while nothing changes; Announce and
+//     Members keep the list of the live gateways, and WatchMembers follows
+//     it. Opening it does not wait for etcd.
 //
 // Package storetest holds the contract every Store must meet, as a test
 // suite that each implementation runs against itself.
@@ -155,6 +157,22 @@ func checkRecord(rec Record) error {
 	}
 	if prov := bytes.TrimSpace(rec.Provenance); len(prov) > 0 && !json.Valid(prov) {
 		return fmt.Errorf("the record's provenance is not valid JSON (%s): give it as JSON, or leave it empty", excerpt(prov))
+	}
+	return nil
+}
+
+// checkDecoded is checkRecord for a record json.Unmarshal just decoded,
+// whose layer, diff and provenance are valid JSON already (Unmarshal
+// checked the whole value): it checks only that the layer is there and
+// is an object or null. A fleet replica decodes every change; scanning
+// the same bytes three more times cost it a tenth of an apply.
+func checkDecoded(rec Record) error {
+	layer := bytes.TrimSpace(rec.Layer)
+	switch {
+	case len(layer) == 0:
+		return errors.New("the record's layer is empty: give the whole layer as a JSON object, or null to clear it")
+	case layer[0] != '{' && !bytes.Equal(layer, []byte("null")):
+		return fmt.Errorf("the record's layer is JSON %s, not an object (%s): give the whole layer as a JSON object, or null to clear it", jsonKind(layer[0]), excerpt(layer))
 	}
 	return nil
 }
