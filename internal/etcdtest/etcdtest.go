@@ -37,6 +37,7 @@ type Server struct {
 	logPath    string
 	clientPort int
 	peerPort   int
+	extra      []string // more arguments
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd     // nil when stopped
@@ -49,26 +50,43 @@ type Server struct {
 // fails to start.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := binary()
+	dir := t.TempDir()
+	s, err := Launch(dir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	s := &Server{
-		bin:     bin,
-		dataDir: filepath.Join(dir, "data"),
-		logPath: filepath.Join(dir, "etcd.log"),
 	}
 	// Registered after t.TempDir's own cleanup, so it runs before it: the
 	// server stops before its directory is removed.
 	t.Cleanup(s.Stop)
+	return s
+}
+
+// Launch starts an etcd server with its data and its output in dir, on
+// free loopback ports, and waits until it is healthy; extra are more
+// arguments for etcd (such as --auto-compaction-retention). It is Start
+// for programs that are not tests (the fleet simulator): the caller stops
+// the server.
+func Launch(dir string, extra ...string) (*Server, error) {
+	bin, err := binary()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("etcdtest: %v", err)
+	}
+	s := &Server{
+		bin:     bin,
+		dataDir: filepath.Join(dir, "data"),
+		logPath: filepath.Join(dir, "etcd.log"),
+		extra:   extra,
+	}
 	for attempt := 1; ; attempt++ {
 		if s.clientPort, s.peerPort, err = freePorts(); err != nil {
-			t.Fatalf("etcdtest: no free loopback port for etcd: %v", err)
+			return nil, fmt.Errorf("etcdtest: no free loopback port for etcd: %v", err)
 		}
 		err = s.start()
 		if err == nil {
-			return s
+			return s, nil
 		}
 		// Another process may have taken a port between our choosing it
 		// and etcd binding it: try other ports, from a fresh data dir.
@@ -76,7 +94,7 @@ func Start(t testing.TB) *Server {
 			_ = os.RemoveAll(s.dataDir)
 			continue
 		}
-		t.Fatal(err)
+		return nil, err
 	}
 }
 
@@ -156,6 +174,9 @@ func (s *Server) Restart(t testing.TB) {
 	}
 }
 
+// StartAgain is Restart for programs that are not tests.
+func (s *Server) StartAgain() error { return s.start() }
+
 // start (re)starts the server and waits until it is healthy; on failure
 // the server is stopped.
 func (s *Server) start() error {
@@ -185,6 +206,7 @@ func (s *Server) start() error {
 		"--log-outputs", "stderr",
 		"--log-level", "error",
 	)
+	cmd.Args = append(cmd.Args, s.extra...)
 	cmd.Env = environ()
 	cmd.Stdout, cmd.Stderr = log, log
 	err = cmd.Start()
