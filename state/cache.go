@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/corsgate/corsgate/engine/policy"
@@ -22,12 +23,10 @@ import (
 // atomically (a temporary file, fsync, rename), so that a crash leaves the
 // previous record or the new one, never a part. A record waiting to be
 // written is replaced by a newer one (changes that come faster than the
-// disk are coalesced), and a change another replica made waits a quarter
-// of a second (followerDelay) before it is written, so that a burst is
-// written once. A crash loses at most what was applied since the last
-// write finished: the last change, or the last few of a burst. The store
-// keeps every revision; the cache is only read when the store does not
-// answer at start.
+// disk are coalesced, and a burst is written once or twice). A crash
+// loses at most what was applied since the last write finished: the last
+// change, or the last few of a burst. The store keeps every revision; the
+// cache is only read when the store does not answer at start.
 type cache struct {
 	dir, path string
 	// store names the store; a cache of another store is not used.
@@ -39,20 +38,14 @@ type cache struct {
 	next    *store.Record // waiting to be written
 	written chan struct{} // closed when next, or a newer record, is written
 	busy    bool          // the writer runs
-	kick    chan struct{} // ends the writer's wait
 	idle    *sync.Cond    // signalled when the writer stops; on mu
+	writes  atomic.Int64  // files written, for the tests
 }
 
-// followerDelay is how long the cache waits before writing a record
-// another replica committed: changes that come in a burst are written
-// once, and a fleet's disks are not all busy while it converges.
-const followerDelay = 250 * time.Millisecond
-
-// save has rec written in the background, after delay at most (a save
-// with a shorter delay shortens the wait), and returns a channel closed
+// save has rec written in the background, and returns a channel closed
 // once rec or a newer record is in the file (or its write failed, which
 // failed reports).
-func (c *cache) save(rec store.Record, delay time.Duration) <-chan struct{} {
+func (c *cache) save(rec store.Record) <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.next == nil {
@@ -60,17 +53,9 @@ func (c *cache) save(rec store.Record, delay time.Duration) <-chan struct{} {
 	}
 	c.next = &rec
 	done := c.written
-	if c.kick == nil {
-		c.kick = make(chan struct{}, 1)
-	}
 	if !c.busy {
 		c.busy = true
-		go c.drain(delay)
-	} else if delay == 0 {
-		select {
-		case c.kick <- struct{}{}:
-		default:
-		}
+		go c.drain()
 	}
 	return done
 }
@@ -87,17 +72,8 @@ func (c *cache) flush() {
 	}
 }
 
-// drain writes the waiting records, the first after delay (or a kick),
-// until none is left.
-func (c *cache) drain(delay time.Duration) {
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-c.kick:
-			t.Stop()
-		}
-	}
+// drain writes the waiting records until none is left.
+func (c *cache) drain() {
 	for {
 		c.mu.Lock()
 		rec, done := c.next, c.written
@@ -114,6 +90,7 @@ func (c *cache) drain(delay time.Duration) {
 		if err := c.write(*rec); err != nil && c.failed != nil {
 			c.failed(err)
 		}
+		c.writes.Add(1)
 		close(done)
 	}
 }

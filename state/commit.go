@@ -108,7 +108,7 @@ func (m *Manager) commit(ctx context.Context, p proposal) (store.Record, *core.S
 	}
 	m.cur.Store(next)
 	if recorded {
-		m.applied(rec, !p.fromCache, p.write == nil)
+		m.applied(rec, !p.fromCache)
 	} else {
 		m.appliesOK.Add(1)
 	}
@@ -137,20 +137,15 @@ func (m *Manager) adoptFrom(rec store.Record, fromCache bool) error {
 }
 
 // applied records that rec is in force: the status, the fleet, and (with
-// save) the cache, at once or, for another replica's revision (follower),
-// a little later. m.mu is held.
-func (m *Manager) applied(rec store.Record, save, follower bool) {
+// save) the cache. m.mu is held.
+func (m *Manager) applied(rec store.Record, save bool) {
 	m.appliesOK.Add(1)
 	m.setCond(func(c *condition) { c.behind = nil })
 	m.member.Applied, m.member.Error = rec.Revision, ""
 	if m.cache != nil && save {
 		// In the background: the change is in force without waiting for
 		// the disk.
-		delay := time.Duration(0)
-		if follower {
-			delay = followerDelay
-		}
-		m.cached = m.cache.save(rec, delay)
+		m.cached = m.cache.save(rec)
 	}
 	m.announce()
 }

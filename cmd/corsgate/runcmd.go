@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	luraconfig "github.com/luraproject/lura/v2/config"
 	luracore "github.com/luraproject/lura/v2/core"
@@ -90,8 +91,18 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		return serveErr
 	}
 	m, st := openState(g, logger)
+	stateDone := make(chan struct{})
 	if st != nil {
-		go func() { m.Run(ctx); st.Close() }()
+		go func() { m.Run(ctx); st.Close(); close(stateDone) }()
+		// At the end, wait (a little) for the run-time state to stop:
+		// its cache of the applied layer is written in the background.
+		defer func() {
+			stop() // ends ctx, when the gateway stopped for another reason
+			select {
+			case <-stateDone:
+			case <-time.After(5 * time.Second):
+			}
+		}()
 	}
 	if g.admin != nil {
 		if g.decisions != nil {
