@@ -8,6 +8,10 @@
 #   make load        wrk against the real binaries (about 4 minutes)
 #   make load-runtime  wrk while the admin API applies 10 changes a second
 #   make load-fleet  three replicas sharing etcd: convergence, and wrk with churn
+#   make fleet-sim   REPLICAS (100) replicas in one process on one real etcd: convergence,
+#                    etcd's idle and per-change load, resync after etcd restarts
+#   make load-fleet-scale  the simulator at 100, 1000 and 3000 replicas and N (50) real
+#                    corsgate processes on one etcd (about 15 minutes)
 #   make fuzz        every fuzz target for FUZZTIME (30s) each, one at a time
 # KrakenD:
 #   make plugin      bin/corsgate.so, corsgate as a KrakenD http-server plugin
@@ -32,7 +36,7 @@ FUZZ_TARGETS := \
 	./engine/policy:FuzzPreflightHeaders \
 	./engine/policy:FuzzCompileJSON
 
-.PHONY: all build run fleet plugin check-plugin deps-etcd test vet lint deps-lint unit unit-etcd e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check docs load-runtime load-fleet clean
+.PHONY: all build run fleet fleet-sim load-fleet-scale plugin check-plugin deps-etcd test vet lint deps-lint unit unit-etcd e2e deps-browser bench deps-bench load deps-load fuzz fuzz-short check docs load-runtime load-fleet clean
 
 all: build
 
@@ -125,6 +129,7 @@ ETCD_PKGS := ./store/ ./internal/etcdtest/
 unit:
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v -e '/e2e$$' -e '/store$$' -e '/internal/etcdtest$$')
 	$(GO) test -count=1 -run 'NoAllocations' ./plugin/ ./metrics/
+	cd bench && $(GO) test -count=1 ./fleetstat/
 
 # unit-etcd: the tests of the etcd store (the contract suite included)
 # and of the etcd test server, against Debian's etcd.
@@ -163,6 +168,22 @@ load-runtime: deps-load build
 # writes bench/results/fleet.txt and its section of BENCHMARKS.md.
 load-fleet: deps-load deps-etcd build
 	cd bench && GO=$(GO) ./fleet.sh
+
+# fleet-sim: the fleet simulator (bench/cmd/fleetsim): REPLICAS replicas
+# of the store and follow code of corsgate run in one process, on one
+# real etcd; its last line is the summary (BENCHMARKS.md, Fleet scale).
+REPLICAS ?= 100
+CHANGES ?= 20
+fleet-sim: deps-etcd
+	cd bench && $(GO) run ./cmd/fleetsim -replicas $(REPLICAS) -changes $(CHANGES)
+
+# load-fleet-scale: the simulator at 100, 1,000 and 3,000 replicas, then N
+# real corsgate run processes on one etcd (bench/fleetscale.sh, about 15
+# minutes); writes bench/results/fleet-scale.txt and its section of
+# BENCHMARKS.md.
+N ?= 50
+load-fleet-scale: deps-etcd
+	cd bench && GO=$(GO) N=$(N) CHANGES=$(CHANGES) ./fleetscale.sh
 
 deps-load:
 	@if command -v wrk >/dev/null 2>&1; then :; else \

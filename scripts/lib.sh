@@ -11,7 +11,8 @@ start_etcd() {
 	etcd --name "$name" --data-dir "$data" \
 		--listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
 		--listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-		--initial-cluster "$name=http://127.0.0.1:$peer" >"$log" 2>&1 &
+		--initial-cluster "$name=http://127.0.0.1:$peer" \
+		--auto-compaction-mode=periodic --auto-compaction-retention=1h >"$log" 2>&1 &
 	etcd_pid=$!
 	pids+=("$etcd_pid")
 	for _ in $(seq 100); do

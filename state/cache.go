@@ -22,11 +22,16 @@ import (
 // a writer in the background, which writes one record at a time, each
 // atomically (a temporary file, fsync, rename), so that a crash leaves the
 // previous record or the new one, never a part. A record waiting to be
-// written is replaced by a newer one (changes that come faster than the
-// disk are coalesced, and a burst is written once or twice). A crash
-// loses at most what was applied since the last write finished: the last
-// change, or the last few of a burst. The store keeps every revision; the
-// cache is only read when the store does not answer at start.
+// written is replaced by a newer one. Another replica's change is written
+// at once when the cache was last written more than followerInterval ago,
+// and otherwise once that interval has passed, with whatever came in
+// between: a burst of changes costs one write a second, not one each (an
+// fsync and a rename cost a replica a third of an apply). The gateway's
+// own changes are written at once (their author's answer waits for it).
+// A crash loses at most what was applied since the last write finished:
+// the last change, or the last second of a burst. The store keeps every
+// revision; the cache is only read when the store does not answer at
+// start.
 type cache struct {
 	dir, path string
 	// store names the store; a cache of another store is not used.
@@ -37,47 +42,76 @@ type cache struct {
 	mu      sync.Mutex
 	next    *store.Record // waiting to be written
 	written chan struct{} // closed when next, or a newer record, is written
+	urgent  bool          // next is to be written at once
 	busy    bool          // the writer runs
+	last    time.Time     // when the last write began
+	kick    chan struct{} // wakes a waiting writer
 	idle    *sync.Cond    // signalled when the writer stops; on mu
 	writes  atomic.Int64  // files written, for the tests
 }
 
-// save has rec written in the background, and returns a channel closed
-// once rec or a newer record is in the file (or its write failed, which
-// failed reports).
-func (c *cache) save(rec store.Record) <-chan struct{} {
+// followerInterval is the least time between two writes of the cache for
+// other replicas' changes.
+const followerInterval = time.Second
+
+// save has rec written in the background (at once when urgent, else after
+// followerInterval since the last write at the latest), and returns a
+// channel closed once rec or a newer record is in the file (or its write
+// failed, which failed reports).
+func (c *cache) save(rec store.Record, urgent bool) <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.next == nil {
 		c.written = make(chan struct{})
 	}
 	c.next = &rec
+	c.urgent = c.urgent || urgent
 	done := c.written
-	if !c.busy {
-		c.busy = true
-		go c.drain()
-	}
+	c.start()
 	return done
 }
 
-// flush waits until every record saved is written.
+// start starts the writer, or wakes it when it waits and the record is
+// urgent. c.mu is held.
+func (c *cache) start() {
+	if c.kick == nil {
+		c.kick = make(chan struct{}, 1)
+	}
+	if !c.busy {
+		c.busy = true
+		go c.drain()
+		return
+	}
+	if c.urgent {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// flush writes what waits at once, and waits until it is written.
 func (c *cache) flush() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.idle == nil {
 		c.idle = sync.NewCond(&c.mu)
 	}
+	if c.next != nil {
+		c.urgent = true
+		c.start()
+	}
 	for c.busy {
 		c.idle.Wait()
 	}
 }
 
-// drain writes the waiting records until none is left.
+// drain writes the waiting records until none is left, each when it is
+// due.
 func (c *cache) drain() {
 	for {
 		c.mu.Lock()
 		rec, done := c.next, c.written
-		c.next, c.written = nil, nil
 		if rec == nil {
 			c.busy = false
 			if c.idle != nil {
@@ -86,6 +120,18 @@ func (c *cache) drain() {
 			c.mu.Unlock()
 			return
 		}
+		if wait := time.Until(c.last.Add(followerInterval)); !c.urgent && wait > 0 {
+			c.mu.Unlock()
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-c.kick:
+				t.Stop()
+			}
+			continue
+		}
+		c.next, c.written, c.urgent = nil, nil, false
+		c.last = time.Now()
 		c.mu.Unlock()
 		if err := c.write(*rec); err != nil && c.failed != nil {
 			c.failed(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/corsgate/corsgate/store"
 )
@@ -20,7 +21,7 @@ func TestCacheCoalescesAndFlushes(t *testing.T) {
 	}
 	var last <-chan struct{}
 	for n := 1; n <= 50; n++ {
-		last = c.save(rec(n))
+		last = c.save(rec(n), false)
 	}
 	<-last
 	got, err := c.read()
@@ -28,8 +29,27 @@ func TestCacheCoalescesAndFlushes(t *testing.T) {
 		t.Fatalf("the cache once the last save is written: revision %d, %v; want 50", got.Record.Revision, err)
 	}
 	c.flush()
-	if w := c.writes.Load(); w >= 50 || w < 1 {
-		t.Errorf("50 records saved in a burst: %d writes, want fewer (coalesced)", w)
+	if w := c.writes.Load(); w > 2 || w < 1 {
+		t.Errorf("50 records of other replicas saved in a burst: %d writes, want one or two (one a second)", w)
+	}
+
+	// Within a second of the last write, another replica's change waits;
+	// the gateway's own change is written at once, with it; Flush writes
+	// what waits at once.
+	c.save(rec(51), false)
+	select {
+	case <-c.save(rec(52), true):
+	case <-time.After(followerInterval / 2):
+		t.Error("the gateway's own change waited for the interval of other replicas' changes")
+	}
+	if got, err := c.read(); err != nil || got.Record.Revision != 52 {
+		t.Fatalf("after the gateway's own change: revision %d, %v; want 52", got.Record.Revision, err)
+	}
+	c.save(rec(53), false)
+	start := time.Now()
+	c.flush()
+	if got, err := c.read(); err != nil || got.Record.Revision != 53 || time.Since(start) > followerInterval/2 {
+		t.Errorf("Flush: revision %d, %v, after %s; want 53 at once", got.Record.Revision, err, time.Since(start))
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -108,7 +108,7 @@ func (m *Manager) commit(ctx context.Context, p proposal) (store.Record, *core.S
 	}
 	m.cur.Store(next)
 	if recorded {
-		m.applied(rec, !p.fromCache)
+		m.applied(rec, !p.fromCache, p.write != nil)
 	} else {
 		m.appliesOK.Add(1)
 	}
@@ -137,15 +137,16 @@ func (m *Manager) adoptFrom(rec store.Record, fromCache bool) error {
 }
 
 // applied records that rec is in force: the status, the fleet, and (with
-// save) the cache. m.mu is held.
-func (m *Manager) applied(rec store.Record, save bool) {
+// save) the cache: at once for this gateway's own change (own), in the
+// background and coalesced for another replica's. m.mu is held.
+func (m *Manager) applied(rec store.Record, save, own bool) {
 	m.appliesOK.Add(1)
 	m.setCond(func(c *condition) { c.behind = nil })
 	m.member.Applied, m.member.Error = rec.Revision, ""
 	if m.cache != nil && save {
 		// In the background: the change is in force without waiting for
 		// the disk.
-		m.cached = m.cache.save(rec)
+		m.cached = m.cache.save(rec, own)
 	}
 	m.announce()
 }

@@ -58,7 +58,7 @@ func (m *Manager) onChange(rec store.Record, err error) {
 	cur := m.cur.Load()
 	if rec.Revision == cur.Revision && sameStored(rec.Layer, cur.Layer) {
 		if m.cond.Load().behind != nil {
-			m.applied(rec, true)
+			m.applied(rec, true, false)
 		}
 		return
 	}

@@ -1393,3 +1393,33 @@ func refused(err error, code codes.Code, cause string) bool {
 func (e *Etcd) closedError() error {
 	return fmt.Errorf("the etcd store (%s, prefix %s) is closed: open it again with OpenEtcd to use it", e.where, e.opts.Prefix)
 }
+
+// uncompactedRevisions is how many revisions etcd must have made, none of
+// them compacted, before CompactionWarning says that nothing compacts it.
+var uncompactedRevisions int64 = 10000
+
+// CompactionWarning says, when the client can tell, that nothing compacts
+// etcd's history: etcd keeps every revision until it is compacted, and
+// corsgate adds about one revision per replica for each change (the
+// members' records), so an etcd without compaction grows until it reaches
+// its quota and refuses every write. The client can tell when etcd has
+// made more than ten thousand revisions and its very first one can still
+// be read. It returns "" when etcd compacts, or when it cannot tell yet,
+// and an error when etcd does not answer.
+func (e *Etcd) CompactionWarning(ctx context.Context) (string, error) {
+	rctx, cancel, c, err := e.begin(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer cancel()
+	resp, err := c.Get(rctx, e.key(etcdCurrent), clientv3.WithRev(1), clientv3.WithCountOnly())
+	switch {
+	case errors.Is(err, rpctypes.ErrCompacted):
+		return "", nil // something compacts it
+	case err != nil:
+		return "", e.failed(ctx, rctx, err)
+	case resp.Header.Revision <= uncompactedRevisions:
+		return "", nil // too young to tell
+	}
+	return fmt.Sprintf("etcd at %s keeps all of its %d revisions: nothing compacts its history, so it grows with every change until it reaches its quota and refuses writes; run etcd with --auto-compaction-mode=periodic --auto-compaction-retention=1h (docs/runtime.md, \"Several replicas\")", e.where, resp.Header.Revision), nil
+}

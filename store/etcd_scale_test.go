@@ -199,3 +199,37 @@ func TestEtcdWatchMembers(t *testing.T) {
 		t.Errorf("WatchMembers read etcd %.0f times while following three changes; want none (one watch)", n)
 	}
 }
+
+// CompactionWarning says that nothing compacts etcd once it has made
+// enough revisions with the first still readable, and stops saying it
+// once something compacted it.
+func TestEtcdCompactionWarning(t *testing.T) {
+	srv := etcdtest.Start(t)
+	restore := store.SetUncompactedRevisions(20)
+	defer restore()
+	prefix := newPrefix()
+	s := openShared(t, fastOptions(srv.Endpoint(), prefix))
+	ctx := context.Background()
+	if w, err := s.CompactionWarning(ctx); err != nil || w != "" {
+		t.Fatalf("a young etcd: %q, %v; want nothing (it cannot tell yet)", w, err)
+	}
+	raw := rawClient(t, srv.Endpoint())
+	var last int64
+	for i := range 30 {
+		last = rawPut(t, raw, prefix+"other", strconv.Itoa(i))
+	}
+	w, err := s.CompactionWarning(ctx)
+	if err != nil || !strings.Contains(w, "nothing compacts its history") || !strings.Contains(w, "--auto-compaction-retention") {
+		t.Fatalf("an etcd of %d uncompacted revisions: %q, %v; want the warning with the flag that fixes it", last, w, err)
+	}
+	if _, err := raw.Compact(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := s.CompactionWarning(ctx); err != nil || w != "" {
+		t.Errorf("after a compaction: %q, %v; want nothing", w, err)
+	}
+	srv.Stop()
+	if _, err := s.CompactionWarning(ctx); err == nil {
+		t.Error("no error while etcd is down")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/corsgate/corsgate/admin"
 )
@@ -23,6 +24,12 @@ func checkCommand(args []string, stdout, stderr io.Writer) int {
 	g, ok := loadConfig(*path, nil, admin.Overrides{}, stderr)
 	if !ok {
 		return 1
+	}
+	// The one question only etcd can answer: does anything compact it?
+	if w, note := compactionWarning(g, 2*time.Second); w != "" {
+		g.warnings = append(g.warnings, w)
+	} else if note != "" {
+		fmt.Fprintln(stderr, "corsgate: note:", note)
 	}
 	g.printWarnings(stderr)
 	if n := len(g.warnings) + len(g.ctrl.Snapshot().Warnings()); *strict && n > 0 {

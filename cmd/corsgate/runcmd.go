@@ -21,6 +21,7 @@ import (
 	"github.com/corsgate/corsgate/admin"
 	corsdebug "github.com/corsgate/corsgate/debug"
 	"github.com/corsgate/corsgate/plugin"
+	"github.com/corsgate/corsgate/store"
 )
 
 // runCommand validates the configuration and runs the gateway until it
@@ -92,6 +93,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	m, st := openState(g, logger)
 	stateDone := make(chan struct{})
+	if e, ok := st.(*store.Etcd); ok {
+		go warnCompaction(ctx, e, logger)
+	}
 	if st != nil {
 		go func() { m.Run(ctx); st.Close(); close(stateDone) }()
 		// At the end, wait (a little) for the run-time state to stop:

@@ -39,12 +39,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -53,11 +51,10 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/corsgate/corsgate/bench/fleetstat"
 	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/engine/route"
@@ -173,12 +170,12 @@ func (s *sim) run(idle, outage time.Duration) (err error) {
 		s.m, time.Since(start).Round(time.Millisecond), float64(rssAfter-rssBefore)/1024/float64(s.m), float64(heapAfter-heapBefore)/1024/float64(s.m))
 
 	// 1. Changes.
-	before, err := s.metrics()
+	before, err := fleetstat.Metrics(s.etcd.Endpoint())
 	if err != nil {
 		return err
 	}
 	var lat []time.Duration
-	simCPU0, etcdCPU0 := cpuTime(os.Getpid()), cpuTime(s.etcd.PID())
+	simCPU0, etcdCPU0 := fleetstat.CPUTime(os.Getpid()), fleetstat.CPUTime(s.etcd.PID())
 	if s.cpuprofile != "" {
 		f, err := os.Create(s.cpuprofile)
 		if err != nil {
@@ -199,48 +196,48 @@ func (s *sim) run(idle, outage time.Duration) (err error) {
 	if s.cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
-	simCPU, etcdCPU := cpuTime(os.Getpid())-simCPU0, cpuTime(s.etcd.PID())-etcdCPU0
+	simCPU, etcdCPU := fleetstat.CPUTime(os.Getpid())-simCPU0, fleetstat.CPUTime(s.etcd.PID())-etcdCPU0
 	// Let the members' announcements of the last change land.
 	time.Sleep(time.Second)
-	after, err := s.metrics()
+	after, err := fleetstat.Metrics(s.etcd.Endpoint())
 	if err != nil {
 		return err
 	}
-	writes := float64(after.writes()-before.writes()) / float64(s.k)
+	writes := float64(after.Writes()-before.Writes()) / float64(s.k)
 	slices.Sort(lat)
-	p50, p99, worst := pct(lat, 0.50), pct(lat, 0.99), lat[len(lat)-1]
+	p50, p99, worst := fleetstat.Pct(lat, 0.50), fleetstat.Pct(lat, 0.99), lat[len(lat)-1]
 	log.Printf("convergence over %d changes × %d replicas: p50 %s p99 %s max %s; etcd writes per change %.1f (%s)",
-		s.k, s.m, ms(p50), ms(p99), ms(worst), writes, after.minus(before).writeDetail(s.k))
+		s.k, s.m, fleetstat.Ms(p50), fleetstat.Ms(p99), fleetstat.Ms(worst), writes, after.Minus(before).WriteDetail(s.k))
 	log.Printf("CPU per change: the replicas %s (%.0f µs per replica), etcd %s",
-		ms(simCPU/time.Duration(s.k)), float64(simCPU.Microseconds())/float64(s.k*s.m), ms(etcdCPU/time.Duration(s.k)))
+		fleetstat.Ms(simCPU/time.Duration(s.k)), float64(simCPU.Microseconds())/float64(s.k*s.m), fleetstat.Ms(etcdCPU/time.Duration(s.k)))
 
 	// 2. Idle.
 	time.Sleep(2 * time.Second)
-	i0, err := s.metrics()
+	i0, err := fleetstat.Metrics(s.etcd.Endpoint())
 	if err != nil {
 		return err
 	}
 	time.Sleep(idle)
-	i1, err := s.metrics()
+	i1, err := fleetstat.Metrics(s.etcd.Endpoint())
 	if err != nil {
 		return err
 	}
-	d := i1.minus(i0)
-	idleRPS := float64(d.requests()) / idle.Seconds() / float64(s.m)
+	d := i1.Minus(i0)
+	idleRPS := float64(d.Requests()) / idle.Seconds() / float64(s.m)
 	log.Printf("idle for %s: %.4f etcd requests a second per replica (%s), and %.2f lease keep-alives a second per replica",
-		idle, idleRPS, d.requestDetail(), float64(d["LeaseKeepAlive/msg"])/idle.Seconds()/float64(s.m))
+		idle, idleRPS, d.RequestDetail(), float64(d["LeaseKeepAlive/msg"])/idle.Seconds()/float64(s.m))
 
 	// 3. etcd's restart.
 	resync, accepted, err := s.restart(ctx, outage)
 	if err != nil {
 		return err
 	}
-	log.Printf("etcd down for %s, then healthy: the write accepted after %s, every replica applied it after %s", outage, ms(accepted), ms(resync))
+	log.Printf("etcd down for %s, then healthy: the write accepted after %s, every replica applied it after %s", outage, fleetstat.Ms(accepted), fleetstat.Ms(resync))
 
 	// 4. Every replica's CORS allows the last origin.
 	s.verify()
 	fmt.Printf("replicas=%d changes=%d p50=%s p99=%s max=%s idle_etcd_rps=%.4f per_change_etcd_writes=%.1f resync=%s errors=%d\n",
-		s.m, s.k, ms(p50), ms(p99), ms(worst), idleRPS, writes, ms(resync), s.errors)
+		s.m, s.k, fleetstat.Ms(p50), fleetstat.Ms(p99), fleetstat.Ms(worst), idleRPS, writes, fleetstat.Ms(resync), s.errors)
 	return nil
 }
 
@@ -293,9 +290,20 @@ func (s *sim) waitFleet(ctx context.Context) error {
 // from the write's start to each replica's apply.
 func (s *sim) change(ctx context.Context, k int) ([]time.Duration, error) {
 	start := time.Now()
-	rev, err := s.write(ctx, k)
-	if err != nil {
-		return nil, fmt.Errorf("change %d: %v", k, err)
+	var rev uint64
+	var err error
+	for attempt := 1; ; attempt++ {
+		if rev, err = s.write(ctx, k); err == nil {
+			break
+		}
+		// An error counts; the change is tried again, as an operator
+		// would, timed from the first attempt.
+		s.errors++
+		log.Printf("change %d, attempt %d: %v", k, attempt, err)
+		if attempt == 5 {
+			return nil, fmt.Errorf("change %d: %v", k, err)
+		}
+		time.Sleep(time.Second)
 	}
 	return s.converge(start, rev), nil
 }
@@ -373,7 +381,7 @@ func (s *sim) restart(ctx context.Context, outage time.Duration) (resync, accept
 			}
 			seen = append(seen, time.Since(healthy))
 		}
-		log.Printf("every replica saw etcd again %s after it was healthy (replica 1: %s)", ms(slices.Max(seen)), ms(seen[0]))
+		log.Printf("every replica saw etcd again %s after it was healthy (replica 1: %s)", fleetstat.Ms(slices.Max(seen)), fleetstat.Ms(seen[0]))
 	}()
 	var rev uint64
 	for {
@@ -409,147 +417,10 @@ func (s *sim) verify() {
 	}
 }
 
-// counts are etcd's request counters: "Method/call" for unary calls
-// handled, "Method/msg" for messages received on a stream.
-type counts map[string]float64
-
-// metrics reads etcd's request counters.
-func (s *sim) metrics() (counts, error) {
-	resp, err := http.Get(s.etcd.Endpoint() + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	return parseMetrics(resp.Body)
-}
-
-// parseMetrics reads grpc_server_handled_total (unary calls) and
-// grpc_server_msg_received_total (stream messages) from Prometheus' text.
-func parseMetrics(r io.Reader) (counts, error) {
-	c := counts{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		var suffix string
-		switch {
-		case strings.HasPrefix(line, "grpc_server_handled_total{") && strings.Contains(line, `grpc_type="unary"`):
-			suffix = "/call"
-		case strings.HasPrefix(line, "grpc_server_msg_received_total{") && !strings.Contains(line, `grpc_type="unary"`):
-			suffix = "/msg"
-		default:
-			continue
-		}
-		_, rest, _ := strings.Cut(line, `grpc_method="`)
-		method, _, _ := strings.Cut(rest, `"`)
-		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err != nil {
-			return nil, fmt.Errorf("etcd's metrics: %q: %v", line, err)
-		}
-		c[method+suffix] += v
-	}
-	return c, sc.Err()
-}
-
-func (c counts) minus(o counts) counts {
-	d := counts{}
-	for k, v := range c {
-		if v-o[k] != 0 {
-			d[k] = v - o[k]
-		}
-	}
-	return d
-}
-
-// writeMethods are etcd's calls that write.
-var writeMethods = []string{"Put", "Txn", "DeleteRange", "LeaseGrant", "LeaseRevoke"}
-
-func (c counts) writes() float64 {
-	var n float64
-	for _, m := range writeMethods {
-		n += c[m+"/call"]
-	}
-	return n
-}
-
-// requests counts every unary call and every message on a watch stream:
-// everything but the lease keep-alives.
-func (c counts) requests() float64 {
-	var n float64
-	for k, v := range c {
-		if k != "LeaseKeepAlive/msg" {
-			n += v
-		}
-	}
-	return n
-}
-
-func (c counts) writeDetail(k int) string {
-	var parts []string
-	for _, m := range writeMethods {
-		if v := c[m+"/call"]; v != 0 {
-			parts = append(parts, fmt.Sprintf("%s %.1f", m, v/float64(k)))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-func (c counts) requestDetail() string {
-	var parts []string
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range c {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
-		if k != "LeaseKeepAlive/msg" {
-			parts = append(parts, fmt.Sprintf("%s %.0f", k, c[k]))
-		}
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ", ")
-}
-
-// cpuTime returns the user and system CPU time process pid has used, from
-// /proc (0 when it cannot be read).
-func cpuTime(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The fields after the command name, which is in parentheses.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseUint(f[11], 10, 64)
-	stime, _ := strconv.ParseUint(f[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / 100 // clock ticks (USER_HZ, 100 on Linux)
-}
-
 // memory returns the process's resident set and Go heap, after a GC.
 func memory() (rss, heap uint64) {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
-		f := strings.Fields(string(b))
-		if len(f) > 1 {
-			pages, _ := strconv.ParseUint(f[1], 10, 64)
-			rss = pages * uint64(os.Getpagesize())
-		}
-	}
-	return rss, ms.HeapInuse
-}
-
-func pct(sorted []time.Duration, p float64) time.Duration {
-	i := int(float64(len(sorted)-1) * p)
-	return sorted[i]
-}
-
-func ms(d time.Duration) string {
-	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms"
+	return fleetstat.RSS(os.Getpid()), ms.HeapInuse
 }

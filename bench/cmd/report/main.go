@@ -28,6 +28,8 @@ func main() {
 	loadFile := flag.String("load", "results/load.txt", "load.sh output")
 	runtimeFile := flag.String("runtime", "results/runtime.txt", "runtime.sh output")
 	fleetFile := flag.String("fleet", "results/fleet.txt", "fleet.sh output")
+	scaleFile := flag.String("fleet-scale", "results/fleet-scale.txt", "fleetscale.sh output")
+	scaleBeforeFile := flag.String("fleet-scale-before", "results/fleet-scale-before.txt", "fleetscale.sh output of the revision before issue 19")
 	out := flag.String("out", "../BENCHMARKS.md", "file to write")
 	flag.Parse()
 
@@ -39,6 +41,8 @@ func main() {
 	r.benchstat, _ = os.ReadFile(*benchstatFile)
 	r.runtime, _ = readLines(*runtimeFile)
 	r.fleet, _ = readLines(*fleetFile)
+	r.scale, _ = readLines(*scaleFile)
+	r.scaleBefore, _ = readLines(*scaleBeforeFile)
 	if err := r.readLoad(*loadFile); err != nil {
 		fatal(err)
 	}
@@ -69,11 +73,14 @@ type samples struct {
 }
 
 type report struct {
-	runtime    []string // results/runtime.txt
-	fleet      []string // results/fleet.txt
-	benchMeta  map[string]string
-	benchOrder []string
-	bench      map[string]*samples
+	runtime []string // results/runtime.txt
+	fleet   []string // results/fleet.txt
+	// scale and scaleBefore are results/fleet-scale.txt and
+	// results/fleet-scale-before.txt.
+	scale, scaleBefore []string
+	benchMeta          map[string]string
+	benchOrder         []string
+	bench              map[string]*samples
 
 	behaviour []string
 	benchstat []byte
@@ -282,6 +289,9 @@ func (r *report) write(w io.Writer) {
 	}
 	if len(r.fleet) > 0 {
 		r.writeFleet(w)
+	}
+	if len(r.scale) > 0 {
+		r.writeFleetScale(w)
 	}
 	if len(r.benchstat) > 0 {
 		p("## Appendix: benchstat\n\n")
@@ -817,4 +827,130 @@ func (r *report) writeFleet(w io.Writer) {
 	p("## A fleet of three replicas sharing etcd (make load-fleet)\n\n")
 	p("bench/fleet.sh: a real etcd and three `corsgate run` processes of one configuration file on loopback. Convergence comes from the e2e test TestFleet/Convergence: after each of 200 changes made on replica 1, the time until a preflight on replicas 2 and 3 follows it. The load runs wrk against the three replicas at once, without changes and while cmd/changer applies a new policy 10 times a second through the replicas in turn (PUT with If-Match), interleaved; each replica's CPU time per request (user + system, from /proc) decides.\n\n")
 	writeRuns(w, r.fleet, "| repetition | changes | replica | requests | requests/s | CPU µs per request | non-2xx | mixed | changes applied |\n|---|---|---|---:|---:|---:|---:|---:|---:|")
+}
+
+// scaleRun is one summary line of fleetscale.sh: "replicas=… changes=…".
+type scaleRun struct {
+	real   bool // fleetscale (processes), not fleetsim
+	fields map[string]string
+}
+
+// scaleRuns reads the summary lines of a fleetscale.sh output, and its
+// "# key: value" lines.
+func scaleRuns(lines []string) (runs []scaleRun, meta []string) {
+	real := false
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "# run: "):
+			real = strings.HasPrefix(l, "# run: fleetscale")
+		case strings.HasPrefix(l, "# "):
+			meta = append(meta, strings.TrimPrefix(l, "# "))
+		case strings.HasPrefix(l, "replicas="):
+			f := map[string]string{}
+			for _, kv := range strings.Fields(l) {
+				k, v, _ := strings.Cut(kv, "=")
+				f[k] = v
+			}
+			runs = append(runs, scaleRun{real: real, fields: f})
+		}
+	}
+	return runs, meta
+}
+
+// ms reads a figure such as "12.3ms" (NaN when it is not one).
+func msOf(v string) float64 {
+	f, err := strconv.ParseFloat(strings.TrimSuffix(v, "ms"), 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return f
+}
+
+// writeScaleTable writes the runs of one fleetscale.sh output.
+func writeScaleTable(w io.Writer, runs []scaleRun) {
+	fmt.Fprintf(w, "| run | replicas | changes | p50 | p99 | max | idle etcd requests/s per replica | etcd writes per change | CPU per change per replica | write accepted after etcd is back | resync | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range runs {
+		kind := "simulated"
+		if r.real {
+			kind = "processes"
+		}
+		f := r.fields
+		dash := func(k string) string {
+			if v, ok := f[k]; ok {
+				return v
+			}
+			return "—"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", kind, f["replicas"], f["changes"], f["p50"], f["p99"], f["max"], f["idle_etcd_rps"], f["per_change_etcd_writes"], dash("cpu_per_apply"), dash("write_accepted"), f["resync"], f["errors"])
+	}
+	fmt.Fprintln(w)
+}
+
+// writeFleetScale is the section of make load-fleet-scale: the simulator
+// at several sizes and a fleet of real processes, against issue 19's
+// goals, and the same runs of the revision before it when kept.
+func (r *report) writeFleetScale(w io.Writer) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	runs, meta := scaleRuns(r.scale)
+	p("## Fleet scale (make load-fleet-scale)\n\n")
+	p("bench/fleetscale.sh. *Simulated*: cmd/fleetsim runs the replicas' store and follow code (store.OpenEtcd, state.New, Manager.Run, each with its own etcd client, state directory and CORS controller) in one process against one real etcd, with the HTTP listeners left out; the state directories are in /dev/shm, since a thousand replicas writing one disk's journal would measure the disk. *Processes*: cmd/fleetscale runs real `corsgate run` processes. Each run makes its changes through replica 1 (100 origins each), one at a time; convergence is the time from the write to each replica applying it (every replica × every change). Idle load is etcd's requests (from its /metrics: unary calls and watch-stream messages, lease keep-alives apart) over a minute without changes. Resync: etcd killed, down 3 s, started again; from its being healthy to a write through replica 1 accepted, and to every replica applying it. The whole machine (etcd included) is shared by every replica, so CPU-bound figures grow with the fleet's size here, not in a real fleet.\n\n")
+	for _, m := range meta {
+		p("- %s\n", m)
+	}
+	p("\n")
+	writeScaleTable(w, runs)
+	// Issue 19's goals, checked against the figures above.
+	type goal struct {
+		what, want string
+		ok         func(scaleRun) bool
+		real       bool
+		replicas   string
+	}
+	num := func(v string) float64 {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return math.NaN()
+		}
+		return f
+	}
+	goals := []goal{
+		{"convergence p99", "≤ 250 ms", func(s scaleRun) bool { return msOf(s.fields["p99"]) <= 250 }, false, "1000"},
+		{"idle etcd load per replica", "≤ 0.1 requests/s", func(s scaleRun) bool { return num(s.fields["idle_etcd_rps"]) <= 0.1 }, false, "1000"},
+		{"etcd writes per change", "≤ replicas + 3", func(s scaleRun) bool {
+			return num(s.fields["per_change_etcd_writes"]) <= num(s.fields["replicas"])+3
+		}, false, "1000"},
+		{"resync after etcd is healthy", "≤ 1 s", func(s scaleRun) bool { return msOf(s.fields["resync"]) <= 1000 }, false, "1000"},
+		{"errors", "0", func(s scaleRun) bool { return s.fields["errors"] == "0" }, false, "1000"},
+		{"convergence p99", "≤ 100 ms", func(s scaleRun) bool { return msOf(s.fields["p99"]) <= 100 }, true, ""},
+		{"write accepted after etcd is healthy", "≤ 1 s", func(s scaleRun) bool { return msOf(s.fields["write_accepted"]) <= 1000 }, true, ""},
+	}
+	p("| goal (issue 19) | run | wanted | measured | met |\n|---|---|---|---|---|\n")
+	for _, g := range goals {
+		for _, s := range runs {
+			if s.real != g.real || (g.replicas != "" && s.fields["replicas"] != g.replicas) {
+				continue
+			}
+			kind := "simulated, " + s.fields["replicas"] + " replicas"
+			if s.real {
+				kind = s.fields["replicas"] + " processes"
+			}
+			measured := map[string]string{"convergence p99": s.fields["p99"], "idle etcd load per replica": s.fields["idle_etcd_rps"], "etcd writes per change": s.fields["per_change_etcd_writes"],
+				"resync after etcd is healthy": s.fields["resync"], "errors": s.fields["errors"], "write accepted after etcd is healthy": s.fields["write_accepted"]}[g.what]
+			met := "no"
+			if g.ok(s) {
+				met = "yes"
+			}
+			p("| %s | %s | %s | %s | %s |\n", g.what, kind, g.want, measured, met)
+		}
+	}
+	p("\n")
+	if before, bmeta := scaleRuns(r.scaleBefore); len(before) > 0 {
+		p("The same runs before issue 19's changes (results/fleet-scale-before.txt):\n\n")
+		for _, m := range bmeta {
+			p("- %s\n", m)
+		}
+		p("\n")
+		writeScaleTable(w, before)
+	}
+	p("<details><summary>The runs' logs</summary>\n\n```\n%s\n```\n\n</details>\n\n", strings.Join(r.scale, "\n"))
 }
