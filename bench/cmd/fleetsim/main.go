@@ -31,11 +31,12 @@
 //
 // Its last line is the summary:
 //
-//	replicas=M changes=K p50=… p99=… max=… idle_etcd_rps=… per_change_etcd_writes=… resync=… errors=0
+//	replicas=M changes=K p50=… p99=… max=… idle_etcd_rps=… per_change_etcd_writes=… cpu_per_apply=… write_accepted=… resync=… errors=0
 //
 // idle_etcd_rps is per replica; per_change_etcd_writes is etcd's write
 // calls (Put, Txn, DeleteRange, LeaseGrant, LeaseRevoke) per change, for
-// the whole fleet. make fleet-sim runs it (bench/fleetsim.sh).
+// the whole fleet; cpu_per_apply is the process's CPU time during the
+// changes over changes × replicas. make fleet-sim runs it (bench/fleetsim.sh).
 package main
 
 import (
@@ -236,8 +237,8 @@ func (s *sim) run(idle, outage time.Duration) (err error) {
 
 	// 4. Every replica's CORS allows the last origin.
 	s.verify()
-	fmt.Printf("replicas=%d changes=%d p50=%s p99=%s max=%s idle_etcd_rps=%.4f per_change_etcd_writes=%.1f resync=%s errors=%d\n",
-		s.m, s.k, fleetstat.Ms(p50), fleetstat.Ms(p99), fleetstat.Ms(worst), idleRPS, writes, fleetstat.Ms(resync), s.errors)
+	fmt.Printf("replicas=%d changes=%d p50=%s p99=%s max=%s idle_etcd_rps=%.4f per_change_etcd_writes=%.1f cpu_per_apply=%s write_accepted=%s resync=%s errors=%d\n",
+		s.m, s.k, fleetstat.Ms(p50), fleetstat.Ms(p99), fleetstat.Ms(worst), idleRPS, writes, fleetstat.Ms(simCPU/time.Duration(s.k*s.m)), fleetstat.Ms(accepted), fleetstat.Ms(resync), s.errors)
 	return nil
 }
 

@@ -829,31 +829,63 @@ func (r *report) writeFleet(w io.Writer) {
 	writeRuns(w, r.fleet, "| repetition | changes | replica | requests | requests/s | CPU µs per request | non-2xx | mixed | changes applied |\n|---|---|---|---:|---:|---:|---:|---:|---:|")
 }
 
-// scaleRun is one summary line of fleetscale.sh: "replicas=… changes=…".
+// scaleRun is one run of fleetscale.sh: its summary line, "replicas=…
+// changes=…", or why it did not complete.
 type scaleRun struct {
 	real   bool // fleetscale (processes), not fleetsim
 	fields map[string]string
+	failed string // the run's last line, when it printed no summary
 }
 
-// scaleRuns reads the summary lines of a fleetscale.sh output, and its
-// "# key: value" lines.
+// scaleRuns reads the runs of a fleetscale.sh output, and its "# key:
+// value" lines.
 func scaleRuns(lines []string) (runs []scaleRun, meta []string) {
-	real := false
+	var cur *scaleRun // the run under way, until its summary
+	var last string
+	end := func() {
+		if cur != nil {
+			cur.failed = last
+			runs = append(runs, *cur)
+			cur = nil
+		}
+	}
 	for _, l := range lines {
 		switch {
 		case strings.HasPrefix(l, "# run: "):
-			real = strings.HasPrefix(l, "# run: fleetscale")
+			end()
+			cur = &scaleRun{real: strings.HasPrefix(l, "# run: fleetscale"), fields: map[string]string{}}
+			if f := strings.Fields(l); len(f) > 4 {
+				cur.fields["replicas"] = f[4] // "# run: fleetsim -replicas M" or "fleetscale -n N"
+			}
 		case strings.HasPrefix(l, "# "):
 			meta = append(meta, strings.TrimPrefix(l, "# "))
 		case strings.HasPrefix(l, "replicas="):
-			f := map[string]string{}
+			r := scaleRun{fields: map[string]string{}}
+			if cur != nil {
+				r.real = cur.real
+				if v, ok := cur.fields["cpu_per_apply"]; ok {
+					r.fields["cpu_per_apply"] = v
+				}
+			}
 			for _, kv := range strings.Fields(l) {
 				k, v, _ := strings.Cut(kv, "=")
-				f[k] = v
+				r.fields[k] = v
 			}
-			runs = append(runs, scaleRun{real: real, fields: f})
+			runs = append(runs, r)
+			cur = nil
+		case strings.TrimSpace(l) != "":
+			last = l
+			// Older summaries lack cpu_per_apply; the simulator's log has it.
+			if i := strings.Index(l, " µs per replica)"); cur != nil && i > 0 {
+				if j := strings.LastIndexByte(l[:i], '('); j >= 0 {
+					if us, err := strconv.ParseFloat(l[j+1:i], 64); err == nil {
+						cur.fields["cpu_per_apply"] = strconv.FormatFloat(us/1000, 'f', 1, 64) + "ms"
+					}
+				}
+			}
 		}
 	}
+	end()
 	return runs, meta
 }
 
@@ -875,6 +907,10 @@ func writeScaleTable(w io.Writer, runs []scaleRun) {
 			kind = "processes"
 		}
 		f := r.fields
+		if r.failed != "" {
+			fmt.Fprintf(w, "| %s | %s | did not complete: %s |||||||||\n", kind, f["replicas"], strings.ReplaceAll(r.failed, "|", "\\|"))
+			continue
+		}
 		dash := func(k string) string {
 			if v, ok := f[k]; ok {
 				return v
@@ -933,6 +969,10 @@ func (r *report) writeFleetScale(w io.Writer) {
 			kind := "simulated, " + s.fields["replicas"] + " replicas"
 			if s.real {
 				kind = s.fields["replicas"] + " processes"
+			}
+			if s.failed != "" {
+				p("| %s | %s | %s | did not complete | no |\n", g.what, kind, g.want)
+				continue
 			}
 			measured := map[string]string{"convergence p99": s.fields["p99"], "idle etcd load per replica": s.fields["idle_etcd_rps"], "etcd writes per change": s.fields["per_change_etcd_writes"],
 				"resync after etcd is healthy": s.fields["resync"], "errors": s.fields["errors"], "write accepted after etcd is healthy": s.fields["write_accepted"]}[g.what]
