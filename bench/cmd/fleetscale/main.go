@@ -191,6 +191,11 @@ func (f *fleet) run(idle, outage time.Duration) (err error) {
 	accepted := time.Since(healthy)
 	resync := slices.Max(f.converge(healthy, rev))
 	log.Printf("etcd down for %s, then healthy: the write accepted after %s, every replica applied it after %s", outage, fleetstat.Ms(accepted), fleetstat.Ms(resync))
+	time.Sleep(time.Second) // the members' announcements of the write
+	if c, err := fleetstat.Metrics(f.etcd.Endpoint()); err == nil {
+		// etcd's counters start again at its restart.
+		log.Printf("since etcd restarted: %.0f leases granted (%.2f per replica), %.0f writes", c["LeaseGrant/call"], c["LeaseGrant/call"]/float64(f.n), c.Writes())
+	}
 
 	fmt.Printf("replicas=%d changes=%d p50=%s p99=%s max=%s idle_etcd_rps=%.4f per_change_etcd_writes=%.1f cpu_per_apply=%s write_accepted=%s resync=%s errors=%d\n",
 		f.n, f.k, fleetstat.Ms(p50), fleetstat.Ms(p99), fleetstat.Ms(worst), idleRPS, writes, fleetstat.Ms(perApply), fleetstat.Ms(accepted), fleetstat.Ms(resync), f.errors)

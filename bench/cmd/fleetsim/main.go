@@ -234,6 +234,11 @@ func (s *sim) run(idle, outage time.Duration) (err error) {
 		return err
 	}
 	log.Printf("etcd down for %s, then healthy: the write accepted after %s, every replica applied it after %s", outage, fleetstat.Ms(accepted), fleetstat.Ms(resync))
+	time.Sleep(time.Second) // the members' announcements of the write
+	if c, err := fleetstat.Metrics(s.etcd.Endpoint()); err == nil {
+		// etcd's counters start again at its restart.
+		log.Printf("since etcd restarted: %.0f leases granted (%.2f per replica), %.0f writes", c["LeaseGrant/call"], c["LeaseGrant/call"]/float64(s.m), c.Writes())
+	}
 
 	// 4. Every replica's CORS allows the last origin.
 	s.verify()
