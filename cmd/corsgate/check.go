@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/corsgate/corsgate/admin"
+	"github.com/corsgate/corsgate/host"
 )
 
 // checkCommand validates a configuration without starting the gateway.
@@ -21,12 +21,12 @@ func checkCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "corsgate check: -c FILE is required")
 		return 2
 	}
-	g, ok := loadConfig(*path, nil, admin.Overrides{}, stderr)
+	g, ok := loadConfig(*path, host.Options{}, stderr)
 	if !ok {
 		return 1
 	}
 	// The one question only etcd can answer: does anything compact it?
-	if w, note := compactionWarning(g, 2*time.Second); w != "" {
+	if w, note := g.host.CompactionWarning(2 * time.Second); w != "" {
 		g.warnings = append(g.warnings, w)
 	} else if note != "" {
 		fmt.Fprintln(stderr, "corsgate: note:", note)

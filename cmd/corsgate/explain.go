@@ -9,8 +9,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/corsgate/corsgate/admin"
 	"github.com/corsgate/corsgate/engine/explain"
+	"github.com/corsgate/corsgate/host"
 )
 
 // headerList is a repeatable --header flag.
@@ -68,7 +68,7 @@ func explainCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	g, ok := loadConfig(*path, nil, admin.Overrides{}, stderr)
+	g, ok := loadConfig(*path, host.Options{}, stderr)
 	if !ok {
 		return 1
 	}
@@ -119,7 +119,7 @@ func explainHAR(fs *flag.FlagSet, path, harPath, gateway string, summary bool, l
 		return 2
 	}
 	defer f.Close()
-	g, ok := loadConfig(path, nil, admin.Overrides{}, stderr)
+	g, ok := loadConfig(path, host.Options{}, stderr)
 	if !ok {
 		return 1
 	}

@@ -5,58 +5,39 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	luraconfig "github.com/luraproject/lura/v2/config"
-	"github.com/luraproject/lura/v2/logging"
 
 	"github.com/corsgate/corsgate/admin"
 	"github.com/corsgate/corsgate/engine/core"
 	"github.com/corsgate/corsgate/engine/policy"
-	"github.com/corsgate/corsgate/engine/route"
-	"github.com/corsgate/corsgate/metrics"
+	"github.com/corsgate/corsgate/host"
 	"github.com/corsgate/corsgate/plugin"
 )
 
 // gatewayConfig is a configuration file read and compiled once.
 type gatewayConfig struct {
-	path  string
-	cfg   luraconfig.ServiceConfig
-	doc   *policy.Document // the file's CORS document
-	ctrl  *core.Controller
-	admin *admin.Config // nil without an admin listener
-	// decisions counts the CORS decisions, with an admin listener.
-	decisions *metrics.Decisions
-	warnings  []string // about the file; the CORS warnings are the snapshot's
+	path     string
+	cfg      luraconfig.ServiceConfig
+	host     *host.Gateway
+	doc      *policy.Document // the file's CORS document
+	ctrl     *core.Controller
+	admin    *admin.Config // nil without an admin listener
+	warnings []string      // about the file; the CORS warnings are the snapshot's
 }
 
 // loadConfig parses a KrakenD v3 configuration file, applies KrakenD's
-// aliases and compiles the CORS settings. On failure it prints every
-// problem to stderr and returns false. logger receives the debug lines of
-// policies with debug on; nil discards them.
-func loadConfig(path string, logger logging.Logger, ov admin.Overrides, stderr io.Writer) (*gatewayConfig, bool) {
+// aliases and compiles the CORS settings and the admin block (host.New,
+// with o and the file's path). On failure it prints every problem to
+// stderr and returns false.
+func loadConfig(path string, o host.Options, stderr io.Writer) (*gatewayConfig, bool) {
 	cfg, dupWarnings, err := plugin.ParseFile(path)
 	if err != nil {
 		fmt.Fprintln(stderr, "corsgate:", err)
 		return nil, false
 	}
-	adminCfg, adminErrs := admin.ReadConfig(cfg.ExtraConfig, path, cfg.Port, ov, os.Getenv)
-	var opts []core.Option
-	var decisions *metrics.Decisions
-	if adminCfg != nil {
-		// The admin listener shows the decisions (/metrics, the
-		// dashboard): count them.
-		opts = append(opts, core.WithObserverFor(func(routes *route.Index) core.Observer {
-			decisions = metrics.New(routes)
-			return decisions
-		}))
-	}
-	ctrl, err := plugin.New(cfg, logger, opts...)
-	if err == nil && len(adminErrs) > 0 {
-		err = adminErrs
-	} else if errs, ok := err.(policy.Errors); ok && len(adminErrs) > 0 {
-		err = append(errs, adminErrs...)
-	}
+	o.Path, o.GatewayPort, o.Debug = path, cfg.Port, o.Debug || cfg.Debug
+	h, err := host.New(cfg, o)
 	if err != nil {
 		var errs policy.Errors
 		if errors.As(err, &errs) {
@@ -69,14 +50,12 @@ func loadConfig(path string, logger logging.Logger, ov admin.Overrides, stderr i
 		}
 		return nil, false
 	}
-	g := &gatewayConfig{path: path, cfg: cfg, doc: ctrl.Snapshot().Document(), ctrl: ctrl, admin: adminCfg, decisions: decisions}
-	if adminCfg != nil {
-		g.warnings = append(g.warnings, adminCfg.Credentials.Warnings()...)
-	}
+	ctrl := h.Controller()
+	g := &gatewayConfig{path: path, cfg: cfg, host: h, doc: ctrl.Snapshot().Document(), ctrl: ctrl, admin: h.Admin()}
+	g.warnings = append(g.warnings, h.Warnings()...)
 	for _, w := range dupWarnings {
 		g.warnings = append(g.warnings, w.Error())
 	}
-	g.warnings = append(g.warnings, admin.StoreWarnings(cfg.ExtraConfig, os.Getenv)...)
 	if paths := unsupportedNamespaces(cfg); len(paths) > 0 {
 		g.warnings = append(g.warnings, namespaceWarning(paths))
 	}

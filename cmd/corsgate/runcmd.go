@@ -20,8 +20,8 @@ import (
 
 	"github.com/corsgate/corsgate/admin"
 	corsdebug "github.com/corsgate/corsgate/debug"
+	"github.com/corsgate/corsgate/host"
 	"github.com/corsgate/corsgate/plugin"
-	"github.com/corsgate/corsgate/store"
 )
 
 // runCommand validates the configuration and runs the gateway until it
@@ -53,7 +53,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "corsgate run:", err)
 		return 1
 	}
-	g, ok := loadConfig(*path, logger, admin.Overrides{Listen: *adminListen, StateDir: *stateDir, ReplicaID: *replicaID}, stderr)
+	g, ok := loadConfig(*path, host.Options{Logger: logger, Overrides: admin.Overrides{Listen: *adminListen, StateDir: *stateDir, ReplicaID: *replicaID},
+		NoWatch: *noWatch, HARMaxBytes: *harMax, Debug: *debugMode}, stderr)
 	if !ok {
 		return 1
 	}
@@ -75,50 +76,29 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 
 	var serveErr error
 	limits := gatewayLimits(cfg, *maxConns)
-	// With debug on, /__debug/cors (the fake CORS backend) is mounted
-	// outside the CORS layer, so that it answers like a backend with its
-	// own CORS layer.
 	ctrl := g.ctrl
 	runServer := func(ctx context.Context, cfg luraconfig.ServiceConfig, h http.Handler) error {
 		// The router's endpoint handlers drop a backend's CORS headers
 		// (plugin.StripBackendCORS, below), so the CORS layer can set its
 		// own before the router runs, without wrapping the ResponseWriter.
-		h = ctrl.PresetHandler(h)
-		if cfg.Debug {
-			h = corsdebug.Wrap(corsdebug.Explain(h, ctrl.Snapshot, corsdebug.Options{HARMaxBytes: *harMax}), logger)
-		}
+		// With debug on, /__debug/cors (the fake CORS backend) is mounted
+		// outside the CORS layer, so that it answers like a backend with
+		// its own CORS layer.
+		h = g.host.PresetHandler(h)
 		logger.Info("[CORSGATE]", "gateway listener:", describeLimits(limits))
 		serveErr = serveGateway(ctx, cfg, h, limits, logger)
 		return serveErr
 	}
-	m, st := openState(g, logger)
-	stateDone := make(chan struct{})
-	if e, ok := st.(*store.Etcd); ok {
-		go warnCompaction(ctx, e, logger)
+	if err := g.host.Start(ctx); err != nil {
+		fmt.Fprintln(stderr, "corsgate run:", err)
+		return 1
 	}
-	if st != nil {
-		go func() { m.Run(ctx); st.Close(); close(stateDone) }()
-		// At the end, wait (a little) for the run-time state to stop:
-		// its cache of the applied layer is written in the background.
-		defer func() {
-			stop() // ends ctx, when the gateway stopped for another reason
-			select {
-			case <-stateDone:
-			case <-time.After(5 * time.Second):
-			}
-		}()
-	}
-	if g.admin != nil {
-		if g.decisions != nil {
-			go g.decisions.Run(ctx)
-		}
-		if err := startAdmin(ctx, g, m, logger); err != nil {
-			fmt.Fprintln(stderr, "corsgate run:", err)
-			return 1
-		}
-	}
-	go watchFile(ctx, g, m, logger, *noWatch)
-	plugin.LogStartup(logger, ctrl.Snapshot())
+	// At the end, wait (a little) for the run-time features to stop: the
+	// cache of the applied layer is written in the background.
+	defer func() {
+		stop() // ends ctx, when the gateway stopped for another reason
+		g.host.Wait(5 * time.Second)
+	}()
 
 	factory := ginrouter.NewFactory(ginrouter.Config{
 		Engine:         ginrouter.NewEngine(cfg, ginrouter.EngineOptions{Logger: logger, Writer: stdout}),

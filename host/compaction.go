@@ -1,20 +1,22 @@
-package main
+package host
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/luraproject/lura/v2/logging"
+
 	"github.com/corsgate/corsgate/admin"
 	"github.com/corsgate/corsgate/store"
-	"github.com/luraproject/lura/v2/logging"
 )
 
-// compactionWarning asks the etcd store of g, when it has one, whether
-// anything compacts etcd's history (store.Etcd.CompactionWarning), waiting
-// at most timeout. It returns the warning, or a note saying why it could
-// not tell; both are "" without an etcd store, or when etcd compacts.
-func compactionWarning(g *gatewayConfig, timeout time.Duration) (warning, note string) {
+// CompactionWarning asks the etcd store of the admin block, when there is
+// one, whether anything compacts etcd's history (store.Etcd.
+// CompactionWarning), waiting at most timeout. It returns the warning, or
+// a note saying why it could not tell; both are "" without an etcd store,
+// or when etcd compacts.
+func (g *Gateway) CompactionWarning(timeout time.Duration) (warning, note string) {
 	if g.admin == nil || g.admin.Store.Type != admin.StoreEtcd {
 		return "", ""
 	}
