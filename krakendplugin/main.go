@@ -10,7 +10,8 @@
 //	  "name": ["corsgate"],
 //	  "corsgate": {
 //	    "security/cors": {"allow_origins": ["https://app.example.com"]},
-//	    "endpoints": {"GET /reports": {"allow_origins": ["https://admin.example.com"]}}
+//	    "endpoints": {"GET /reports": {"allow_origins": ["https://admin.example.com"]}},
+//	    "admin": {"listen": "127.0.0.1:9091", "store": {"type": "embedded"}}
 //	  }
 //	}
 //
@@ -18,10 +19,16 @@
 // (and of KrakenD), "endpoints" the per-endpoint overrides, keyed by the
 // method and the endpoint as the configuration writes it. A plugin sees
 // only its own block, not the endpoints of the configuration, so the
-// overrides name theirs. The block is validated as corsgate check
-// validates a file; a block that does not validate is an error KrakenD
-// logs, and the plugin is then not installed: the gateway answers without
-// any CORS header, which browsers treat as a refusal.
+// overrides name theirs. "admin" takes the keys of the corsgate/admin
+// block: with a listen, the plugin runs the admin API, the dashboard, the
+// store (embedded, or etcd shared with other replicas, corsgate run's
+// included), the follow loop and /metrics inside KrakenD, until KrakenD
+// stops (package host). "debug_endpoint": true serves /__debug/cors/*.
+// The block is read by plugin.PluginConfig and validated as corsgate
+// check validates a file, and its problems name its own paths; a block
+// that does not validate is an error KrakenD logs, and the plugin is then
+// not installed: the gateway answers without any CORS header, which
+// browsers treat as a refusal.
 //
 // The plugin and KrakenD must be built with the same Go version and the
 // same versions of every module they share (make check-plugin compares).
@@ -29,18 +36,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
-	luraconfig "github.com/luraproject/lura/v2/config"
 	"github.com/luraproject/lura/v2/logging"
 
 	"github.com/corsgate/corsgate/engine/policy"
-	"github.com/corsgate/corsgate/engine/route"
+	"github.com/corsgate/corsgate/host"
 	"github.com/corsgate/corsgate/plugin"
 )
 
@@ -69,22 +73,18 @@ func (r registerer) RegisterHandlers(register func(string, func(context.Context,
 	logger.Debug("[PLUGIN: corsgate] registered")
 }
 
-// block is the plugin's configuration.
-type block struct {
-	CORS      map[string]any            `json:"security/cors"`
-	Endpoints map[string]map[string]any `json:"endpoints"`
-	Comment   any                       `json:"@comment"`
-}
-
 // newHandler builds the CORS layer from the plugin/http-server block and
-// puts it in front of next.
-func newHandler(_ context.Context, extra map[string]any, next http.Handler) (http.Handler, error) {
-	cfg, err := serviceConfig(extra)
+// puts it in front of next; with an admin section, it also starts the
+// run-time features (the admin API and dashboard, the store, the follow
+// loop, the metrics), which stop when ctx, KrakenD's, ends.
+func newHandler(ctx context.Context, extra map[string]any, next http.Handler) (http.Handler, error) {
+	cfg, debug, mapErrs, err := plugin.PluginConfig(extra)
 	if err != nil {
+		err = fmt.Errorf("corsgate: %w", err)
 		logger.Error("[PLUGIN: corsgate]", err)
 		return nil, err
 	}
-	ctrl, err := plugin.New(cfg, logger)
+	g, err := host.New(cfg, host.Options{Logger: logger, Debug: debug, MapErrors: mapErrs})
 	if err != nil {
 		var errs policy.Errors
 		if errors.As(err, &errs) {
@@ -97,45 +97,19 @@ func newHandler(_ context.Context, extra map[string]any, next http.Handler) (htt
 		logger.Error("[PLUGIN: corsgate]", err)
 		return nil, err
 	}
-	plugin.LogStartup(logger, ctrl.Snapshot())
-	return ctrl.Handler(next), nil
-}
-
-// serviceConfig turns the plugin's block into the lura configuration
-// corsgate reads: the service block, and an endpoint for each override.
-func serviceConfig(extra map[string]any) (luraconfig.ServiceConfig, error) {
-	var cfg luraconfig.ServiceConfig
-	raw, ok := extra[Name]
-	if !ok {
-		return cfg, fmt.Errorf("corsgate: the plugin/http-server block has no %q key; write \"%s\": {\"security/cors\": {...}} beside \"name\"", Name, Name)
+	for _, w := range g.Warnings() {
+		logger.Warning("[PLUGIN: corsgate]", w)
 	}
-	data, err := json.Marshal(raw)
-	if err != nil {
-		return cfg, err
+	if g.Admin() == nil {
+		plugin.LogStartup(logger, g.Controller().Snapshot())
+		return g.Handler(next), nil
 	}
-	var b block
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		return cfg, fmt.Errorf("corsgate: plugin/http-server.%s: %v; its keys are \"security/cors\" (the service-level CORS settings) and \"endpoints\" (overrides keyed by \"METHOD /endpoint\")", Name, err)
+	if err := g.Start(ctx); err != nil {
+		err = fmt.Errorf("corsgate: %w", err)
+		logger.Error("[PLUGIN: corsgate]", err)
+		return nil, err
 	}
-	if b.CORS == nil {
-		return cfg, fmt.Errorf("corsgate: plugin/http-server.%s has no \"security/cors\" block; write the service-level CORS settings there", Name)
-	}
-	cfg.ExtraConfig = luraconfig.ExtraConfig{plugin.Namespace: b.CORS}
-	keys := make([]string, 0, len(b.Endpoints))
-	for k := range b.Endpoints {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		method, path, ok := strings.Cut(k, " ")
-		if !ok || !strings.HasPrefix(path, "/") || method != strings.ToUpper(method) {
-			return cfg, fmt.Errorf("corsgate: plugin/http-server.%s.endpoints[%q]: name an endpoint as \"METHOD /endpoint\", such as \"GET /users/{id}\"", Name, k)
-		}
-		cfg.Endpoints = append(cfg.Endpoints, &luraconfig.EndpointConfig{Endpoint: route.FromTemplate(path), Method: method, ExtraConfig: luraconfig.ExtraConfig{plugin.Namespace: b.Endpoints[k]}})
-	}
-	return cfg, nil
+	return g.Handler(next), nil
 }
 
 func main() {}

@@ -88,8 +88,9 @@ func (e *FileError) Unwrap() error {
 }
 
 // corsBlockPath matches the JSON paths where lura reads a security/cors
-// block: the service's extra_config and each endpoint's.
-var corsBlockPath = regexp.MustCompile(`^(extra_config|endpoints\[[0-9]+\]\.extra_config)$`)
+// block: the service's extra_config and each endpoint's; and where the
+// corsgate KrakenD plugin reads it, in its own block.
+var corsBlockPath = regexp.MustCompile(`^(extra_config|endpoints\[[0-9]+\]\.extra_config|extra_config\["plugin/http-server"\]\.corsgate)$`)
 
 // endpointIndex finds the endpoint a JSON path lies in.
 var endpointIndex = regexp.MustCompile(`^endpoints\[([0-9]+)\]`)

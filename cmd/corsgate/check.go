@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/corsgate/corsgate/host"
+	"github.com/corsgate/corsgate/plugin"
 )
 
 // checkCommand validates a configuration without starting the gateway.
@@ -20,6 +21,13 @@ func checkCommand(args []string, stdout, stderr io.Writer) int {
 	if *path == "" {
 		fmt.Fprintln(stderr, "corsgate check: -c FILE is required")
 		return 2
+	}
+	// A KrakenD configuration that loads the corsgate plugin is judged as
+	// the plugin reads it.
+	if cfg, dups, err := plugin.ParseFile(*path); err == nil {
+		if block, ok := plugin.PluginNamed(cfg.ExtraConfig); ok {
+			return checkPluginLayout(*path, cfg, dups, block, *strict, stdout, stderr)
+		}
 	}
 	g, ok := loadConfig(*path, host.Options{}, stderr)
 	if !ok {
