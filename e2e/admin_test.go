@@ -53,13 +53,22 @@ func startAdminGateway(t *testing.T, path string, gatewayPort, adminPort int, ex
 func startAdminGatewayEnv(t *testing.T, path string, gatewayPort, adminPort int, env []string, extra ...string) *runningGateway {
 	t.Helper()
 	args := append([]string{"run", "-c", path, "--admin-listen", "127.0.0.1:" + strconv.Itoa(adminPort)}, extra...)
+	return startGatewayProcess(t, binPath, args, gatewayPort, adminPort, env)
+}
+
+// startGatewayProcess runs bin with args, a gateway on gatewayPort with
+// its admin API on adminPort (the corsgate binary, or KrakenD with the
+// plugin), with the admin credentials and env in its environment, and
+// waits until both answer.
+func startGatewayProcess(t *testing.T, bin string, args []string, gatewayPort, adminPort int, env []string) *runningGateway {
+	t.Helper()
 	g := &runningGateway{
 		URL:   "http://127.0.0.1:" + strconv.Itoa(gatewayPort),
 		Admin: "http://127.0.0.1:" + strconv.Itoa(adminPort),
 		logs:  &syncBuffer{},
 		done:  make(chan struct{}),
 	}
-	g.cmd = exec.Command(binPath, args...)
+	g.cmd = exec.Command(bin, args...)
 	g.cmd.Env = append(adminEnv(), env...)
 	g.cmd.Stdout, g.cmd.Stderr = g.logs, g.logs
 	if err := g.cmd.Start(); err != nil {

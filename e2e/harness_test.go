@@ -26,6 +26,9 @@ import (
 // and the custom gateway example.
 var binPath, demoBackendPath, customGatewayPath string
 
+// e2eDir is TestMain's temporary directory, removed when the tests end.
+var e2eDir string
+
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
@@ -37,6 +40,7 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	e2eDir = dir
 
 	root, err := filepath.Abs("..")
 	if err != nil {

@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +22,7 @@ import (
 // requests, and an endpoint override.
 func TestKrakenDPlugin(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	plugins := filepath.Join(dir, "plugins")
-	if err := os.Mkdir(plugins, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	root, _ := filepath.Abs("..")
-	build := func(args ...string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", append([]string{"build"}, args...)...)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %v: %v\n%s", args, err, out)
-		}
-	}
-	build("-buildmode=plugin", "-o", filepath.Join(plugins, "corsgate.so"), "./krakendplugin")
-	build("-o", filepath.Join(dir, "krakendhost"), "./internal/krakendhost")
+	plugins, hostBin := buildKrakenDPlugin(t)
 
 	be := newBackend(t)
 	port := freePort(t)
@@ -59,7 +44,7 @@ func TestKrakenDPlugin(t *testing.T) {
 	}}
 	path := plugintest.WriteFile(t, cfg)
 	logs := &syncBuffer{}
-	cmd := exec.Command(filepath.Join(dir, "krakendhost"), "-c", path, "-plugins", plugins)
+	cmd := exec.Command(hostBin, "-c", path, "-plugins", plugins)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -108,4 +93,46 @@ func TestKrakenDPlugin(t *testing.T) {
 			t.Errorf("%s: Vary %q", tc.name, resp.Header.Get("Vary"))
 		}
 	}
+}
+
+// The KrakenD plugin and the host that loads it, built once for the
+// tests that need them (go build -buildmode=plugin takes a while).
+var krakendBuild struct {
+	once             sync.Once
+	plugins, hostBin string
+	err              error
+}
+
+// buildKrakenDPlugin builds bin/corsgate.so into a plugin folder (make
+// plugin) and internal/krakendhost, a gateway that loads http-server
+// plugins with lura's own loader, as KrakenD does.
+func buildKrakenDPlugin(t *testing.T) (plugins, hostBin string) {
+	t.Helper()
+	b := &krakendBuild
+	b.once.Do(func() {
+		root, _ := filepath.Abs("..")
+		b.plugins = filepath.Join(e2eDir, "plugins")
+		b.hostBin = filepath.Join(e2eDir, "krakendhost")
+		if b.err = os.MkdirAll(b.plugins, 0o755); b.err != nil {
+			return
+		}
+		for _, args := range [][]string{
+			{"-buildmode=plugin", "-o", filepath.Join(b.plugins, "corsgate.so"), "./krakendplugin"},
+			{"-o", b.hostBin, "./internal/krakendhost"},
+		} {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			cmd := exec.CommandContext(ctx, "go", append([]string{"build"}, args...)...)
+			cmd.Dir = root
+			out, err := cmd.CombinedOutput()
+			cancel()
+			if err != nil {
+				b.err = fmt.Errorf("go build %v: %v\n%s", args, err, out)
+				return
+			}
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.plugins, b.hostBin
 }
