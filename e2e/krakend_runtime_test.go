@@ -126,4 +126,3 @@ func grepLines(text, s string) string {
 	}
 	return strings.Join(out, "\n")
 }
-
