@@ -15,7 +15,8 @@
 #   make fuzz        every fuzz target for FUZZTIME (30s) each, one at a time
 # KrakenD:
 #   make plugin      bin/corsgate.so, corsgate as a KrakenD http-server plugin
-#   make check-plugin GOMOD=path/to/krakend/go.mod   the versions it must match
+#   make check-plugin KRAKEND=path/to/krakend   the Go release and versions it must match
+#                    (or GOMOD=path/to/krakend/go.mod GO_VERSION=1.25.12)
 # Docs:
 #   make docs        rewrite the outputs of the ```console examples in README.md
 #                    and docs/*.md from real runs (make test checks them)
@@ -65,13 +66,14 @@ fleet: build deps-etcd
 
 # plugin: corsgate as a KrakenD http-server plugin, bin/corsgate.so
 # (docs/krakend.md). Build it with the Go version and module versions of
-# the KrakenD it loads into: make check-plugin GOMOD=path/to/krakend/go.mod.
+# the KrakenD it loads into: make check-plugin KRAKEND=path/to/krakend.
 plugin:
 	$(GO) build -buildmode=plugin -o $(BIN)/corsgate.so ./krakendplugin
 
 check-plugin:
-	@if [ -z "$(GOMOD)" ]; then echo "make check-plugin GOMOD=path/to/krakend/go.mod: the go.mod of the KrakenD build the plugin loads into"; exit 2; fi
-	$(GO) run ./krakendplugin/checkplugin -gomod $(GOMOD)
+	@if [ -n "$(KRAKEND)" ]; then $(GO) run ./krakendplugin/checkplugin -krakend $(KRAKEND); \
+	elif [ -n "$(GOMOD)" ]; then $(GO) run ./krakendplugin/checkplugin -gomod $(GOMOD) -go "$(GO_VERSION)"; \
+	else echo "make check-plugin KRAKEND=path/to/krakend (the binary the plugin loads into), or GOMOD=path/to/krakend/go.mod GO_VERSION=1.25.12 (its go.mod and the Go release it was built with)"; exit 2; fi
 
 check: build
 	$(BIN)/corsgate check -c config.example.json

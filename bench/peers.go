@@ -138,6 +138,12 @@ var Peers = []Peer{
 		New:    newCorsgateMetrics,
 	},
 	{
+		Name:   "corsgate-plugin-admin",
+		Module: "github.com/corsgate/corsgate (this repository), the KrakenD plugin with an admin section",
+		Wiring: "As corsgate-writetime (controller.Handler, as the KrakenD plugin and host.Wire run), with the decision counters of the admin section as the controller's observer: the cost of the plugin's /metrics on the request path.",
+		New:    newCorsgatePluginAdmin,
+	},
+	{
 		Name:   "floor",
 		Module: "github.com/gin-gonic/gin v1.12.0",
 		Wiring: "The bare engine, no CORS layer: the cost of routing alone. Preflights reach gin's 405 handler.",
@@ -234,6 +240,17 @@ func newCorsgateMetrics(p Policy) (http.Handler, error) {
 		return nil, err
 	}
 	return c.PresetHandler(NewEngine()), nil
+}
+
+// newCorsgatePluginAdmin is corsgate as the KrakenD plugin (and
+// host.Wire) runs it with an admin section: the write-time handler, every
+// decision counted.
+func newCorsgatePluginAdmin(p Policy) (http.Handler, error) {
+	c, err := CorsgateController(p, core.WithObserverFor(func(routes *route.Index) core.Observer { return metrics.New(routes) }))
+	if err != nil {
+		return nil, err
+	}
+	return c.Handler(NewEngine()), nil
 }
 
 // KrakendLegacyNamespace is the extra_config key krakend-cors v2 reads.

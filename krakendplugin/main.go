@@ -39,10 +39,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/luraproject/lura/v2/logging"
 
+	"github.com/corsgate/corsgate/admin"
 	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/host"
 	"github.com/corsgate/corsgate/plugin"
@@ -84,7 +86,14 @@ func newHandler(ctx context.Context, extra map[string]any, next http.Handler) (h
 		logger.Error("[PLUGIN: corsgate]", err)
 		return nil, err
 	}
-	g, err := host.New(cfg, host.Options{Logger: logger, Debug: debug, MapErrors: mapErrs})
+	o := host.Options{Logger: logger, Debug: debug, MapErrors: mapErrs}
+	if _, ok := cfg.ExtraConfig[plugin.AdminNamespace]; ok {
+		// Replicas of KrakenD share one file: each may name its own
+		// listener, state directory and name in the fleet, as corsgate
+		// run's --admin-listen, --state-dir and --replica-id do.
+		o.Overrides = admin.Overrides{Listen: os.Getenv("CORSGATE_ADMIN_LISTEN"), StateDir: os.Getenv("CORSGATE_STATE_DIR"), ReplicaID: os.Getenv("CORSGATE_REPLICA_ID")}
+	}
+	g, err := host.New(cfg, o)
 	if err != nil {
 		var errs policy.Errors
 		if errors.As(err, &errs) {

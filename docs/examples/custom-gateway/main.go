@@ -1,12 +1,16 @@
-// Command custom-gateway is a minimal lura gateway with corsgate's CORS
-// layer: the program of docs/custom-gateway.md.
+// Command custom-gateway is a minimal lura gateway with corsgate: the
+// program of docs/custom-gateway.md.
 //
 //	go run ./docs/examples/custom-gateway config.example.json
 //
 // It reads the file as corsgate does (plugin.ParseFile), refuses to start
-// when the CORS settings are invalid, and re-reads the CORS settings of the
-// same file when it changes and on SIGHUP, as corsgate run does (the
-// endpoints themselves are fixed at start).
+// when the CORS settings or the corsgate/admin block are invalid, and gets
+// everything corsgate run has around its CORS layer from one call,
+// host.Wire: the hot reload of the file's CORS settings (when it changes
+// and on SIGHUP; the endpoints themselves are fixed at start), and, when
+// the file has a corsgate/admin block with a listen, the admin API
+// (Cloudant's and the full one), the dashboard, /metrics, the store and
+// its history, and the other replicas' changes through etcd.
 package main
 
 import (
@@ -15,14 +19,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/luraproject/lura/v2/logging"
 	"github.com/luraproject/lura/v2/proxy"
 	ginrouter "github.com/luraproject/lura/v2/router/gin"
 	"github.com/luraproject/lura/v2/transport/http/server"
 
+	"github.com/corsgate/corsgate/host"
 	"github.com/corsgate/corsgate/plugin"
-	"github.com/corsgate/corsgate/watch"
 )
 
 func main() {
@@ -48,30 +53,20 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 
-	// Compile the CORS settings once; runServer serves the router behind
-	// the CORS layer, ctrl replaces its policies while the gateway runs.
-	ctrl, runServer, err := plugin.Wire(cfg, logger, server.RunServer)
+	// Validate and compile the CORS settings and the admin block once,
+	// start the run-time features until ctx ends, and get the RunServer
+	// that serves the router behind the CORS layer.
+	gw, runServer, err := host.Wire(ctx, cfg, host.Options{Path: path, Logger: logger}, server.RunServer)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: invalid CORS settings:\n%v\n", path, err)
 		os.Exit(1)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	// Reload the CORS settings when the file changes and on SIGHUP: an
-	// invalid file changes nothing, and Apply returns every problem.
-	go watch.Watch(ctx, path, watch.Options{SIGHUP: true}, func(reason watch.Reason, _ []byte) {
-		_, doc, err := plugin.ReadCORS(path)
-		if err == nil {
-			_, err = ctrl.Apply(doc)
-		}
-		if err != nil {
-			logger.Error("[CORS reload]", reason, "settings not applied:", err)
-			return
-		}
-		logger.Info("[CORS reload]", reason, "settings applied, revision", ctrl.Snapshot().Revision())
-	})
+	for _, w := range gw.Warnings() {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
 	ginrouter.NewFactory(ginrouter.Config{
 		Engine:         ginrouter.NewEngine(cfg, ginrouter.EngineOptions{Logger: logger, Writer: os.Stdout}),
 		HandlerFactory: ginrouter.EndpointHandler,
@@ -79,4 +74,8 @@ func main() {
 		Logger:         logger,
 		RunServer:      runServer,
 	}).NewWithContext(ctx).Run(cfg)
+
+	// The cache of the applied layer is written in the background.
+	stop()
+	gw.Wait(5 * time.Second)
 }
