@@ -59,7 +59,7 @@ func TestHandlerRefusesBadBlocks(t *testing.T) {
 		extra map[string]any
 		want  string
 	}{
-		{map[string]any{"name": "corsgate"}, `has no "corsgate" key`},
+		{map[string]any{"name": "corsgate"}, `there is no "corsgate" key`},
 		{map[string]any{"corsgate": map[string]any{}}, `has no "security/cors" block`},
 		{map[string]any{"corsgate": map[string]any{"security/cors": map[string]any{}, "endpoint": map[string]any{}}}, `unknown field "endpoint"`},
 		{map[string]any{"corsgate": map[string]any{"security/cors": map[string]any{}, "endpoints": map[string]any{"/users": map[string]any{}}}}, `name an endpoint as "METHOD /endpoint"`},
