@@ -59,6 +59,57 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// scopeView is one entry of GET /v1/cors/scopes.
+type scopeView struct {
+	// Scope names it as the layer and the other routes do: "service",
+	// or "METHOD /path" with {param} segments.
+	Scope string `json:"scope"`
+	// Method and Path are the endpoint's; empty for the service.
+	Method string `json:"method,omitempty"`
+	Path   string `json:"path,omitempty"`
+	// Block says where the scope's own block comes from: "file",
+	// "runtime", "file+runtime", or "" when it has none (an endpoint
+	// then follows the service-level policy).
+	Block string `json:"block"`
+	// RuntimeKeys is how many keys the run-time layer sets on it.
+	RuntimeKeys int `json:"runtime_keys"`
+}
+
+// listScopes is GET /v1/cors/scopes: the service, then every endpoint
+// the gateway serves, in the order of the configuration. Routes only
+// change with a restart, so this is the list a write may name.
+func (s *Server) listScopes(w http.ResponseWriter, r *http.Request) error {
+	v := s.state.View()
+	if v.File == nil {
+		v.File = &policy.Document{}
+	}
+	if v.Layer == nil {
+		v.Layer = &policy.Layer{}
+	}
+	view := func(scope string, file *policy.Block, layer map[string]json.RawMessage) scopeView {
+		sv := scopeView{Scope: scope, RuntimeKeys: len(layer)}
+		switch {
+		case file != nil && layer != nil:
+			sv.Block = "file+runtime"
+		case file != nil:
+			sv.Block = "file"
+		case layer != nil:
+			sv.Block = "runtime"
+		}
+		return sv
+	}
+	out := []scopeView{view("service", v.File.Service, v.Layer.Service)}
+	for _, rt := range s.state.Routes().Routes() {
+		key := rt.Key()
+		sv := view(key, v.File.Endpoints[key], v.Layer.Endpoints[key])
+		sv.Method, sv.Path = rt.Method, rt.Template()
+		out = append(out, sv)
+	}
+	s.readHeaders(w, v.Revision)
+	writeJSON(w, http.StatusOK, map[string]any{"revision": v.Revision, "scopes": out})
+	return nil
+}
+
 func (s *Server) getLayer(w http.ResponseWriter, r *http.Request) error {
 	v := s.state.View()
 	s.readHeaders(w, v.Revision)

@@ -72,10 +72,12 @@ func (s *Server) metricsHandler() http.Handler {
 
 // decisionsView is GET /v1/cors/decisions.
 type decisionsView struct {
-	StepSeconds float64            `json:"step_seconds"`
-	Series      []metrics.Point    `json:"series"`
-	TopRefused  []metrics.ScopeTop `json:"top_refused"`
-	Candidate   *metrics.Report    `json:"candidate"`
+	StepSeconds float64 `json:"step_seconds"`
+	// WindowSeconds is how far back the series can go: the chart's width.
+	WindowSeconds float64            `json:"window_seconds"`
+	Series        []metrics.Point    `json:"series"`
+	TopRefused    []metrics.ScopeTop `json:"top_refused"`
+	Candidate     *metrics.Report    `json:"candidate"`
 }
 
 // needDecisions answers 503 when the gateway does not count decisions.
@@ -90,7 +92,7 @@ func (s *Server) needDecisions(h handler) handler {
 
 func (s *Server) getDecisions(w http.ResponseWriter, r *http.Request) error {
 	series, step := s.decisions.Series()
-	v := decisionsView{StepSeconds: step.Seconds(), Series: series, TopRefused: s.decisions.TopRefused()}
+	v := decisionsView{StepSeconds: step.Seconds(), WindowSeconds: s.decisions.Window().Seconds(), Series: series, TopRefused: s.decisions.TopRefused()}
 	if c := s.decisions.Candidate(); c != nil {
 		rep := c.Report()
 		v.Candidate = &rep

@@ -83,6 +83,7 @@ func (s *Server) routes() []route {
 		{CloudantPath, map[string]handler{"GET": s.getCloudant, "HEAD": s.getCloudant, "PUT": s.putCloudant}},
 		{"/v1/cors/config", map[string]handler{"GET": s.getConfig}},
 		{"/v1/cors/layer", map[string]handler{"GET": s.getLayer, "PUT": s.putLayer}},
+		{"/v1/cors/scopes", map[string]handler{"GET": s.listScopes}},
 		{"/v1/cors/scopes/service", map[string]handler{"PUT": s.putScope, "DELETE": s.putScope}},
 		{"/v1/cors/scopes/{method}/{path...}", map[string]handler{"PUT": s.putScope, "DELETE": s.putScope}},
 		{"/v1/cors/diff", map[string]handler{"GET": s.diff}},

@@ -360,6 +360,12 @@ func TestFullAPI(t *testing.T) {
 		t.Errorf("sources: %s", sources)
 	}
 
+	// Every scope the gateway serves, with where its block comes from.
+	resp, v = f.call("GET", "/v1/cors/scopes", "")
+	if got, want := jsonText(v["scopes"]), `[{"block":"file+runtime","runtime_keys":1,"scope":"service"},{"block":"","method":"GET","path":"/users/{id}","runtime_keys":0,"scope":"GET /users/{id}"},{"block":"runtime","method":"PUT","path":"/users/{id}","runtime_keys":1,"scope":"PUT /users/{id}"}]`; resp.StatusCode != 200 || resp.Header.Get("ETag") != `"1"` || got != want {
+		t.Errorf("GET scopes: %d %s\nwant %s", resp.StatusCode, got, want)
+	}
+
 	// An endpoint the gateway does not serve.
 	resp, v = f.call("PUT", "/v1/cors/scopes/DELETE/users/{id}", `{"allow_origins": ["https://a.example.com"]}`, "If-Match", `"1"`)
 	if resp.StatusCode != 400 || !strings.Contains(jsonText(v), "DELETE /users/{id}") {
@@ -394,7 +400,7 @@ func TestFullAPI(t *testing.T) {
 	}
 	_, v = f.call("GET", "/v1/cors/history?limit=2", "")
 	hist, _ = v["history"].([]any)
-	if len(hist) != 2 || hist[0].(map[string]any)["source"] != "reset" || hist[1].(map[string]any)["source"] != "rollback" {
+	if len(hist) != 2 || hist[0].(map[string]any)["source"] != "reset" || hist[1].(map[string]any)["source"] != "rollback" || hist[1].(map[string]any)["rollback_of"] != 1.0 {
 		t.Errorf("history after rollback and reset: %s", jsonText(v))
 	}
 }

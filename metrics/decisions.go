@@ -53,7 +53,7 @@ func Outcome(r policy.Reason) string {
 type Decisions struct {
 	scopes []string        // "service", then each route's key, by position
 	counts []atomic.Uint64 // [kind][reason][scope]
-	top    []*TopK         // per scope
+	top    []scopeTop      // per scope
 
 	candidate atomic.Pointer[Candidate]
 
@@ -72,11 +72,16 @@ func New(routes *route.Index) *Decisions {
 		}
 	}
 	d.counts = make([]atomic.Uint64, numKinds*numReasons*len(d.scopes))
-	d.top = make([]*TopK, len(d.scopes))
-	for i := range d.top {
-		d.top[i] = &TopK{}
-	}
+	d.top = make([]scopeTop, len(d.scopes))
 	return d
+}
+
+// scopeTop keeps a scope's refused origins in two TopKs, so that the
+// refusals of allowed origins (a method or a header) never push the
+// refused origins out, nor the other way round.
+type scopeTop struct {
+	origins TopK // refused for the origin itself
+	others  TopK // allowed origins refused for the method, headers or upgrade
 }
 
 // scopeIndex is the position of the scope that decided: the endpoint's when
@@ -107,7 +112,11 @@ func (d *Decisions) ObserveCORS(r *http.Request, sc *core.Scope, dec policy.Deci
 				origin = v[0]
 			}
 		}
-		d.top[i].Add(origin, dec.Reason)
+		t := &d.top[i].others
+		if RefusalKind(dec.Reason) == "origin" {
+			t = &d.top[i].origins
+		}
+		t.Add(origin, dec.Reason)
 	}
 	if c := d.candidate.Load(); c != nil {
 		c.observe(r, dec)
@@ -142,11 +151,14 @@ type ScopeTop struct {
 }
 
 // TopRefused lists, for each scope that refused something, the origins it
-// refused most often, most frequent first.
+// refused most often: those refused for themselves first, most frequent
+// first, then the allowed origins refused for a method, headers or an
+// upgrade (Origin.Kind tells them apart).
 func (d *Decisions) TopRefused() []ScopeTop {
 	out := []ScopeTop{}
-	for i, t := range d.top {
-		if o := t.Top(); len(o) > 0 {
+	for i := range d.top {
+		o := append(d.top[i].origins.Top(), d.top[i].others.Top()...)
+		if len(o) > 0 {
 			out = append(out, ScopeTop{Scope: d.scopes[i], Origins: o})
 		}
 	}

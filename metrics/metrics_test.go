@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -201,5 +202,33 @@ func TestCandidate(t *testing.T) {
 	d.SetCandidate(nil)
 	if rep := d.Candidate().Report(); rep.Active {
 		t.Errorf("after stopping: %+v", rep)
+	}
+}
+
+// An allowed origin refused for its method or headers is kept apart from
+// the origins refused for themselves, with its kind; each entry says when
+// it was first and last refused.
+func TestTopRefusedKindsAndTimes(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	clock := t0
+	defer metrics.SetClock(func() time.Time { return clock })()
+	d, h := counted(t)
+	send(h, "GET", "/users/1", "Origin", evil)
+	clock = t0.Add(time.Minute)
+	send(h, "OPTIONS", "/users/1", "Origin", app, "Access-Control-Request-Method", "DELETE")
+	send(h, "OPTIONS", "/users/1", "Origin", app, "Access-Control-Request-Method", "PATCH")
+	clock = t0.Add(2 * time.Minute)
+	send(h, "GET", "/users/1", "Origin", evil)
+
+	top := d.TopRefused()
+	if len(top) != 1 || top[0].Scope != "service" || len(top[0].Origins) != 2 {
+		t.Fatalf("top refused: %+v", top)
+	}
+	o, r := top[0].Origins[0], top[0].Origins[1]
+	if o.Origin != evil || o.Kind != "origin" || o.Count != 2 || o.Reason != "origin_denied" || !o.FirstSeen.Equal(t0) || !o.LastSeen.Equal(t0.Add(2*time.Minute)) {
+		t.Errorf("the refused origin: %+v", o)
+	}
+	if r.Origin != app || r.Kind != "request" || r.Count != 2 || r.Reason != "method_denied" || !r.FirstSeen.Equal(t0.Add(time.Minute)) || !r.LastSeen.Equal(t0.Add(time.Minute)) {
+		t.Errorf("the allowed origin refused for its method and headers: %+v", r)
 	}
 }

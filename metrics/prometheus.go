@@ -32,8 +32,8 @@ func (d *Decisions) Collect(ch chan<- prometheus.Metric) {
 	for _, c := range d.Counts() {
 		ch <- prometheus.MustNewConstMetric(decisionsDesc, prometheus.CounterValue, float64(c.N), c.Kind, c.Outcome, c.Reason, c.Scope)
 	}
-	for i, t := range d.top {
-		if n := t.Total(); n > 0 {
+	for i := range d.top {
+		if n := d.top[i].origins.Total() + d.top[i].others.Total(); n > 0 {
 			ch <- prometheus.MustNewConstMetric(refusedDesc, prometheus.CounterValue, float64(n), d.scopes[i])
 		}
 	}

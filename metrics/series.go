@@ -81,6 +81,9 @@ func (d *Decisions) Series() ([]Point, time.Duration) {
 	return append(append([]Point{}, d.series...), p), d.step
 }
 
+// Window is how far back the series goes once full: maxPoints steps.
+func (d *Decisions) Window() time.Duration { return maxPoints * d.step }
+
 // Run samples the series every step until ctx is done.
 func (d *Decisions) Run(ctx context.Context) {
 	d.seriesMu.Lock()

@@ -3,6 +3,7 @@ package metrics
 import (
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/corsgate/corsgate/engine/policy"
 )
@@ -36,6 +37,9 @@ type slot struct {
 	count  uint64
 	err    uint64
 	reason policy.Reason
+	// first and last are when the slot's origin was first and last
+	// refused, in Unix nanoseconds: first is when it took the slot.
+	first, last int64
 }
 
 func (s *slot) is(origin string, cut bool) bool {
@@ -48,6 +52,7 @@ func (t *TopK) Add(origin string, reason policy.Reason) {
 	if cut {
 		origin = origin[:MaxOriginBytes]
 	}
+	at := now().UnixNano()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.total++
@@ -55,6 +60,7 @@ func (t *TopK) Add(origin string, reason policy.Reason) {
 		if s := &t.slots[i]; s.is(origin, cut) {
 			s.count++
 			s.reason = reason
+			s.last = at
 			return
 		}
 	}
@@ -75,7 +81,11 @@ func (t *TopK) Add(origin string, reason policy.Reason) {
 	}
 	s.len = uint8(copy(s.origin[:], origin))
 	s.cut, s.count, s.err, s.reason = cut, floor+1, floor, reason
+	s.first, s.last = at, at
 }
+
+// now is the clock of TopK; tests replace it.
+var now = time.Now
 
 // Origin is one entry of a TopK.
 type Origin struct {
@@ -88,6 +98,28 @@ type Origin struct {
 	Error uint64 `json:"error,omitempty"`
 	// Reason is the reason of its last refusal.
 	Reason string `json:"reason"`
+	// Kind tells an origin refused for itself ("origin": not allowed, or
+	// malformed) from an allowed origin whose request was refused for
+	// its method or headers ("request"), or its WebSocket upgrade
+	// ("upgrade"). Only the first is fixed by allowing the origin.
+	Kind string `json:"kind"`
+	// FirstSeen and LastSeen are when it was first and last refused (first:
+	// since it entered the top; an origin pushed out and back starts
+	// again).
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+// RefusalKind classifies a refusal reason for Origin.Kind: "origin",
+// "request" or "upgrade".
+func RefusalKind(r policy.Reason) string {
+	switch r {
+	case policy.OriginDenied, policy.OriginMalformed:
+		return "origin"
+	case policy.UpgradeDenied:
+		return "upgrade"
+	}
+	return "request"
 }
 
 // Top lists the origins kept, most counted first.
@@ -96,7 +128,8 @@ func (t *TopK) Top() []Origin {
 	out := make([]Origin, t.n)
 	for i := 0; i < t.n; i++ {
 		s := &t.slots[i]
-		out[i] = Origin{Origin: string(s.origin[:s.len]), Truncated: s.cut, Count: s.count, Error: s.err, Reason: s.reason.String()}
+		out[i] = Origin{Origin: string(s.origin[:s.len]), Truncated: s.cut, Count: s.count, Error: s.err, Reason: s.reason.String(),
+			Kind: RefusalKind(s.reason), FirstSeen: time.Unix(0, s.first).UTC(), LastSeen: time.Unix(0, s.last).UTC()}
 	}
 	t.mu.Unlock()
 	slices.SortStableFunc(out, func(a, b Origin) int {

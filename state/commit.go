@@ -202,6 +202,9 @@ type Change struct {
 	// RequireIfRevision refuses a change without IfRevision, with
 	// PreconditionRequired.
 	RequireIfRevision bool
+	// RollbackOf is, for a rollback, the revision whose layer it restores;
+	// the history records it.
+	RollbackOf uint64
 	// Mutate changes layer, a copy of the layer in force; file is the
 	// file's document it is judged against. An error it returns is
 	// returned as it is when it is an Error, and as Invalid otherwise.
@@ -290,7 +293,7 @@ func (m *Manager) writeLocked(ctx context.Context, c Change) (Result, error) {
 			// Nothing changes: no new revision.
 			return Result{Revision: cur.Revision, Warnings: snap.Warnings()}, nil
 		}
-		rec := &store.Record{Time: now, User: c.User, Source: c.Source, Layer: layerJSON(cand), Diff: mustJSON(diffLayers(cur.Layer, cand)), Provenance: mustJSON(prov)}
+		rec := &store.Record{Time: now, User: c.User, Source: c.Source, RollbackOf: c.RollbackOf, Layer: layerJSON(cand), Diff: mustJSON(diffLayers(cur.Layer, cand)), Provenance: mustJSON(prov)}
 		stored, _, err := m.commit(ctx, proposal{file: cur.File, layer: cand, prov: prov, write: rec, snap: snap})
 		if errors.Is(err, store.ErrConflict) && m.shared != nil && attempt < maxCatchUps {
 			// Another replica committed first: catch up with it, then
@@ -466,7 +469,7 @@ func (m *Manager) Rollback(ctx context.Context, revision uint64, user string, if
 		e.Err = err
 		return Result{}, e
 	}
-	return m.Write(ctx, Change{User: user, Source: SourceRollback, IfRevision: ifRevision, Mutate: func(_ *policy.Document, l *policy.Layer) error {
+	return m.Write(ctx, Change{User: user, Source: SourceRollback, RollbackOf: revision, IfRevision: ifRevision, Mutate: func(_ *policy.Document, l *policy.Layer) error {
 		*l = *old
 		return nil
 	}})

@@ -65,6 +65,10 @@ type Record struct {
 	// Source is where the change came from: api, cloudant, file, rollback
 	// or reset.
 	Source string `json:"source"`
+	// RollbackOf is, for a rollback, the revision whose layer it made
+	// current again; 0 otherwise (and in records written before it
+	// existed).
+	RollbackOf uint64 `json:"rollback_of,omitempty"`
 	// Layer is the whole layer after this revision: a JSON object, or
 	// null after a reset.
 	Layer json.RawMessage `json:"layer"`

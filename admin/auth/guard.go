@@ -216,6 +216,11 @@ func (h *guarded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			hdr.Add("WWW-Authenticate", `Bearer realm="corsgate"`)
 		}
 		reason, logged := g.explain(name, v)
+		if v == noCredentials && g.creds != nil && len(g.creds.users)+len(g.creds.tokens) > 0 {
+			// The first request of every browser sign-in: not a warning.
+			// It is counted (AuthFailures); guesses are logged.
+			logged = ""
+		}
 		g.refuse(w, r, http.StatusUnauthorized, reason, logged)
 		return
 	}
@@ -264,9 +269,12 @@ type refusal struct {
 	Reason string `json:"reason"`
 }
 
-// refuse answers a refusal and reports it to the log.
+// refuse answers a refusal and reports it to the log, unless logged is
+// empty.
 func (g *Guard) refuse(w http.ResponseWriter, r *http.Request, status int, reason, logged string) {
-	g.log.printf("refused %s %q from %s with %d %s: %s", r.Method, clip(r.URL.Path), r.RemoteAddr, status, http.StatusText(status), logged)
+	if logged != "" {
+		g.log.printf("refused %s %q from %s with %d %s: %s", r.Method, clip(r.URL.Path), r.RemoteAddr, status, http.StatusText(status), logged)
+	}
 	h := w.Header()
 	for k := range h {
 		if strings.HasPrefix(k, "Access-Control-") {

@@ -135,14 +135,14 @@ func jsonEqual(a, b []byte) bool {
 // user and source, and the same layer and diff as JSON.
 func sameRecord(t *testing.T, what string, got, want store.Record) {
 	t.Helper()
-	if got.Revision != want.Revision || !got.Time.Equal(want.Time) || got.User != want.User || got.Source != want.Source ||
+	if got.Revision != want.Revision || !got.Time.Equal(want.Time) || got.User != want.User || got.Source != want.Source || got.RollbackOf != want.RollbackOf ||
 		!jsonEqual(got.Layer, want.Layer) || !jsonEqual(got.Diff, want.Diff) || !jsonEqual(got.Provenance, want.Provenance) {
 		t.Errorf("%s:\n got %s\nwant %s", what, show(got), show(want))
 	}
 }
 
 func show(r store.Record) string {
-	return fmt.Sprintf("{Revision:%d Time:%s User:%q Source:%q Layer:%s Diff:%s}", r.Revision, r.Time.Format(time.RFC3339Nano), r.User, r.Source, r.Layer, r.Diff)
+	return fmt.Sprintf("{Revision:%d Time:%s User:%q Source:%q RollbackOf:%d Layer:%s Diff:%s}", r.Revision, r.Time.Format(time.RFC3339Nano), r.User, r.Source, r.RollbackOf, r.Layer, r.Diff)
 }
 
 func testEmpty(t *testing.T, s store.Store) {
@@ -163,7 +163,7 @@ func testEmpty(t *testing.T, s store.Store) {
 }
 
 func testFirstCommit(t *testing.T, s store.Store) {
-	in := store.Record{User: "alice", Source: "api", Layer: json.RawMessage(layerN(1)), Diff: json.RawMessage(`{"added":["service.allow_origins[0]"]}`)}
+	in := store.Record{User: "alice", Source: "rollback", RollbackOf: 7, Layer: json.RawMessage(layerN(1)), Diff: json.RawMessage(`{"added":["service.allow_origins[0]"]}`)}
 	got := commit(t, s, 0, in)
 	if got.Revision != 1 {
 		t.Errorf("first commit: revision %d, want 1", got.Revision)

@@ -1,0 +1,10 @@
+package metrics
+
+import "time"
+
+// SetClock replaces TopK's clock until the returned function restores it.
+func SetClock(f func() time.Time) (restore func()) {
+	old := now
+	now = f
+	return func() { now = old }
+}
