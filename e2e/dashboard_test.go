@@ -139,7 +139,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	waitText("#top-refused", "https://refused.example")
 	shot("dashboard-live-1280x800.png")
 
-	// A validation error shows next to its field.
+	// An origin is checked when it is added, by the gateway's validator:
+	// the error shows next to the field, with its fix one click away,
+	// and the fix passes the same check.
 	if err := chromedp.Run(ctx, chromedp.Navigate(dash)); err != nil {
 		t.Fatal(err)
 	}
@@ -147,11 +149,41 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err := chromedp.Run(ctx,
 		chromedp.SendKeys("#new-origin", "https://bad.example/path", chromedp.ByQuery),
 		chromedp.Click("#add-origin", chromedp.ByQuery),
-		chromedp.Click("#save-cloudant", chromedp.ByQuery),
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText("#origins .field-error", "path")
+	waitText("#new-origin-error", "it has a path")
+	waitText("#new-origin-suggestion", "Did you mean https://bad.example?")
+	var listed bool
+	eval(`[...document.querySelectorAll("#origins .origin")].some(e => e.textContent.includes("bad.example"))`, &listed)
+	if listed {
+		t.Error("an origin the validator refuses went into the list")
+	}
+	if err := chromedp.Run(ctx, chromedp.Click("#new-origin-use", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#origins", "https://bad.example")
+	var errShown bool
+	eval(`!document.getElementById("new-origin-error").hidden`, &errShown)
+	if errShown {
+		t.Error("the suggested fix was refused by the same check")
+	}
+
+	// Cloudant's words on Cloudant's tab: all domains with credentials.
+	if err := chromedp.Run(ctx, chromedp.Navigate(dash)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#origins", page.URL)
+	eval(`(() => { const c = document.getElementById("allow-credentials"); if (!c.checked) c.click(); document.getElementById("origin-mode-all").click(); return true; })()`, new(bool))
+	if err := chromedp.Run(ctx, chromedp.Click("#save-cloudant", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#origins-error", "turn off “Allow credentials”")
+	var shown string
+	eval(`document.getElementById("origins-error").textContent + "|" + document.getElementById("cloudant-message").textContent + "|" + document.getElementById("cloudant-errors").textContent`, &shown)
+	if strings.Contains(shown, "allow_any_origin_with_credentials_unsafe") || strings.Contains(shown, "origins[") {
+		t.Errorf("Cloudant's tab speaks config keys: %q", shown)
+	}
 
 	// Remove it again and save: the same fetch fails.
 	if err := chromedp.Run(ctx, chromedp.Navigate(dash)); err != nil {

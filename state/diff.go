@@ -25,7 +25,7 @@ func diffLayers(a, b *policy.Layer) []KeyChange {
 	}
 	scope := func(name string, x, y map[string]json.RawMessage) {
 		for _, k := range sortedKeys(x, y) {
-			if string(x[k]) != string(y[k]) {
+			if !sameJSON(x[k], y[k]) {
 				out = append(out, KeyChange{Scope: name, Key: k, Old: x[k], New: y[k]})
 			}
 		}

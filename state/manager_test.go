@@ -474,3 +474,34 @@ func TestStoreAtTheLastRevision(t *testing.T) {
 		t.Errorf("the store is reported as failing: %+v", g.m.Status().Store)
 	}
 }
+
+// A rollback lists only the keys it changes, and records its target: a
+// key written with other spacing than the store keeps is no change.
+func TestRollbackDiffAndTarget(t *testing.T) {
+	g := start(t, own{store.NewMemory()}, spa(t), "r1")
+	ctx := context.Background()
+	set := func(key, value string) {
+		t.Helper()
+		if _, err := g.m.Write(ctx, state.Change{User: "alice", Source: state.SourceAPI, Mutate: func(_ *policy.Document, l *policy.Layer) error {
+			if l.Service == nil {
+				l.Service = map[string]json.RawMessage{}
+			}
+			l.Service[key] = json.RawMessage(value)
+			return nil
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("expose_headers", `[ "X-Request-Id",   "X-Total-Count" ]`)
+	set("max_age", `"10m"`)
+	if _, err := g.m.Rollback(ctx, 1, "bob", nil); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := g.m.History(ctx, 1)
+	if err != nil || len(hist) != 1 || hist[0].RollbackOf != 1 {
+		t.Fatalf("history %+v %v", hist, err)
+	}
+	if d := string(hist[0].Diff); !strings.Contains(d, `"max_age"`) || strings.Contains(d, "expose_headers") {
+		t.Errorf("the rollback's diff: %s; want max_age only", d)
+	}
+}

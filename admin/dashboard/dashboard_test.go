@@ -254,7 +254,7 @@ func TestJSBuildsNoMarkup(t *testing.T) {
 		t.Fatal("no api() call found")
 	}
 	reads := map[string]bool{"CLOUDANT": true, `"/v1/cors/status"`: true, `"/v1/cors/config"`: true, `"/v1/cors/history?limit=20"`: true,
-		`"/v1/cors/history?limit=50"`: true, `"/v1/cors/decisions"`: true, `"/v1/cors/fleet"`: true, `"/v1/cors/candidate"`: true}
+		`"/v1/cors/history?limit=50"`: true, `"/v1/cors/decisions"`: true, `"/v1/cors/fleet"`: true, `"/v1/cors/candidate"`: true, `"/v1/cors/scopes"`: true}
 	for _, c := range calls {
 		switch c[1] {
 		case "GET":
@@ -272,7 +272,7 @@ func TestJSBuildsNoMarkup(t *testing.T) {
 func TestIDs(t *testing.T) {
 	html := read(t, "index.html")
 	for _, id := range []string{
-		"error-banner", "stale-banner", "replica", "revision", "store-badge",
+		"error-banner", "store-detail", "replica", "revision", "store-badge",
 		"tab-cloudant", "tab-policies", "tab-history", "tab-live", "tab-candidate",
 		"enable-cors", "allow-credentials", "origins", "new-origin", "add-origin", "save-cloudant", "cloudant-message",
 		"scope-editor", "save-scope", "drop-scope", "conflict",

@@ -8,6 +8,7 @@
 // (and "revision" for a 412).
 
 import { $, h, clear } from "./dom.js";
+import { state } from "./state.js";
 
 /** @typedef {import("./dom.js").Problem} Problem */
 
@@ -164,6 +165,7 @@ import { $, h, clear } from "./dom.js";
  * @property {string} time
  * @property {string} user
  * @property {string} source
+ * @property {number} [rollback_of] for a rollback, the revision it returned to
  * @property {Layer} layer
  * @property {DiffEntry[]} [diff]
  */
@@ -191,7 +193,10 @@ import { $, h, clear } from "./dom.js";
  * @property {boolean} [truncated]
  * @property {number} count
  * @property {number} [error] how much count may overstate
- * @property {string} reason
+ * @property {string} reason the reason of its last refusal
+ * @property {string} [kind] "origin" (refused for itself), "request" (an allowed origin, refused for its method or headers) or "upgrade"
+ * @property {string} [first_seen]
+ * @property {string} [last_seen]
  */
 
 /**
@@ -205,6 +210,7 @@ import { $, h, clear } from "./dom.js";
  * GET /v1/cors/decisions.
  * @typedef {Object} Decisions
  * @property {number} step_seconds
+ * @property {number} [window_seconds] how far back the series goes once full
  * @property {DecisionPoint[]} series
  * @property {TopRefused[]} top_refused
  */
@@ -342,14 +348,16 @@ export async function api(method, path, opts = {}) {
   const out = { ok: res.ok, status: res.status, data, reason, etag: parseETag(res.headers.get("ETag")), headers: res.headers };
 
   const isRead = method === "GET" || method === "HEAD";
+  const stale = res.ok ? res.headers.get("X-Corsgate-Stale") : null;
+  if (opts.stale) setStale(stale);
   if (res.status === 401) fail(key, "Not signed in: reload the page and sign in.");
+  else if (res.status === 503 && storeDown()) unfail(key); // the store banner says it, once
   else if (opts.optional && isRead && unavailable(res.status)) unfail(key);
   else if (res.status === 403) fail(key, `${key}: forbidden: ${reason}`);
   else if (res.status >= 500) fail(key, `${key}: ${res.status}: ${reason}`);
   else if (isRead && !res.ok) fail(key, `${key}: ${res.status}: ${reason}`);
   else if (res.ok && data === null && isRead) fail(key, `${key}: the answer is not JSON`);
   else unfail(key);
-  if (opts.stale) setStale(res.ok ? res.headers.get("X-Corsgate-Stale") : null);
   return out;
 }
 
@@ -407,12 +415,34 @@ function renderFailures() {
 }
 
 /**
- * setStale shows the X-Corsgate-Stale header of a read, or hides the
- * banner for none.
+ * storeDown: the last status or stale read says the store does not
+ * answer. Then a 503 is that one fact, which the store banner shows
+ * (status.js), not one more line of the error banner.
+ * @returns {boolean}
+ */
+export function storeDown() {
+  return !!(state.stale || state.status?.store?.unreachable_since);
+}
+
+/** @type {Array<() => void>} */
+const staleListeners = [];
+
+/**
+ * onStale registers fn, called when a read's X-Corsgate-Stale header
+ * appears, changes or goes.
+ * @param {() => void} fn
+ */
+export function onStale(fn) {
+  staleListeners.push(fn);
+}
+
+/**
+ * setStale keeps the X-Corsgate-Stale header of a read (null: none) in
+ * state.stale, for the store banner.
  * @param {string | null} text
  */
 function setStale(text) {
-  const e = $("stale-banner");
-  e.textContent = text ? "Stale: " + text : "";
-  e.hidden = !text;
+  if (state.stale === text) return;
+  state.stale = text;
+  for (const fn of staleListeners) fn();
 }

@@ -4,7 +4,7 @@
 // DELETE /v1/cors/candidate), the requests it would decide differently
 // (refreshed every 5 s while shown), and applying it as the layer.
 
-import { $, h, clear, busy, setMessage, clearMessage, showErrors, hideErrors, fmtTime, timeEl, isObject, num, originEl } from "./dom.js";
+import { $, h, clear, busy, setMessage, clearMessage, showErrors, hideErrors, fmtTime, timeEl, isObject, num, originEl, labelCells } from "./dom.js";
 import { api, unavailable, warningsText } from "./api.js";
 import { state, reloadAll } from "./state.js";
 import { loadConfig, onConfigLoaded } from "./policies.js";
@@ -100,13 +100,15 @@ export async function pollCandidate() {
     samples.append(h("tr", null,
       h("td", { class: "nowrap" }, timeEl(s.time)),
       h("td", null, String(s.method ?? "")),
-      h("td", null, h("code", { text: String(s.path ?? "") })),
-      h("td", null, originEl("code", String(s.origin ?? ""))),
+      h("td", { class: "value" }, h("code", { text: String(s.path ?? "") })),
+      h("td", { class: "value" }, originEl("code", String(s.origin ?? ""))),
       h("td", null, String(s.enforced ?? "")),
       h("td", null, String(s.candidate ?? "")),
       h("td", { class: "reason" }, String(s.reason ?? ""))));
   }
   if (!samples.rows.length) samples.append(h("tr", null, h("td", { colspan: "7", class: "empty", text: "No sample." })));
+  labelCells(/** @type {HTMLTableElement} */ ($("candidate-changes")));
+  labelCells(/** @type {HTMLTableElement} */ ($("candidate-samples")));
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { $, h, clear, busy, setMessage, clearMessage, fieldError, showErrors, hideErrors, isObject, originEl } from "./dom.js";
 import { api } from "./api.js";
-import { reloadAll } from "./state.js";
+import { state, reloadAll } from "./state.js";
 
 /** @typedef {import("./api.js").CloudantCORS} CloudantCORS */
 /** @typedef {import("./dom.js").Problem} Problem */
@@ -75,11 +75,12 @@ function markCloudantDirty() {
   local.cloudantDirty = true;
 }
 
-function addOrigin() {
+async function addOrigin() {
   const input = /** @type {HTMLInputElement} */ ($("new-origin"));
   const err = $("new-origin-error");
   const o = input.value.trim();
   err.hidden = true;
+  $("new-origin-suggestion").hidden = true;
   if (!o) {
     err.textContent = "Type an origin first, such as https://app.example.com.";
     err.hidden = false;
@@ -92,12 +93,93 @@ function addOrigin() {
     input.focus();
     return;
   }
+  const problem = await busy($("add-origin"), () => checkOrigin(o));
+  if (problem) {
+    err.textContent = problem.message;
+    err.hidden = false;
+    if (problem.suggestion && problem.suggestion !== o && !local.origins.includes(problem.suggestion)) {
+      $("new-origin-suggestion-text").textContent = `Did you mean ${problem.suggestion}?`;
+      $("new-origin-use").dataset.value = problem.suggestion;
+      $("new-origin-suggestion").hidden = false;
+    }
+    input.focus();
+    return;
+  }
   local.origins.push(o);
   if (originMode() === "all") /** @type {HTMLInputElement} */ ($("origin-mode-restrict")).checked = true;
   input.value = "";
   markCloudantDirty();
   renderOrigins();
   input.focus();
+}
+
+/**
+ * A problem of an origin being added, in Cloudant's words, with the
+ * validator's fix when it offers one.
+ * @typedef {Object} OriginProblem
+ * @property {string} message
+ * @property {string} [suggestion]
+ */
+
+/**
+ * checkOrigin asks the gateway's validator (POST /v1/cors/validate) about
+ * origin as the only origin of the service-level policy, with the
+ * credentials the form shows: the check a save would make of it. It gives
+ * its problem, or null when it passes (or cannot be checked: the save
+ * checks it again).
+ * @param {string} origin
+ * @returns {Promise<OriginProblem | null>}
+ */
+async function checkOrigin(origin) {
+  /** @type {Record<string, any>} */
+  const layer = JSON.parse(JSON.stringify(isObject(state.config?.layer) ? state.config.layer : {}));
+  layer.service = { ...(isObject(layer.service) ? layer.service : {}), allow_origins: [origin] };
+  const credentials = /** @type {HTMLInputElement} */ ($("allow-credentials")).checked;
+  if (local.cloudant && credentials !== !!local.cloudant.allow_credentials) layer.service.allow_credentials = credentials;
+  delete layer.cors_off;
+  const r = await api("POST", "/v1/cors/validate", { body: layer });
+  if (!r.ok || !isObject(r.data) || r.data.valid !== false) return null;
+  /** @type {Problem[]} */
+  const errors = Array.isArray(r.data.errors) ? r.data.errors : [];
+  const mine = errors.find((e) => /^service\.allow_origins(\[0\])?(\b|$)/.test(String(e?.path ?? ""))) ||
+    errors.find((e) => /^service\.allow_credentials/.test(String(e?.path ?? "")));
+  if (!mine) return null; // another key's problem, not this origin's
+  const message = cloudantWords(String(mine.message ?? ""), "restrict");
+  return { message, suggestion: suggestionOf(mine) };
+}
+
+/**
+ * suggestionOf gives the fix a validator error offers: its suggestion
+ * field, else the value it quotes after "did you mean".
+ * @param {Problem & {suggestion?: unknown}} p
+ * @returns {string | undefined}
+ */
+function suggestionOf(p) {
+  if (typeof p.suggestion === "string" && p.suggestion) return p.suggestion;
+  const m = /did you mean "([^"]+)"/i.exec(String(p.message ?? ""));
+  return m ? m[1] : undefined;
+}
+
+/**
+ * cloudantWords says a validator message in the terms of this tab: its
+ * switches and choices, not the configuration keys behind them.
+ * @param {string} message
+ * @param {"all" | "restrict"} mode the origin mode it concerns
+ * @returns {string}
+ */
+export function cloudantWords(message, mode) {
+  if (/credentials/.test(message) && (mode === "all" || /any origin|every origin|"\*"|wildcard|\*/.test(message))) {
+    if (mode === "all") {
+      return "To allow all domains (*), turn off “Allow credentials”: a browser never shares its cookies with every site. " +
+        "Or keep credentials and choose “Restrict to specific domains”, listing the sites you trust.";
+    }
+  }
+  return message
+    .replace(/\s*\(only the configuration file can allow every origin with credentials[^)]*\)/, "")
+    .replace(/\ballow_any_origin_with_credentials_unsafe\b/g, "the configuration file's unsafe opt-in")
+    .replace(/\ballow_origins\b/g, "the origin domains")
+    .replace(/\ballow_credentials\b/g, "“Allow credentials”")
+    .replace(/\bcors_off\b/g, "“Enable CORS”");
 }
 
 /**
@@ -138,7 +220,7 @@ function placeCloudantErrors(errors, sent) {
   const items = $("origins").children;
   for (const err of errors) {
     const path = String(err?.path ?? "");
-    const message = String(err?.message ?? "");
+    const message = cloudantWords(String(err?.message ?? ""), sent);
     const m = /^origins\[(\d+)\]/.exec(path);
     if (m && sent === "restrict" && items[Number(m[1])]) {
       // The li gets its .field-error only when it has an error.
@@ -205,8 +287,12 @@ async function saveCloudant() {
     /** @type {Problem[]} */
     const errors = Array.isArray(r.data?.errors) ? r.data.errors : [];
     const rest = placeCloudantErrors(errors, mode);
-    setMessage("cloudant-message", "error", r.reason);
-    if (rest.length) showErrors("cloudant-errors", rest);
+    if (rest.length) {
+      setMessage("cloudant-message", "error", "Not saved: the gateway refused these settings.");
+      showErrors("cloudant-errors", rest.map((e) => ({ path: String(e?.path ?? ""), message: cloudantWords(String(e?.message ?? ""), mode) })));
+    } else {
+      setMessage("cloudant-message", "error", errors.length ? "Not saved: fix what is marked above, then save again." : cloudantWords(r.reason, mode));
+    }
     return;
   }
   setMessage("cloudant-message", "error", r.reason);
@@ -231,6 +317,11 @@ export function wireCloudant() {
   });
   $("new-origin").addEventListener("input", () => {
     $("new-origin-error").hidden = true;
+    $("new-origin-suggestion").hidden = true;
+  });
+  $("new-origin-use").addEventListener("click", () => {
+    /** @type {HTMLInputElement} */ ($("new-origin")).value = String($("new-origin-use").dataset.value ?? "");
+    addOrigin();
   });
   $("origins").addEventListener("click", (ev) => {
     const btn = /** @type {Element} */ (ev.target).closest("button.remove-origin");

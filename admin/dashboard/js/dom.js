@@ -258,3 +258,26 @@ export function originEl(tag, o, attrs) {
   if (!odd) return h(tag, { ...attrs, text: o });
   return h(tag, { ...attrs, class: ((attrs && attrs.class) || "") + " odd-origin", title: "This origin has characters outside ASCII: it is shown in its punycode or escaped form, and it is not the ASCII origin it may look like.", text: "⚠ " + text });
 }
+
+/**
+ * labelCells starts every cell of table's body with the name of its
+ * column (span.cell-label, hidden from screen readers, which have the
+ * header): narrow screens show it beside the value, a row being a card
+ * there (app.css); wide ones hide it. Call it after filling the table.
+ * @param {HTMLTableElement} table
+ */
+export function labelCells(table) {
+  const head = table.tHead && table.tHead.rows[0];
+  const names = head ? [...head.cells].map((c) => (c.textContent || "").trim()) : [];
+  for (const body of table.tBodies) {
+    for (const row of body.rows) {
+      let col = 0;
+      for (const cell of row.cells) {
+        const name = names[col];
+        col += cell.colSpan || 1;
+        if (name === undefined || cell.classList.contains("empty") || cell.querySelector(":scope > .cell-label")) continue;
+        cell.prepend(h("span", { class: "cell-label", "aria-hidden": "true", text: name }));
+      }
+    }
+  }
+}

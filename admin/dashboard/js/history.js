@@ -2,7 +2,7 @@
 // The History tab: the revisions of the run-time layer, newest first, each
 // with what it changed and a button that rolls back to it.
 
-import { $, h, clear, busy, setMessage, clearMessage, timeEl, compact, isObject } from "./dom.js";
+import { $, h, clear, busy, setMessage, clearMessage, timeEl, compact, isObject, labelCells } from "./dom.js";
 import { api, warningsText } from "./api.js";
 import { state, reloadAll } from "./state.js";
 
@@ -16,7 +16,12 @@ import { state, reloadAll } from "./state.js";
  */
 export async function loadHistory() {
   const r = await api("GET", "/v1/cors/history?limit=50");
+  if (r.status === 503) {
+    setMessage("history-message", "info", "The history cannot be read while the store does not answer (see the banner above); it shows again when the store is back.");
+    return;
+  }
   if (!r.ok || !isObject(r.data)) return;
+  if ($("history-message").classList.contains("info")) clearMessage("history-message");
   state.history = Array.isArray(r.data.history) ? r.data.history.filter(isObject) : [];
   renderHistory();
 }
@@ -36,14 +41,18 @@ export function renderHistory() {
       h("td", { class: "num nowrap" }, String(rec.revision), isCurrent ? " " : null, isCurrent ? h("span", { class: "badge current", text: "current" }) : null),
       h("td", { class: "nowrap" }, timeEl(rec.time)),
       h("td", null, String(rec.user ?? "")),
-      h("td", null, String(rec.source ?? "")),
+      h("td", null, String(rec.source ?? ""),
+        rec.source === "rollback" && rec.rollback_of ? h("span", { class: "rollback-of", text: `to revision ${rec.rollback_of}` }) : null),
       h("td", null, diffList(rec.diff)),
-      h("td", null, h("button", {
-        type: "button", class: "rollback secondary small", dataset: { revision: String(rec.revision) },
-        "aria-label": `Roll back to revision ${rec.revision}`, text: "Roll back to this",
-      }))));
+      h("td", null, isCurrent
+        ? h("span", { class: "muted", text: "in force" })
+        : h("button", {
+          type: "button", class: "rollback secondary small", dataset: { revision: String(rec.revision) },
+          "aria-label": `Roll back to revision ${rec.revision}`, text: "Roll back to this",
+        }))));
   }
   $("history-empty").hidden = recs.length !== 0;
+  labelCells(/** @type {HTMLTableElement} */ ($("history")));
 }
 
 /**
@@ -60,13 +69,15 @@ export function diffList(diff) {
   }
   /** @type {(d: DiffEntry, k: "old" | "new") => string} */
   const val = (d, k) => (Object.prototype.hasOwnProperty.call(d, k) && d[k] !== undefined ? compact(d[k]) : "(unset)");
+  /** @type {(d: DiffEntry, k: "old" | "new") => string | null} */
+  const tip = (d, k) => (val(d, k) === "(unset)" ? "not set in the run-time layer: the file's value, or the default, applied" : null);
   for (const d of diff) {
     if (!isObject(d)) continue;
     ul.append(h("li", null,
       h("span", { class: "scope", text: String(d.scope ?? "") }), " ",
       h("strong", { text: String(d.key ?? "") }), ": ",
-      h("span", { class: "old", text: val(d, "old") }), " → ",
-      h("span", { class: "new", text: val(d, "new") })));
+      h("span", { class: "old", title: tip(d, "old"), text: val(d, "old") }), " → ",
+      h("span", { class: "new", title: tip(d, "new"), text: val(d, "new") })));
   }
   return ul;
 }

@@ -7,8 +7,10 @@
 // No inline style: the chart's colours come from CSS custom properties
 // (app.css).
 
-import { $, h, clear, fmtClock, timeEl, isObject, num, originEl } from "./dom.js";
-import { api, unavailable } from "./api.js";
+import { $, h, clear, busy, fmtClock, fmtTime, timeEl, isObject, num, originEl, compact, setMessage, clearMessage, labelCells } from "./dom.js";
+import { api, unavailable, storeDown, warningsText } from "./api.js";
+import { state, reloadAll } from "./state.js";
+import { layerKeys, effectiveOrigins, scopeURL } from "./policies.js";
 
 /** @typedef {import("./api.js").Decisions} Decisions */
 /** @typedef {import("./api.js").DecisionPoint} DecisionPoint */
@@ -28,12 +30,36 @@ import { api, unavailable } from "./api.js";
 
 const CHART_COLOURS = 8;
 
+/**
+ * The colour of each refusal reason (--chart-N of app.css), the same in
+ * the chart, its legend and the tables, whatever the order they are seen
+ * in. A reason a newer gateway adds gets the last colours, by its name.
+ * @type {Readonly<Record<string, number>>}
+ */
+const REASON_COLOUR = {
+  origin_denied: 0, method_denied: 1, header_denied: 2, upgrade_denied: 3,
+  origin_malformed: 4, header_malformed: 5,
+};
+
+/**
+ * reasonColour gives the colour index of a refusal reason.
+ * @param {string} reason
+ * @returns {number}
+ */
+export function reasonColour(reason) {
+  if (Object.prototype.hasOwnProperty.call(REASON_COLOUR, reason)) return REASON_COLOUR[reason];
+  let hash = 0;
+  for (const c of reason) hash = (hash * 31 + (c.codePointAt(0) ?? 0)) >>> 0;
+  return 6 + (hash % (CHART_COLOURS - 6));
+}
+
+/** The window the chart shows when the answer does not say: 10 minutes. */
+const DEFAULT_WINDOW_SECONDS = 600;
+
 // The state of this tab.
 const local = {
   /** @type {Decisions | null} the last answer of GET /v1/cors/decisions */
   decisions: null,
-  /** @type {Map<string, number>} refusal reason -> colour index, stable */
-  reasonColour: new Map(),
   /** @type {ChartGeometry | null} the drawn chart's geometry, for the hover line */
   chart: null,
 };
@@ -45,7 +71,7 @@ const local = {
 export async function pollLive() {
   const [d, f] = await Promise.all([
     api("GET", "/v1/cors/decisions", { optional: true }),
-    api("GET", "/v1/cors/fleet"),
+    api("GET", "/v1/cors/fleet", { optional: true }),
   ]);
   const msg = $("decisions-message");
   if (unavailable(d.status)) {
@@ -58,6 +84,7 @@ export async function pollLive() {
   }
   renderDecisions();
   if (f.ok && isObject(f.data)) renderFleet(f.data);
+  else renderFleetUnread(f.status, f.reason);
   $("live-updated").textContent = "updated " + fmtClock(new Date());
 }
 
@@ -71,8 +98,8 @@ function series() {
 }
 
 /**
- * refusalReasons gives the refusal reasons of list, sorted, each given a
- * colour the first time it is seen.
+ * refusalReasons gives the refusal reasons of list, in the order of their
+ * colours.
  * @param {DecisionPoint[]} list
  * @returns {string[]}
  */
@@ -80,18 +107,33 @@ function refusalReasons(list) {
   /** @type {Set<string>} */
   const set = new Set();
   for (const p of list) if (isObject(p.refused)) for (const k of Object.keys(p.refused)) set.add(k);
-  const reasons = [...set].sort();
-  for (const r of reasons) {
-    if (!local.reasonColour.has(r)) local.reasonColour.set(r, local.reasonColour.size % CHART_COLOURS);
-  }
-  return reasons;
+  return [...set].sort((a, b) => reasonColour(a) - reasonColour(b) || a.localeCompare(b));
+}
+
+/**
+ * reasonEl shows a refusal reason with its colour's swatch.
+ * @param {string} reason
+ * @returns {HTMLElement}
+ */
+function reasonEl(reason) {
+  return h("span", { class: "reason-name" }, h("span", { class: `swatch c${reasonColour(reason)}`, "aria-hidden": "true" }), reason);
+}
+
+/**
+ * windowSeconds is the time the chart spans.
+ * @returns {number}
+ */
+function windowSeconds() {
+  const w = num(local.decisions?.window_seconds);
+  return w > 0 ? w : DEFAULT_WINDOW_SECONDS;
 }
 
 function renderDecisions() {
   const list = series();
   const reasons = refusalReasons(list);
-  const step = local.decisions?.step_seconds;
-  $("decisions-step").textContent = step ? `per ${step} s, the last ${list.length} steps` : "";
+  const step = num(local.decisions?.step_seconds);
+  const win = windowSeconds();
+  $("decisions-step").textContent = step ? `the last ${fmtSpan(win)}, per ${step} s` : "";
 
   const legend = $("decisions-legend");
   clear(legend);
@@ -100,30 +142,136 @@ function renderDecisions() {
     legend.append(h("li", null, h("span", { class: "swatch allowed", "aria-hidden": "true" }), `allowed (${allowed})`));
     for (const r of reasons) {
       const total = list.reduce((n, p) => n + num(p.refused?.[r]), 0);
-      legend.append(h("li", null, h("span", { class: `swatch c${local.reasonColour.get(r)}`, "aria-hidden": "true" }), `refused: ${r} (${total})`));
+      legend.append(h("li", null, h("span", { class: `swatch c${reasonColour(r)}`, "aria-hidden": "true" }), `refused: ${r} (${total})`));
     }
   }
   drawChart();
+  renderTopRefused();
+}
 
-  const tbody = /** @type {HTMLTableElement} */ ($("top-refused")).tBodies[0];
-  clear(tbody);
+/**
+ * fmtSpan gives a number of seconds as "10 minutes", "90 s".
+ * @param {number} secs
+ * @returns {string}
+ */
+function fmtSpan(secs) {
+  if (secs >= 120 && secs % 60 === 0) return `${secs / 60} minutes`;
+  return `${secs} s`;
+}
+
+/**
+ * renderTopRefused fills the two tables of refused origins: those refused
+ * for themselves, each with "Allow", and the allowed origins refused for
+ * a method, headers or an upgrade.
+ */
+function renderTopRefused() {
+  const origins = /** @type {HTMLTableElement} */ ($("top-refused"));
+  const requests = /** @type {HTMLTableElement} */ ($("top-refused-requests"));
+  const tbodyO = origins.tBodies[0];
+  const tbodyR = requests.tBodies[0];
+  clear(tbodyO);
+  clear(tbodyR);
   const top = Array.isArray(local.decisions?.top_refused) ? local.decisions.top_refused : [];
-  let rows = 0;
   for (const group of top) {
     if (!isObject(group)) continue;
+    const scope = String(group.scope ?? "");
     for (const o of Array.isArray(group.origins) ? group.origins : []) {
       if (!isObject(o)) continue;
-      rows++;
-      tbody.append(h("tr", null,
-        h("td", null, h("code", { text: String(group.scope ?? "") })),
-        h("td", null, originEl("code", String(o.origin ?? "") + (o.truncated ? "…" : ""))),
+      const origin = String(o.origin ?? "");
+      const reason = String(o.reason ?? "");
+      const kind = o.kind ? String(o.kind) : reason === "origin_denied" || reason === "origin_malformed" ? "origin" : "request";
+      const cells = [
+        h("td", null, h("code", { text: scope })),
+        h("td", { class: "value" }, originEl("code", origin), o.truncated ? h("span", { class: "muted", title: "cut: the top keeps the first 128 bytes of an origin", text: "…" }) : null),
         h("td", { class: "num", title: num(o.error) ? `may overstate by up to ${num(o.error)}` : null, text: String(num(o.count)) }),
-        h("td", null, String(o.reason ?? ""))));
+        h("td", null, reasonEl(reason)),
+        h("td", { class: "nowrap" }, timeEl(o.first_seen)),
+        h("td", { class: "nowrap" }, timeEl(o.last_seen)),
+      ];
+      if (kind === "origin") {
+        // Only a whole origin, refused for not being listed, can be allowed.
+        const allowable = reason === "origin_denied" && !o.truncated && origin !== "" && origin !== "null";
+        cells.push(h("td", null, allowable
+          ? h("button", { type: "button", class: "allow-origin small secondary", dataset: { scope, origin }, "aria-label": `Allow ${origin} on ${scope}`, text: "Allow" })
+          : h("span", { class: "muted", text: o.truncated ? "cut: too long to allow" : "cannot be listed" })));
+        tbodyO.append(h("tr", { dataset: { origin, scope } }, cells));
+      } else {
+        tbodyR.append(h("tr", { dataset: { origin, scope } }, cells));
+      }
     }
   }
-  if (rows === 0) {
-    tbody.append(h("tr", null, h("td", { colspan: "4", class: "empty", text: local.decisions ? "No refused origin in this window." : "No data." })));
+  const none = local.decisions ? "None in this window." : "No data.";
+  if (!tbodyO.rows.length) tbodyO.append(h("tr", null, h("td", { colspan: "7", class: "empty", text: none })));
+  if (!tbodyR.rows.length) tbodyR.append(h("tr", null, h("td", { colspan: "6", class: "empty", text: none })));
+  labelCells(origins);
+  labelCells(requests);
+}
+
+/**
+ * allowOrigin adds origin to the allow_origins of scope, from the top
+ * refused origins: the new list is checked by the validator first
+ * (POST /v1/cors/validate, the whole layer as it would be), shown for
+ * confirmation, then written with If-Match, as any other change.
+ * @param {HTMLButtonElement} button
+ */
+async function allowOrigin(button) {
+  const scope = String(button.dataset.scope ?? "");
+  const origin = String(button.dataset.origin ?? "");
+  clearMessage("refused-message");
+  const cfg = state.config;
+  if (!cfg || state.revision === null) {
+    setMessage("refused-message", "error", "The configuration is not read yet: press Refresh, then Allow again.");
+    return;
   }
+  const before = effectiveOrigins(scope);
+  if (before && before.includes(origin)) {
+    setMessage("refused-message", "info", `${origin} is in the allow_origins of ${scope} already: it was refused before that change. Nothing to do.`);
+    return;
+  }
+  const after = [...(before || []), origin];
+  const keys = { ...(layerKeys(scope) || {}), allow_origins: after };
+  /** @type {Record<string, any>} */
+  const layer = JSON.parse(JSON.stringify(isObject(cfg.layer) ? cfg.layer : {}));
+  if (scope === "service") {
+    layer.service = keys;
+  } else {
+    layer.endpoints = isObject(layer.endpoints) ? layer.endpoints : {};
+    layer.endpoints[scope] = keys;
+  }
+  const read = state.revision;
+  const dry = await busy(button, () => api("POST", "/v1/cors/validate", { body: layer }));
+  if (!dry.ok || !isObject(dry.data)) {
+    setMessage("refused-message", "error", `Not allowed: the change could not be checked (${dry.reason}).`);
+    return;
+  }
+  if (dry.data.valid !== true) {
+    /** @type {Array<{path?: string, message?: string}>} */
+    const errs = Array.isArray(dry.data.errors) ? dry.data.errors : [];
+    setMessage("refused-message", "error", `Not allowed: the gateway would refuse ${origin} in the allow_origins of ${scope}: ` +
+      errs.map((e) => `${e.path}: ${e.message}`).join("; "));
+    return;
+  }
+  const question = `Allow ${origin} on ${scope}?\n\n` +
+    `allow_origins of ${scope}:\n  ${before ? compact(before) : "(not set: no origin listed)"}\n→ ${compact(after)}\n\n` +
+    `This sets allow_origins of ${scope} in the run-time layer (revision ${read} becomes ${read + 1}), and the gateway applies it at once.`;
+  if (!window.confirm(question)) {
+    setMessage("refused-message", "info", `Nothing changed: ${origin} stays refused.`);
+    return;
+  }
+  const r = await busy(button, () => api("PUT", scopeURL(scope), { body: keys, ifMatch: read }));
+  if (r.ok) {
+    await reloadAll();
+    setMessage("refused-message", "ok", `Allowed ${origin} on ${scope}: revision ${r.data?.revision ?? r.etag}. Its next request gets CORS headers; past refusals stay counted here until they age out.${warningsText(r.data)}`);
+    return;
+  }
+  if (r.status === 412) {
+    await reloadAll();
+    setMessage("refused-message", "error", `Not allowed: the configuration changed since this page read it (now revision ${r.data?.revision ?? "?"}). It is read again: press Allow again to add ${origin} to the current list.`);
+    return;
+  }
+  /** @type {Array<{path?: string, message?: string}>} */
+  const errs = Array.isArray(r.data?.errors) ? r.data.errors : [];
+  setMessage("refused-message", "error", `Not allowed: ${r.reason}` + (errs.length ? " " + errs.map((e) => `${e.path}: ${e.message}`).join("; ") : ""));
 }
 
 /**
@@ -139,15 +287,16 @@ function cssVar(name, fallback) {
 }
 
 /**
- * niceMax gives the top of the chart's scale for a highest bar of v: 4
- * at least, else 1, 2, 2.5 or 5 times a power of 10.
+ * tickStep gives the step between the chart's four grid lines for a
+ * highest bar of v: a whole number (1, 2, 2.5 or 5 times a power of 10), so
+ * that every tick is a whole count of requests.
  * @param {number} v
  * @returns {number}
  */
-function niceMax(v) {
-  if (v <= 4) return 4;
-  const mag = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * mag >= v) return m * mag;
+export function tickStep(v) {
+  const need = Math.max(1, Math.ceil(v / 4));
+  const mag = Math.pow(10, Math.floor(Math.log10(need)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (Number.isInteger(m * mag) && m * mag >= need) return m * mag;
   return 10 * mag;
 }
 
@@ -196,10 +345,9 @@ export function drawChart() {
   ctx.font = font;
 
   const totals = list.map((p) => num(p.allowed) + reasons.reduce((n, r) => n + num(p.refused?.[r]), 0));
-  const max = niceMax(Math.max(0, ...totals));
-  /** @type {(v: number) => string} */
-  const tick = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
-  const labels = [0, 1, 2, 3, 4].map((i) => tick((max * i) / 4));
+  const stepV = tickStep(Math.max(0, ...totals));
+  const max = stepV * 4;
+  const labels = [0, 1, 2, 3, 4].map((i) => String(stepV * i));
   const left = Math.ceil(Math.max(...labels.map((l) => ctx.measureText(l).width))) + 12;
   const pad = { left, right: 8, top: 10, bottom: 22 };
   const plotW = Math.max(10, boxW - pad.left - pad.right);
@@ -211,7 +359,6 @@ export function drawChart() {
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   for (let i = 0; i <= 4; i++) {
-    const v = (max * i) / 4;
     const y = Math.round(pad.top + plotH - (plotH * i) / 4) + 0.5;
     ctx.beginPath();
     ctx.moveTo(pad.left, y);
@@ -220,18 +367,24 @@ export function drawChart() {
     ctx.fillText(labels[i], pad.left - 6, y);
   }
 
-  const slots = Math.max(list.length, 60);
+  // The whole window, always: the steps not yet seen (a gateway started
+  // a minute ago) are empty slots on the left.
+  const stepS = num(local.decisions?.step_seconds) || 5;
+  const win = windowSeconds();
+  const slots = Math.max(list.length, Math.round(win / stepS) + 1);
   const slot = plotW / slots;
   const first = slots - list.length;
   local.chart = { left: pad.left, slot, first, count: list.length, plotW };
+  drawTimeAxis(ctx, pad.left, plotW, cssH - 6, list.length ? list[list.length - 1].time : new Date().toISOString(), win);
   if (list.length === 0) {
     ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
     ctx.fillText(local.decisions ? "No decisions yet" : "No data", pad.left + plotW / 2, pad.top + plotH / 2);
     return;
   }
   /** @type {Record<string, string>} */
   const colours = { allowed: cssVar("--chart-allowed", "#2f9e5a") };
-  for (const r of reasons) colours[r] = cssVar(`--chart-${local.reasonColour.get(r)}`, "#d64532");
+  for (const r of reasons) colours[r] = cssVar(`--chart-${reasonColour(r)}`, "#d64532");
   const barW = Math.max(1, slot * 0.8);
   const scale = plotH / max;
   list.forEach((p, i) => {
@@ -247,18 +400,41 @@ export function drawChart() {
       y -= bh;
     }
   });
+}
 
-  ctx.fillStyle = text;
+/**
+ * drawTimeAxis labels the time axis: the clock time at both ends of the
+ * window (ending at end), and the minutes before it in between, as many
+ * as fit without overlapping.
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {number} left
+ * @param {number} width
+ * @param {number} y the baseline
+ * @param {string} end the time of the last step
+ * @param {number} win the window, in seconds
+ */
+function drawTimeAxis(ctx, left, width, y, end, win) {
+  const endT = new Date(end).getTime();
+  if (Number.isNaN(endT)) return;
+  ctx.fillStyle = cssVar("--chart-text", "#5b6475");
   ctx.textBaseline = "alphabetic";
-  const baseY = cssH - 6;
-  const firstX = pad.left + first * slot;
-  const lastLabel = fmtClock(list[list.length - 1].time);
-  const firstLabel = fmtClock(list[0].time);
+  const startLabel = fmtClock(new Date(endT - win * 1000));
+  const endLabel = fmtClock(new Date(endT));
+  ctx.textAlign = "left";
+  ctx.fillText(startLabel, left, y);
   ctx.textAlign = "right";
-  ctx.fillText(lastLabel, pad.left + plotW, baseY);
-  if (list.length > 1 && pad.left + plotW - firstX > ctx.measureText(lastLabel).width * 2 + 16) {
-    ctx.textAlign = "left";
-    ctx.fillText(firstLabel, firstX, baseY);
+  ctx.fillText(endLabel, left + width, y);
+  const used = ctx.measureText(startLabel).width + ctx.measureText(endLabel).width + 24;
+  const minutes = Math.floor(win / 60);
+  for (const every of [1, 2, 5]) {
+    const marks = [];
+    for (let m = every; m < minutes; m += every) marks.push(m);
+    const labelW = ctx.measureText("−10 min").width + 16;
+    if (marks.length && marks.length * labelW + used <= width) {
+      ctx.textAlign = "center";
+      for (const m of marks) ctx.fillText(`−${m} min`, left + width * (1 - (m * 60) / win), y);
+      return;
+    }
   }
 }
 
@@ -303,7 +479,7 @@ function renderFleet(f) {
     tbody.append(h("tr", { dataset: { id: String(m.id ?? "") }, class: differs ? "differs" : null },
       h("td", null, h("code", { text: String(m.id ?? "") }), m.id === f.replica ? " " : null,
         m.id === f.replica ? h("span", { class: "badge neutral", text: "this gateway" }) : null),
-      h("td", null, h("code", { text: String(m.admin ?? "") })),
+      h("td", { class: "value" }, h("code", { text: String(m.admin ?? "") })),
       h("td", { class: "nowrap" }, String(applied),
         differs ? " " : null,
         differs ? h("span", { class: "badge behind", title: `differs from revision ${rev}, which this gateway applies`, text: `≠ ${rev}` }) : null),
@@ -311,17 +487,55 @@ function renderFleet(f) {
       h("td", { class: "nowrap" }, timeEl(m.updated)),
       h("td", { class: m.error ? "value field-error" : "value" }, String(m.error ?? ""))));
   }
-  if (members.length === 0) tbody.append(h("tr", null, h("td", { colspan: "6", class: "empty", text: "No live member." })));
   const where = `${f.store || "store"}${f.prefix ? " " + f.prefix : ""}`;
+  let why = "";
+  if (f.store !== "etcd") {
+    why = `This gateway's store (${where}) is its own, so the fleet is this gateway alone: replicas share changes, and appear here, with an etcd store (docs/runtime.md).`;
+  } else if (members.length === 0) {
+    why = `No replica has announced itself on ${where}: a replica announces itself when it starts and every few seconds after; one that stopped leaves the list when its lease ends.`;
+  }
+  if (members.length === 0) tbody.append(h("tr", null, h("td", { colspan: "6", class: "empty", text: "No member." })));
+  $("fleet-empty").textContent = why;
+  $("fleet-empty").hidden = !why;
+  labelCells(/** @type {HTMLTableElement} */ ($("fleet")));
   $("fleet-summary").textContent = f.converged
     ? `${where}: converged on revision ${rev}`
     : `${where}: not converged — some members do not apply revision ${rev}`;
+}
+
+/**
+ * renderFleetUnread says why the fleet could not be read, in place of its
+ * members: while the store does not answer, that one fact (the banner
+ * above has the details).
+ * @param {number} status
+ * @param {string} reason
+ */
+function renderFleetUnread(status, reason) {
+  const tbody = /** @type {HTMLTableElement} */ ($("fleet")).tBodies[0];
+  clear(tbody);
+  tbody.append(h("tr", null, h("td", { colspan: "6", class: "empty", text: "Not read." })));
+  const since = state.status?.store?.unreachable_since;
+  let why;
+  if (status === 503 && storeDown()) {
+    why = `The fleet cannot be read while the store does not answer${since ? " (since " + fmtTime(since) + ")" : ""}: the members show again when it is back.`;
+  } else if (unavailable(status)) {
+    why = `This gateway does not list its fleet: ${reason}`;
+  } else {
+    why = `The fleet cannot be read: ${reason}`;
+  }
+  $("fleet-empty").textContent = why;
+  $("fleet-empty").hidden = false;
+  $("fleet-summary").textContent = "";
 }
 
 /** wireLive sets the Live tab's event listeners, and redraws the chart on resize. */
 export function wireLive() {
   const chart = $("decisions-chart");
   chart.addEventListener("mousemove", chartHover);
+  $("top-refused").addEventListener("click", (ev) => {
+    const btn = /** @type {HTMLButtonElement | null} */ (/** @type {Element} */ (ev.target).closest("button.allow-origin"));
+    if (btn) allowOrigin(btn);
+  });
   chart.addEventListener("mouseleave", () => {
     $("decisions-hover").textContent = "";
   });

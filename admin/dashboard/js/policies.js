@@ -4,7 +4,7 @@
 // of the scope's run-time keys. A write carries If-Match with the revision
 // read; a 412 shows what changed in between, and keeps the edit.
 
-import { $, h, clear, busy, setMessage, clearMessage, showErrors, hideErrors, timeEl, compact, isObject } from "./dom.js";
+import { $, h, clear, busy, setMessage, clearMessage, showErrors, hideErrors, timeEl, compact, isObject, labelCells } from "./dom.js";
 import { api, warningsText } from "./api.js";
 import { state, reloadAll } from "./state.js";
 import { loadStatus, renderRevisionNotice } from "./status.js";
@@ -44,8 +44,8 @@ const NOT_INHERITED = new Set(["disable", "strip_cors_request_headers", "@commen
 const local = {
   /** the scope shown: "service", or an endpoint such as "GET /users/{id}" */
   scope: "service",
-  /** @type {Set<string>} scopes typed by the operator */
-  extraScopes: new Set(),
+  /** @type {string[]} the scopes the gateway serves (GET /v1/cors/scopes), in its order */
+  served: [],
   /** @type {Map<string, string>} scope -> unsaved text of the scope editor */
   drafts: new Map(),
 };
@@ -69,7 +69,10 @@ export function onConfigLoaded(fn) {
  * @returns {Promise<boolean>}
  */
 export async function loadConfig() {
-  const r = await api("GET", "/v1/cors/config", { stale: true });
+  const [r, sc] = await Promise.all([api("GET", "/v1/cors/config", { stale: true }), api("GET", "/v1/cors/scopes", { optional: true })]);
+  if (sc.ok && isObject(sc.data) && Array.isArray(sc.data.scopes)) {
+    local.served = sc.data.scopes.filter(isObject).map((x) => String(x.scope ?? "")).filter((x) => x !== "");
+  }
   if (!r.ok || !isObject(r.data)) return false;
   state.config = r.data;
   state.revision = r.etag !== null ? r.etag : Number(r.data.revision ?? 0);
@@ -84,7 +87,7 @@ export async function loadConfig() {
  * @param {string} scope
  * @returns {Block | null}
  */
-function layerKeys(scope) {
+export function layerKeys(scope) {
   /** @type {Layer} */
   const layer = isObject(state.config?.layer) ? state.config.layer : {};
   if (scope === "service") return isObject(layer.service) ? layer.service : null;
@@ -105,21 +108,38 @@ function block(doc, scope) {
 }
 
 /**
- * scopeNames gives "service", then every endpoint of the configuration
- * and those the operator typed, sorted by path.
+ * effectiveOrigins gives the allow_origins that apply to scope: its own,
+ * else (an endpoint) the service's; null when none is set.
+ * @param {string} scope
+ * @returns {string[] | null}
+ */
+export function effectiveOrigins(scope) {
+  /** @type {Partial<Config>} */
+  const cfg = state.config || {};
+  for (const b of [block(cfg.effective, scope), scope === "service" ? null : block(cfg.effective, "service")]) {
+    if (b && Array.isArray(b.allow_origins)) return b.allow_origins.map(String);
+  }
+  return null;
+}
+
+/**
+ * scopeNames gives "service", then every endpoint the gateway serves (GET
+ * /v1/cors/scopes, in the order of the configuration), then any other
+ * endpoint a block names, sorted by path.
  * @returns {string[]}
  */
 function scopeNames() {
   /** @type {Partial<Config>} */
   const cfg = state.config || {};
   /** @type {Set<string>} */
-  const names = new Set();
+  const others = new Set();
   for (const doc of [cfg.effective, cfg.file, cfg.layer]) {
-    if (isObject(doc) && isObject(doc.endpoints)) for (const k of Object.keys(doc.endpoints)) names.add(k);
+    if (isObject(doc) && isObject(doc.endpoints)) for (const k of Object.keys(doc.endpoints)) others.add(k);
   }
-  for (const k of local.extraScopes) names.add(k);
-  names.delete("service");
-  return ["service", ...[...names].sort((a, b) => {
+  const served = local.served.filter((x) => x !== "service");
+  for (const k of served) others.delete(k);
+  others.delete("service");
+  return ["service", ...served, ...[...others].sort((a, b) => {
     const pa = a.slice(a.indexOf(" ") + 1);
     const pb = b.slice(b.indexOf(" ") + 1);
     return pa === pb ? a.localeCompare(b) : pa.localeCompare(pb);
@@ -229,9 +249,6 @@ function renderScope() {
   } else if (eff.disable === true) {
     notes.push("disable: true — this endpoint is exempt from CORS.");
   }
-  if (scope !== "service" && !block(cfg.file, scope) && !layerKeys(scope) && local.extraScopes.has(scope)) {
-    notes.push("Saving tells whether the gateway serves this endpoint: routes only change with a restart.");
-  }
   $("scope-note").textContent = notes.join(" ");
   $("scope-note").hidden = notes.length === 0;
 
@@ -242,11 +259,12 @@ function renderScope() {
     tbody.append(h("tr", { class: "key-row", dataset: { key: r.key, source: r.cls } },
       h("td", null, h("code", { text: r.key })),
       h("td", { class: "nowrap" }, h("span", { class: "badge " + r.cls, text: r.badge })),
-      h("td", { class: "value" }, h("code", { text: r.has ? compact(r.value) : "(unset)" }))));
+      h("td", { class: "value" }, r.has ? h("code", { text: compact(r.value) }) : h("code", { title: "removed by the run-time layer: the default applies", text: "(unset: the default applies)" }))));
   }
   if (rows.length === 0) {
     tbody.append(h("tr", null, h("td", { colspan: "3", class: "empty", text: "No key set: the defaults apply." })));
   }
+  labelCells(/** @type {HTMLTableElement} */ ($("scope-keys")));
 
   const editor = /** @type {HTMLTextAreaElement} */ ($("scope-editor"));
   editor.value = local.drafts.has(scope) ? /** @type {string} */ (local.drafts.get(scope)) : JSON.stringify(layerKeys(scope) || {}, null, 2);
@@ -266,34 +284,13 @@ function selectScope(name) {
   renderPolicies();
 }
 
-/** openScope shows the endpoint typed in #new-scope, as METHOD /path. */
-function openScope() {
-  const input = /** @type {HTMLInputElement} */ ($("new-scope"));
-  const err = $("new-scope-error");
-  const m = /^([A-Za-z]+)\s+(\/\S*)$/.exec(input.value.trim());
-  if (!m) {
-    err.textContent = "Write an endpoint as METHOD /path, such as GET /users/{id}.";
-    err.hidden = false;
-    return;
-  }
-  err.hidden = true;
-  const name = `${m[1].toUpperCase()} ${m[2]}`;
-  local.extraScopes.add(name);
-  input.value = "";
-  local.scope = name;
-  clearMessage("scope-message");
-  hideErrors("scope-errors");
-  $("conflict").hidden = true;
-  renderPolicies();
-}
-
 /**
  * scopeURL: "service" -> /v1/cors/scopes/service; "GET /users/{id}" ->
  * /v1/cors/scopes/GET/users/{id} (encodeURI only).
  * @param {string} scope
  * @returns {string}
  */
-function scopeURL(scope) {
+export function scopeURL(scope) {
   if (scope === "service") return "/v1/cors/scopes/service";
   const i = scope.indexOf(" ");
   const method = scope.slice(0, i);
@@ -430,13 +427,6 @@ export function wirePolicies() {
     clearMessage("scope-message");
     hideErrors("scope-errors");
     renderPolicies();
-  });
-  $("open-scope").addEventListener("click", openScope);
-  $("new-scope").addEventListener("keydown", (ev) => {
-    if (ev.key === "Enter") {
-      ev.preventDefault();
-      openScope();
-    }
   });
   $("conflict-reload").addEventListener("click", conflictReload);
 }

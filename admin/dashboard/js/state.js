@@ -27,6 +27,7 @@
  * @property {number | null} revision the revision read with it (its ETag)
  * @property {HistoryRecord[]} history GET /v1/cors/history?limit=50
  * @property {Set<string>} inFlight the names of the runs of once() going on
+ * @property {string | null} stale the X-Corsgate-Stale header of the last read that had one, null when the last read was fresh
  */
 
 /** @type {State} */
@@ -37,6 +38,7 @@ export const state = {
   revision: null, // the revision read with it (its ETag)
   history: [],
   inFlight: new Set(),
+  stale: null,
 };
 
 /**

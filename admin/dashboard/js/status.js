@@ -5,7 +5,7 @@
 // the page read it.
 
 import { $, fmtTime, isObject } from "./dom.js";
-import { api } from "./api.js";
+import { api, onStale } from "./api.js";
 import { state } from "./state.js";
 import { renderHistory } from "./history.js";
 
@@ -33,7 +33,7 @@ function renderStatus() {
   let text = "ok";
   if (st.unreachable_since) {
     cls = "unreachable";
-    text = "unreachable since " + fmtTime(st.unreachable_since);
+    text = "unreachable"; // since when: the store banner, once
   } else if (st.refused) {
     cls = "refused";
     text = st.refused.revision ? `refused revision ${st.refused.revision}` : "refused";
@@ -45,10 +45,7 @@ function renderStatus() {
   badge.className = "badge " + cls;
   badge.textContent = text;
   badge.title = `${st.type || "store"}${st.prefix ? " " + st.prefix : ""}${st.path ? " " + st.path : ""}`;
-
-  const detail = $("store-detail");
-  detail.textContent = st.error ? "Store: " + st.error : "";
-  detail.hidden = !st.error;
+  renderStoreBanner();
 
   const fe = $("file-error");
   /** @type {Partial<FileStatus>} */
@@ -71,6 +68,35 @@ function renderStatus() {
   renderRevisionNotice();
   if (state.history.length) renderHistory();
 }
+
+// An RFC 3339 time in a message of the API, shown in the page's one format.
+const RFC3339 = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/**
+ * renderStoreBanner shows the store's trouble in one banner (#store-detail),
+ * from the status, else from the last stale read: one fact, one banner,
+ * one time format. While it shows, the 503 answers it explains stay out
+ * of the error banner (api.js: storeDown).
+ */
+function renderStoreBanner() {
+  const s = state.status;
+  /** @type {Partial<StoreStatus>} */
+  const st = s && isObject(s.store) ? s.store : {};
+  const where = `${st.type || "store"}${st.prefix ? " " + st.prefix : ""}`;
+  let text = "";
+  if (st.unreachable_since) {
+    text = `The store (${where}) does not answer since ${fmtTime(st.unreachable_since)}: this gateway keeps serving revision ${s?.revision ?? "?"} as it last applied it, and changes, the history and the fleet wait until the store is back.`;
+    if (st.error) text += ` Last error: ${String(st.error).replace(RFC3339, (t) => fmtTime(t))}`;
+  } else if (state.stale) {
+    text = `The store does not answer: ${state.stale.replace(RFC3339, (t) => fmtTime(t))}.`;
+  } else if (st.error) {
+    text = `Store (${where}): ${String(st.error).replace(RFC3339, (t) => fmtTime(t))}`;
+  }
+  const detail = $("store-detail");
+  detail.textContent = text;
+  detail.hidden = !text;
+}
+onStale(renderStoreBanner);
 
 /**
  * renderRevisionNotice shows #revision-notice when the status's revision
