@@ -8,6 +8,7 @@
 //	corsgate check -c FILE [--strict]     validate a configuration and exit
 //	corsgate explain -c FILE --origin O --method M --path P [--header H]... [--credentials]
 //	                                      say what the gateway does with a request, and why
+//	                                      (exit 1 when the browser would block it)
 //	corsgate playground [--listen ADDR] [--target URL]
 //	                                      serve a CORS test page for a gateway
 //	corsgate config get|put|validate|history|rollback|reset [--admin URL]
@@ -15,7 +16,10 @@
 //	corsgate version                      print the versions
 //
 // Exit status is 0 on success, 1 when the configuration is invalid or the
-// gateway cannot start, and 2 on a usage error.
+// gateway cannot start, and 2 on a usage error. corsgate explain exits
+// with 0 when the browser allows the request, 1 when it would block it,
+// and 2 without a verdict (a usage error, a malformed request, a
+// configuration that does not load).
 package main
 
 import (
@@ -34,9 +38,11 @@ Usage:
                                         --strict fails on warnings too
   corsgate explain -c FILE --origin O --method M --path P [--header H]... [--credentials]
                    [--file-only | --admin URL] [--state-dir DIR]
-                                        print, as JSON, what the gateway does with that request and why,
-                                        with the run-time layer it last applied
-  corsgate explain -c FILE --har FILE [--gateway URL] [--summary]
+                                        say what the gateway does with that request and why, with
+                                        the run-time layer it last applied: a few lines on a terminal,
+                                        else JSON (--format text|json); exit 1 when the browser
+                                        would block it
+  corsgate explain -c FILE --har FILE [--gateway URL] [--format text|json]
                                         the same for every cross-origin request of a HAR export
   corsgate playground [--listen 127.0.0.1:8099] [--target http://localhost:8080]
                                         serve a CORS test page (its own origin) that runs

@@ -72,8 +72,8 @@ func TestCheck(t *testing.T) {
 func TestExplain(t *testing.T) {
 	cfg := writeConfig(t, testConfig)
 	code, out, errOut := runCLI("explain", "-c", cfg, "--origin", "https://app.example.com", "--method", "PUT", "--path", "/orders/7", "--header", "X-Api-Key")
-	if code != 0 {
-		t.Fatalf("explain: code %d, err %q", code, errOut)
+	if code != 1 {
+		t.Fatalf("explain of a refused request: code %d, want 1; err %q", code, errOut)
 	}
 	var ex struct {
 		Endpoint struct {
@@ -240,7 +240,7 @@ func TestExplainHARInputs(t *testing.T) {
 		{[]string{"--har", "x.har", "--origin", "https://a.example"}, "--har reads the requests from the file; drop --origin"},
 		{[]string{"--har", "/nonexistent.har"}, "--har /nonexistent.har: no such file"},
 		{[]string{"--har", notHAR}, "not a HAR file: it has no log.entries"},
-		{[]string{"--gateway", "https://api.example.com", "--origin", "https://a.example"}, "--gateway and --summary only go with --har"},
+		{[]string{"--gateway", "https://api.example.com", "--origin", "https://a.example"}, "--gateway only goes with --har"},
 	} {
 		code, out, errOut := runCLI(append([]string{"explain", "-c", cfg}, tc.args...)...)
 		if code != 2 || out != "" || !strings.Contains(errOut, tc.want) {

@@ -5,7 +5,7 @@
 // It asks core.Snapshot.Plan, the same function the gateway's handler
 // calls for every request, so an explanation cannot drift from what the
 // gateway does. GET /__debug/cors/explain and corsgate explain both print
-// an Explanation as JSON.
+// an Explanation as JSON; corsgate explain prints its Text for people.
 package explain
 
 import (
@@ -86,7 +86,11 @@ func (in *Request) Normalize() error {
 		errs = append(errs, &InputError{Field: "method", Value: in.Method, Message: err.Error()})
 	}
 	if !strings.HasPrefix(in.Path, "/") {
-		errs = append(errs, &InputError{Field: "path", Value: in.Path, Message: "the path must start with /, for example /users/42"})
+		value := in.Path
+		if u, err := url.Parse(value); err == nil && u.User != nil {
+			value = u.Redacted() // the message shows no password
+		}
+		errs = append(errs, &InputError{Field: "path", Value: value, Message: pathProblem(in.Path)})
 	}
 	headers := []string{}
 	for _, h := range in.Headers {
@@ -110,6 +114,30 @@ func (in *Request) Normalize() error {
 	}
 	in.Headers = headers
 	return errors.Join(errs...)
+}
+
+// pathProblem says what is wrong with a path that does not start with /,
+// and suggests the path it holds: a URL's path, the path after what looks
+// like a host (api.example.com/users/7), or the path with a / in front.
+func pathProblem(p string) string {
+	if u, err := url.Parse(p); err == nil && u.Scheme != "" && u.Host != "" {
+		return fmt.Sprintf("a URL, not a path: the gateway's routes match the path alone; did you mean %q?", rootIfEmpty(u.Path))
+	}
+	rest := p
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if host, path, ok := strings.Cut(rest, "/"); ok && strings.ContainsAny(host, ".:") {
+		return fmt.Sprintf("the path must start with /, and %q looks like a host: did you mean %q?", host, "/"+path)
+	}
+	return fmt.Sprintf("the path must start with /: did you mean %q?", "/"+rest)
+}
+
+func rootIfEmpty(path string) string {
+	if path == "" {
+		return "/"
+	}
+	return path
 }
 
 // Explanation says what the gateway does with a request and why.
@@ -182,7 +210,35 @@ type Summary struct {
 	Preflight string `json:"preflight"`
 	// Actual is "allowed" or "refused" (by the browser or by the gateway).
 	Actual string `json:"actual"`
+	// Reason says what the browser does, with the first check that fails:
+	// the one the gateway's X-Cors-Reason names.
 	Reason string `json:"reason"`
+	// Failures lists every check that fails, the first one and those
+	// behind it, so that one round of changes fixes them all. It is empty
+	// exactly when Actual is "allowed".
+	Failures []Failure `json:"failures"`
+}
+
+// Failure is one check that fails.
+type Failure struct {
+	// Check is "origin", "method", "header", "credentials", or "cors"
+	// when no CORS policy applies at all.
+	Check string `json:"check"`
+	// Value is what the check refuses: the origin, the method or the
+	// header name (empty for credentials and cors).
+	Value string `json:"value,omitempty"`
+	// Reason says why; for a key of the policy, naming it and where it
+	// is set (the configuration file, or the run-time layer and its
+	// revision).
+	Reason string `json:"reason"`
+	// Fix says what to change (empty when Reason says it all).
+	Fix string `json:"fix,omitempty"`
+	// First marks the failure Summary.Reason names: the first the browser
+	// meets, which the gateway's X-Cors-Reason names too (except
+	// credentials, the browser's own check). The gateway stops at the first
+	// failure; the others fail against the same policy and would block the
+	// request on their own once the ones before them are fixed.
+	First bool `json:"first"`
 }
 
 // Response is the answer the gateway would send.
@@ -242,39 +298,60 @@ func Explain(s *core.Snapshot, in Request) (Explanation, error) {
 		ex.Origin = Verdict{Reason: "CORS does not apply, so no origin is checked"}
 		ex.Method = Verdict{Reason: "CORS does not apply"}
 		ex.Credentials = Verdict{Reason: "CORS does not apply"}
+		if in.Origin == "" {
+			ex.Verdict = Summary{Preflight: "not needed", Actual: "allowed", Reason: "no Origin: not a cross-origin request", Failures: []Failure{}}
+			return ex, nil
+		}
 		router := "the router answers it 405 or 404 (router.auto_options is off)"
 		if s.Routes().AutoOptions() {
 			router = "router.auto_options answers it 200 with Allow and no CORS headers"
 		}
+		why := "the gateway adds no CORS headers to " + scope + ", so a browser on another origin cannot read the answer (unless the backend sends its own CORS headers)"
+		fix := "add a security/cors block to the service's extra_config, or to the endpoint's"
+		if sc.Exempt {
+			fix = "remove disable: true from the endpoint's security/cors block, or have the backend send the CORS headers"
+		}
 		ex.Verdict = Summary{Preflight: "not answered by CORS", Actual: "refused",
-			Reason: "the gateway adds no CORS headers to " + scope + ", so a browser on another origin cannot read the answer (unless the backend sends its own CORS headers); a preflight goes to the router: " + router}
+			Reason:   why + "; a preflight goes to the router: " + router,
+			Failures: []Failure{{Check: "cors", Reason: why, Fix: fix, First: true}}}
 		return ex, nil
 	}
 	ex.Policy.Effective = p.Source()
 
-	// The checks one by one, in the words of X-Cors-Reason.
-	refusal := func(r policy.Reason, detail string) string {
-		return p.Refusal(policy.Decision{Reason: r, Detail: detail})
+	// The checks one by one, in the words of X-Cors-Reason. Each one is
+	// made against the policy even when an earlier one fails, where the
+	// gateway stops, so that the failures list them all. Without an
+	// origin nothing fails: CORS does not apply.
+	var failures []Failure
+	refusal := func(check, value string, r policy.Reason, relevant bool) string {
+		why, fix := p.RefusalParts(policy.Decision{Reason: r, Detail: value})
+		if relevant {
+			failures = append(failures, Failure{Check: check, Value: value, Reason: why, Fix: fix})
+		}
+		return joinFix(why, fix)
 	}
+	cors := in.Origin != ""
 	switch rule := p.OriginRule(in.Origin); {
 	case rule != "":
 		ex.Origin = Verdict{Allowed: true, Rule: rule, Reason: fmt.Sprintf("origin %q is allowed by %q in %s", in.Origin, rule, scope)}
-	case in.Origin == "":
+	case !cors:
 		ex.Origin = Verdict{Reason: "no origin given: a same-origin request needs no CORS"}
 	default:
-		ex.Origin = Verdict{Reason: refusal(policy.OriginDenied, in.Origin)}
+		ex.Origin = Verdict{Reason: refusal("origin", in.Origin, policy.OriginDenied, true)}
 	}
 	if p.AllowsMethod(in.Method) {
 		ex.Method = Verdict{Allowed: true, Reason: fmt.Sprintf("method %s is in allow_methods %s", in.Method, jsonList(p.Methods()))}
 	} else {
-		ex.Method = Verdict{Reason: refusal(policy.MethodDenied, in.Method)}
+		ex.Method = Verdict{Reason: refusal("method", in.Method, policy.MethodDenied, cors)}
 	}
 	for _, h := range headers {
 		v := HeaderVerdict{Name: h}
 		if p.AllowsHeader(h) {
 			v.Allowed, v.Reason = true, fmt.Sprintf("header %s is allowed by allow_headers of %s", h, scope)
 		} else {
-			v.Reason = refusal(policy.HeaderDenied, h)
+			// Only a preflight asks for headers: without one, they are
+			// safelisted and the browser sends them without asking.
+			v.Reason = refusal("header", h, policy.HeaderDenied, pre != nil)
 		}
 		ex.Headers = append(ex.Headers, v)
 	}
@@ -283,10 +360,19 @@ func Explain(s *core.Snapshot, in Request) (Explanation, error) {
 		ex.Credentials = Verdict{Allowed: true, Reason: "the request sends no credentials"}
 	case p.Credentials():
 		ex.Credentials = Verdict{Allowed: true, Reason: "allow_credentials is true: the gateway sends Access-Control-Allow-Credentials: true"}
+	case !cors:
+		ex.Credentials = Verdict{Allowed: true, Reason: "no origin given: a same-origin request sends its credentials without CORS"}
 	default:
-		ex.Credentials = Verdict{Reason: fmt.Sprintf("the page sends credentials but allow_credentials is false in %s, so the browser refuses the answer; set allow_credentials: true (with exact origins), or fetch without credentials", scope)}
+		why := fmt.Sprintf("the page sends credentials but allow_credentials is false in %s, so the browser refuses the answer", scope)
+		fix := "set allow_credentials: true (with exact origins), or fetch without credentials"
+		failures = append(failures, Failure{Check: "credentials", Reason: why, Fix: fix})
+		ex.Credentials = Verdict{Reason: joinFix(why, fix)}
 	}
-
+	if len(failures) > 0 {
+		failures[0].First = true
+	} else {
+		failures = []Failure{}
+	}
 	ex.Verdict.Preflight = "not needed"
 	if pre != nil {
 		ex.PreflightResponse = response(pre)
@@ -308,6 +394,7 @@ func Explain(s *core.Snapshot, in Request) (Explanation, error) {
 	}
 
 	if ex.Verdict.Actual != "" {
+		ex.Verdict.Failures = failures
 		return ex, nil
 	}
 	d := act.Decision
@@ -315,7 +402,7 @@ func Explain(s *core.Snapshot, in Request) (Explanation, error) {
 	case !d.Allowed() && d.Reason != policy.NoOrigin:
 		ex.Verdict.Actual = "refused"
 		ex.Verdict.Reason = "the answer carries no Access-Control-Allow-Origin: " + firstFailure(ex)
-	case in.Credentials && !p.Credentials():
+	case !ex.Credentials.Allowed:
 		ex.Verdict.Actual = "refused"
 		ex.Verdict.Reason = ex.Credentials.Reason
 	default:
@@ -332,6 +419,7 @@ func Explain(s *core.Snapshot, in Request) (Explanation, error) {
 			ex.Verdict.Reason += ", but no endpoint serves " + in.Method + " " + in.Path + ": the gateway answers " + status + " (with CORS headers, so the page can read the status)"
 		}
 	}
+	ex.Verdict.Failures = failures
 	return ex, nil
 }
 
@@ -408,6 +496,14 @@ func describeEndpoint(ex *Explanation, s *core.Snapshot, sc *core.Scope) {
 		ex.Policy.Source = "service"
 		ex.Policy.Inherited = service.Keys()
 	}
+}
+
+// joinFix joins why and fix as the gateway's reasons do.
+func joinFix(why, fix string) string {
+	if fix == "" {
+		return why
+	}
+	return why + "; " + fix
 }
 
 // firstFailure is the reason of the first refused check.

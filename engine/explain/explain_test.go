@@ -163,3 +163,138 @@ func TestExplainNamesTheEndpointWithoutEndpointPolicies(t *testing.T) {
 		t.Error(`request.headers is null in the JSON; want []`)
 	}
 }
+
+// failGateway allows https://app.example.com to GET and PUT with
+// Content-Type, without credentials; /public is exempt.
+func failGateway() plugintest.Gateway {
+	return plugintest.Gateway{
+		CORS: plugintest.Block{"allow_origins": []any{"https://app.example.com"}, "allow_methods": []any{"GET", "PUT"}, "allow_headers": []any{"Content-Type"}, "debug": true},
+		Endpoints: []plugintest.Endpoint{
+			plugintest.EP("GET", "/users/{id}", nil), plugintest.EP("PUT", "/users/{id}", nil), plugintest.EP("DELETE", "/users/{id}", nil),
+			plugintest.EP("GET", "/public", plugintest.Block{"disable": true}),
+		},
+	}
+}
+
+// The verdict lists every failing check, not only the first, with the
+// first one marked; nothing fails exactly when the browser allows.
+func TestVerdictListsEveryFailure(t *testing.T) {
+	s := failGateway().Snapshot(t)
+	const evil, app = "https://evil.example", "https://app.example.com"
+	tests := []struct {
+		name   string
+		in     explain.Request
+		actual string
+		want   []string // check value, in order; the first is First
+	}{
+		{"origin, method and two headers", explain.Request{Origin: evil, Method: "DELETE", Path: "/users/1", Headers: []string{"X-Trace-Id", "Content-Type", "X-Api-Key"}},
+			"refused", []string{`origin "https://evil.example"`, `method "DELETE"`, `header "x-trace-id"`, `header "x-api-key"`}},
+		{"origin and credentials", explain.Request{Origin: evil, Path: "/users/1", Credentials: true},
+			"refused", []string{`origin "https://evil.example"`, "credentials"}},
+		{"method and header behind an allowed origin", explain.Request{Origin: app, Method: "DELETE", Path: "/users/1", Headers: []string{"X-Api-Key"}},
+			"refused", []string{`method "DELETE"`, `header "x-api-key"`}},
+		{"credentials alone", explain.Request{Origin: app, Path: "/users/1", Credentials: true},
+			"refused", []string{"credentials"}},
+		{"an exempt endpoint", explain.Request{Origin: app, Path: "/public"},
+			"refused", []string{"cors"}},
+		// A safelisted header needs no preflight, and so no allow_headers.
+		{"safelisted header without a preflight", explain.Request{Origin: app, Path: "/users/1", Headers: []string{"Accept-Language"}},
+			"allowed", nil},
+		{"allowed with a preflight", explain.Request{Origin: app, Method: "PUT", Path: "/users/1", Headers: []string{"Content-Type"}},
+			"allowed", nil},
+		// Without Origin, CORS does not apply: nothing can fail.
+		{"same origin, method and credentials not allowed", explain.Request{Method: "DELETE", Path: "/users/1", Credentials: true},
+			"allowed", nil},
+		{"same origin on an exempt endpoint", explain.Request{Path: "/public"},
+			"allowed", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex := mustExplain(t, s, tt.in)
+			v := ex.Verdict
+			if v.Actual != tt.actual {
+				t.Errorf("actual %q, want %q (%s)", v.Actual, tt.actual, v.Reason)
+			}
+			if v.Failures == nil {
+				t.Fatal("failures is nil: the JSON would say null, not []")
+			}
+			var got []string
+			for i, f := range v.Failures {
+				label := f.Check
+				if f.Value != "" {
+					label += ` "` + f.Value + `"`
+				}
+				got = append(got, label)
+				if f.First != (i == 0) {
+					t.Errorf("failure %d (%s): first = %v", i, label, f.First)
+				}
+				if f.Reason == "" || f.Fix == "" {
+					t.Errorf("failure %d (%s): reason %q, fix %q; want both", i, label, f.Reason, f.Fix)
+				}
+			}
+			if strings.Join(got, "; ") != strings.Join(tt.want, "; ") {
+				t.Errorf("failures\n %q\nwant\n %q", got, tt.want)
+			}
+			// The verdict's reason names the first failure, fix included.
+			if len(v.Failures) > 0 {
+				f := v.Failures[0]
+				if !strings.HasSuffix(v.Reason, f.Reason+"; "+f.Fix) && !strings.Contains(v.Reason, f.Reason+"; a preflight goes to the router") {
+					t.Errorf("reason %q does not name the first failure %q", v.Reason, f.Reason)
+				}
+			}
+		})
+	}
+}
+
+// The failure marked first is the one the gateway's X-Cors-Reason names,
+// in the gateway's words, when several checks fail.
+func TestFirstFailureIsTheGatewaysReason(t *testing.T) {
+	c := failGateway().Controller(t)
+	h := c.Handler(http.NotFoundHandler())
+	for _, tt := range []struct {
+		origin, method string
+		headers        []string
+	}{
+		{"https://evil.example", "DELETE", []string{"x-api-key"}},
+		{"https://app.example.com", "DELETE", []string{"x-api-key"}},
+		{"https://app.example.com", "PUT", []string{"x-trace-id", "x-api-key"}},
+	} {
+		r := httptest.NewRequest("OPTIONS", "/users/1", nil)
+		r.Header = plugintest.Preflight(tt.origin, tt.method, tt.headers...)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		ex := mustExplain(t, c.Snapshot(), explain.Request{Origin: tt.origin, Method: tt.method, Path: "/users/1", Headers: tt.headers})
+		if len(ex.Verdict.Failures) < 2 {
+			t.Fatalf("%+v: %d failures, want several", tt, len(ex.Verdict.Failures))
+		}
+		f := ex.Verdict.Failures[0]
+		if got, want := w.Header().Get(core.ReasonHeader), "preflight refused: "+f.Reason+"; "+f.Fix; got != want {
+			t.Errorf("X-Cors-Reason %q\nfirst failure %q", got, want)
+		}
+	}
+}
+
+// A path that is not one is refused with the path it holds suggested.
+func TestPathProblemSuggestsThePath(t *testing.T) {
+	s := failGateway().Snapshot(t)
+	tests := []struct{ path, want string }{
+		{"https://api.example.com/users/7?x=1", `a URL, not a path: the gateway's routes match the path alone; did you mean "/users/7"?`},
+		{"http://api.example.com", `a URL, not a path: the gateway's routes match the path alone; did you mean "/"?`},
+		{"api.example.com/users/7", `the path must start with /, and "api.example.com" looks like a host: did you mean "/users/7"?`},
+		{"localhost:8080/users/7?x=1", `the path must start with /, and "localhost:8080" looks like a host: did you mean "/users/7"?`},
+		{"users/7", `the path must start with /: did you mean "/users/7"?`},
+		{"orders?x=1", `the path must start with /: did you mean "/orders"?`},
+	}
+	for _, tt := range tests {
+		_, err := explain.Explain(s, explain.Request{Origin: "https://app.example.com", Path: tt.path})
+		if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+			t.Errorf("path %q: %v\nwant the message %q", tt.path, err, tt.want)
+		}
+	}
+	// A password in a URL is not repeated.
+	_, err := explain.Explain(s, explain.Request{Path: "ws://user:secret@api.example.com/socket"})
+	var ie *explain.InputError
+	if !errors.As(err, &ie) || strings.Contains(err.Error(), "secret") || ie.Value != "ws://user:xxxxx@api.example.com/socket" {
+		t.Errorf("a URL with a password: %v", err)
+	}
+}

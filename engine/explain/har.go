@@ -262,6 +262,13 @@ func (e HAREntry) Line() string {
 	line := fmt.Sprintf("%s from %s: %s", head, from, ex.Verdict.Actual)
 	if ex.Verdict.Actual != "allowed" && ex.Verdict.Reason != "" {
 		line += " (" + ex.Verdict.Reason + ")"
+		if more := ex.Verdict.Failures; len(more) > 1 {
+			var names []string
+			for _, f := range more[1:] {
+				names = append(names, f.label())
+			}
+			line += "; also failing: " + strings.Join(names, ", ")
+		}
 	}
 	recorded := "refused"
 	if e.Recorded.Allowed {

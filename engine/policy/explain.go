@@ -37,33 +37,50 @@ func (p *Policy) Text(d Decision) string {
 
 // Refusal says why a refused request was refused and what to change, such
 // as `origin "https://evil.example" is not in allow_origins of the
-// service-level policy; add it there`.
+// service-level policy (set in the configuration file); add it there`.
 func (p *Policy) Refusal(d Decision) string {
+	why, fix := p.RefusalParts(d)
+	if fix == "" {
+		return why
+	}
+	return why + "; " + fix
+}
+
+// RefusalParts is Refusal in two parts, for a person reading a list of
+// failures: why the request was refused, naming the key and where it is
+// set (`origin "https://evil.example" is not in allow_origins of the
+// service-level policy (set in the configuration file)`), and what to
+// change there (`add it there`), empty when the refusal names no key to
+// change. Refusal joins them with "; ".
+func (p *Policy) RefusalParts(d Decision) (why, fix string) {
 	detail := d.Detail
 	if len(detail) > maxDetail {
 		detail = detail[:maxDetail] + "..."
 	}
 	switch d.Reason {
 	case OriginDenied:
-		return fmt.Sprintf("origin %q is not in allow_origins of %s", detail, p.places["allow_origins"])
+		pl := p.places["allow_origins"]
+		return fmt.Sprintf("origin %q is not in allow_origins of %s", detail, pl.where), pl.fix
 	case OriginMalformed:
-		return "the request has several Origin headers; a browser sends one"
+		return "the request has several Origin headers; a browser sends one", ""
 	case MethodDenied:
-		return fmt.Sprintf("method %q is not in allow_methods %s of %s", detail, jsonList(p.methods), p.places["allow_methods"])
+		pl := p.places["allow_methods"]
+		return fmt.Sprintf("method %q is not in allow_methods %s of %s", detail, jsonList(p.methods), pl.where), pl.fix
 	case HeaderDenied:
-		return fmt.Sprintf("header %q is not in allow_headers of %s", strings.ToLower(detail), p.places["allow_headers"])
+		pl := p.places["allow_headers"]
+		return fmt.Sprintf("header %q is not in allow_headers of %s", strings.ToLower(detail), pl.where), pl.fix
 	case HeaderMalformed:
-		return fmt.Sprintf("%q in Access-Control-Request-Headers is not a header name", detail)
+		return fmt.Sprintf("%q in Access-Control-Request-Headers is not a header name", detail), ""
 	case UpgradeDenied:
 		if d.Detail == severalOrigins {
-			return "the upgrade request has several Origin headers; a browser sends one"
+			return "the upgrade request has several Origin headers; a browser sends one", ""
 		}
 		if p.wsOrigins != nil {
-			return fmt.Sprintf("origin %q is not in websocket_origins of %s (so its pages may not open a WebSocket here)", detail, p.places["websocket_origins"])
+			return fmt.Sprintf("origin %q is not in websocket_origins of %s (so its pages may not open a WebSocket here)", detail, p.places["websocket_origins"]), ""
 		}
-		return fmt.Sprintf("origin %q is not in allow_origins of %s (so its pages may not open a WebSocket here: browsers apply no CORS to WebSockets; websocket_origins, when set, lists the origins allowed to open sockets instead)", detail, p.places["allow_origins"])
+		return fmt.Sprintf("origin %q is not in allow_origins of %s (so its pages may not open a WebSocket here: browsers apply no CORS to WebSockets; websocket_origins, when set, lists the origins allowed to open sockets instead)", detail, p.places["allow_origins"]), ""
 	}
-	return d.Reason.String()
+	return d.Reason.String(), ""
 }
 
 // Scope is how reasons name the policy: ServiceScope or an endpoint key.

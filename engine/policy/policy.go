@@ -85,7 +85,7 @@ type Policy struct {
 	// keys says where each key its refusals name is set, and places says
 	// it for a person (placeOf), computed once.
 	keys   map[string]KeyOrigin
-	places map[string]string
+	places map[string]place
 }
 
 // Compile validates one block as a whole policy (a service-level block, or
@@ -110,7 +110,7 @@ func Compile(b Block, base, scope string) (*Policy, error) {
 
 // build turns a validated block and its parsed values into a Policy.
 func build(b *Block, v *values, scope string, keys map[string]KeyOrigin) *Policy {
-	p := &Policy{source: *b, scope: scope, keys: keys, places: make(map[string]string, len(keys))}
+	p := &Policy{source: *b, scope: scope, keys: keys, places: make(map[string]place, len(keys))}
 	for k, o := range keys {
 		p.places[k] = placeOf(scope, k, o)
 	}

@@ -644,6 +644,55 @@ func TestRefusalNamesTheSource(t *testing.T) {
 	}
 }
 
+// RefusalParts splits a refusal into why and the fix, for every kind of
+// place a key can be set in, and Refusal is the two joined with "; ".
+func TestRefusalParts(t *testing.T) {
+	doc := &Document{
+		Service: &Block{AllowOrigins: []string{"https://app.example.com"}, AllowHeaders: []string{"Content-Type"}},
+		Endpoints: map[string]*Block{
+			"GET /users/{id}": {AllowHeaders: []string{"Authorization"}},
+		},
+		Sources: map[string]map[string]Source{
+			"": {"allow_origins": {Runtime: true, Revision: 4}},
+		},
+	}
+	set, err := CompileDocument(doc, []Endpoint{{Key: "GET /users/{id}", Method: "GET", Served: []string{"GET"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := set.Endpoints["GET /users/{id}"].Policy
+	tests := []struct {
+		name     string
+		p        *Policy
+		d        Decision
+		why, fix string
+	}{
+		{"run-time layer, inherited", ep, Decision{Reason: OriginDenied, Detail: "https://evil.example"},
+			`origin "https://evil.example" is not in allow_origins of the service-level policy, which GET /users/{id} inherits (set by the run-time layer, revision 4)`,
+			`change it in the run-time layer (corsgate config put --scope service, or the dashboard's Policies tab), or drop it from the layer (corsgate config drop allow_origins --scope service) so that the configuration file applies`},
+		{"the file, own key", ep, Decision{Reason: HeaderDenied, Detail: "X-Secret"},
+			`header "x-secret" is not in allow_headers of GET /users/{id} (set in the configuration file)`, "add it there"},
+		{"not set", ep, Decision{Reason: MethodDenied, Detail: "PATCH"},
+			`method "PATCH" is not in allow_methods ["GET"] of GET /users/{id} (not set: the default applies)`, "set allow_methods there"},
+		{"no key to change", ep, Decision{Reason: OriginMalformed}, "the request has several Origin headers; a browser sends one", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			why, fix := tt.p.RefusalParts(tt.d)
+			if why != tt.why || fix != tt.fix {
+				t.Errorf("RefusalParts =\n %q\n %q\nwant\n %q\n %q", why, fix, tt.why, tt.fix)
+			}
+			want := tt.why
+			if tt.fix != "" {
+				want += "; " + tt.fix
+			}
+			if got := tt.p.Refusal(tt.d); got != want {
+				t.Errorf("Refusal = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
 // The reasons that are not refusals read as such.
 func TestTextOfNonRefusals(t *testing.T) {
 	p := spa(t)

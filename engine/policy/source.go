@@ -101,33 +101,43 @@ func keyOrigin(doc *Document, scope, key string, own []string, serviceKeys []str
 // The keys whose refusals name where they are set.
 var placedKeys = []string{"allow_origins", "allow_methods", "allow_headers", "websocket_origins"}
 
+// place says where a key of a policy is set, for its refusals: where
+// ("<block> (set in the configuration file)") and what to change there
+// ("add it there"). A refusal joins them with "; ".
+type place struct {
+	where, fix string
+}
+
 // placeOf describes, for the refusals of a policy named name ("the
 // service-level policy" or an endpoint key), where key is set and where a
-// change would take effect, as in `allow_origins of <place>`.
-func placeOf(name, key string, o KeyOrigin) string {
+// change would take effect, as in `allow_origins of <where>; <fix>`.
+func placeOf(name, key string, o KeyOrigin) place {
 	block := name
 	if o.Inherited {
 		block = ServiceScope + ", which " + name + " inherits"
 	}
 	switch {
 	case !o.Set:
-		return fmt.Sprintf("%s (not set: the default applies); set %s there", block, key)
+		return place{block + " (not set: the default applies)", "set " + key + " there"}
 	case o.Source.Candidate:
-		return fmt.Sprintf("%s (set by the report-only candidate, which is evaluated, not in force); change it in the candidate (PUT /v1/cors/candidate, or the dashboard's Report-only tab)", block)
+		return place{block + " (set by the report-only candidate, which is evaluated, not in force)", "change it in the candidate (PUT /v1/cors/candidate, or the dashboard's Report-only tab)"}
 	case !o.Source.Runtime:
-		where := fmt.Sprintf("%s (set in the configuration file); add it there", block)
+		fix := "add it there"
 		if o.Inherited {
-			where += fmt.Sprintf(", or set %s in the block of %s", key, name)
+			fix += fmt.Sprintf(", or set %s in the block of %s", key, name)
 		}
-		return where
+		return place{block + " (set in the configuration file)", fix}
 	}
 	scope := "service"
 	if o.Scope != "" {
 		scope = strconv.Quote(o.Scope)
 	}
-	return fmt.Sprintf("%s (set by %s); change it in the run-time layer (corsgate config put --scope %s, or the dashboard's Policies tab), or drop it from the layer (corsgate config drop %s --scope %s) so that the configuration file applies",
-		block, o.Source.phrase(), scope, key, scope)
+	return place{fmt.Sprintf("%s (set by %s)", block, o.Source.phrase()),
+		fmt.Sprintf("change it in the run-time layer (corsgate config put --scope %s, or the dashboard's Policies tab), or drop it from the layer (corsgate config drop %s --scope %s) so that the configuration file applies", scope, key, scope)}
 }
+
+// String is the place as a refusal says it: where; fix.
+func (p place) String() string { return p.where + "; " + p.fix }
 
 // phrase names the source in a parenthesis: "the run-time layer,
 // revision 4, by admin, at 2026-12-07T17:00:00Z".
