@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/corsgate/corsgate/internal/testwait"
 	"github.com/corsgate/corsgate/plugin/plugintest"
 )
 
@@ -330,3 +332,70 @@ func TestDashboardAllowRefusedOrigin(t *testing.T) {
 		t.Errorf("declining changed the revision: %s", resp.Header.Get("ETag"))
 	}
 }
+
+// While the store does not answer, the dashboard says so once: one
+// banner, in the page's one time format, no error banner repeating it,
+// and the history and the fleet say why they are empty. When the store
+// is back, the banner goes.
+func TestDashboardStoreOutage(t *testing.T) {
+	t.Parallel()
+	f := startFleet(t, 1)
+	g := f.replicas[0]
+	if code, _, body := g.cloudantPut(t, "", originApp, originAdmin); code != 200 {
+		t.Fatalf("first change: %d %s", code, body)
+	}
+	dash := fmt.Sprintf("http://%s:%s@127.0.0.1:%d/dashboard/", adminUser, adminPassword, f.admins[0])
+	p := browserPage{t, startChromium(t, 390, 844)}
+	p.run(chromedp.Navigate(dash + "#live"))
+	p.waitText("#fleet", "r1")
+
+	f.etcd.Stop()
+	testwait.Until(t, "the replica to see etcd down", func() bool { return g.status(t).Store.UnreachableSince != nil })
+	p.run(chromedp.Navigate(dash + "#history"))
+	p.waitText("#history-message", "cannot be read while the store does not answer")
+	p.run(chromedp.Navigate(dash + "#live"))
+	p.waitText("#fleet-empty", "cannot be read while the store does not answer")
+	time.Sleep(300 * time.Millisecond) // every read of the page has answered
+	var banners []string
+	p.eval(`[...document.querySelectorAll(".banners > *")].filter(e => !e.hidden).map(e => e.id + ": " + e.textContent.trim())`, &banners)
+	// (The file-error banner may tell another fact: keys the layer masks.)
+	var store []string
+	for _, b := range banners {
+		if strings.Contains(b, "store") || strings.Contains(b, "etcd") || strings.Contains(b, "503") {
+			store = append(store, b)
+		}
+	}
+	if len(store) != 1 || !strings.HasPrefix(store[0], "store-detail: The store (etcd") || !strings.Contains(store[0], "does not answer since") || strings.Count(store[0], "does not answer") != 1 {
+		t.Errorf("banners about the store while etcd is down: %q; want the store banner alone, saying it once", store)
+	}
+	for _, b := range banners {
+		if rfc3339.MatchString(b) {
+			t.Errorf("a banner shows a raw RFC 3339 time: %q", b)
+		}
+	}
+	var badge string
+	p.eval(`document.getElementById("store-badge").textContent`, &badge)
+	if badge != "unreachable" {
+		t.Errorf("the store badge says %q", badge)
+	}
+	saveScreenshot(t, p.ctx, "dashboard-store-down-390.png")
+
+	if err := f.etcd.StartAgain(); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the replica to see etcd back", func() bool { return g.status(t).Store.UnreachableSince == nil })
+	p.run(chromedp.Navigate(dash + "#live"))
+	p.waitText("#fleet", "r1")
+	var hidden bool
+	deadline := time.Now().Add(10 * time.Second)
+	for !hidden && time.Now().Before(deadline) {
+		p.eval(`document.getElementById("store-detail").hidden`, &hidden)
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !hidden {
+		t.Error("the store banner stays after etcd is back")
+	}
+}
+
+// rfc3339 matches a time as the API writes it.
+var rfc3339 = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}`)

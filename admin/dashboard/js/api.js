@@ -283,8 +283,8 @@ import { state } from "./state.js";
 
 /**
  * The failures shown in #error-banner: call ("GET /v1/cors/status") ->
- * message.
- * @type {Map<string, string>}
+ * its message and HTTP status (0: no answer).
+ * @type {Map<string, {message: string, status: number}>}
  */
 const failures = new Map();
 
@@ -350,13 +350,13 @@ export async function api(method, path, opts = {}) {
   const isRead = method === "GET" || method === "HEAD";
   const stale = res.ok ? res.headers.get("X-Corsgate-Stale") : null;
   if (opts.stale) setStale(stale);
-  if (res.status === 401) fail(key, "Not signed in: reload the page and sign in.");
-  else if (res.status === 503 && storeDown()) unfail(key); // the store banner says it, once
-  else if (opts.optional && isRead && unavailable(res.status)) unfail(key);
-  else if (res.status === 403) fail(key, `${key}: forbidden: ${reason}`);
-  else if (res.status >= 500) fail(key, `${key}: ${res.status}: ${reason}`);
-  else if (isRead && !res.ok) fail(key, `${key}: ${res.status}: ${reason}`);
-  else if (res.ok && data === null && isRead) fail(key, `${key}: the answer is not JSON`);
+  const st = res.status;
+  if (st === 401) fail(key, "Not signed in: reload the page and sign in.", st);
+  else if (opts.optional && isRead && unavailable(st)) unfail(key);
+  else if (st === 403) fail(key, `${key}: forbidden: ${reason}`, st);
+  else if (st >= 500) fail(key, `${key}: ${st}: ${reason}`, st);
+  else if (isRead && !res.ok) fail(key, `${key}: ${st}: ${reason}`, st);
+  else if (res.ok && data === null && isRead) fail(key, `${key}: the answer is not JSON`, st);
   else unfail(key);
   return out;
 }
@@ -384,12 +384,14 @@ export function warningsText(data) {
 }
 
 /**
- * fail shows message in the error banner, for the call key.
+ * fail shows message in the error banner, for the call key, which was
+ * answered with status.
  * @param {string} key
  * @param {string} message
+ * @param {number} status
  */
-function fail(key, message) {
-  failures.set(key, message);
+function fail(key, message, status) {
+  failures.set(key, { message, status });
   renderFailures();
 }
 
@@ -407,11 +409,18 @@ export function clearFailures() {
   renderFailures();
 }
 
-function renderFailures() {
+/**
+ * renderFailures draws the error banner: every failure, once, except the
+ * 503s of a store that does not answer, which the store banner explains
+ * (status.js calls this again when it learns that).
+ */
+export function renderFailures() {
   const list = $("error-list");
   clear(list);
-  for (const msg of new Set(failures.values())) list.append(h("li", null, msg));
-  $("error-banner").hidden = failures.size === 0;
+  const down = storeDown();
+  const shown = new Set([...failures.values()].filter((f) => !(down && f.status === 503)).map((f) => f.message));
+  for (const msg of shown) list.append(h("li", null, msg));
+  $("error-banner").hidden = shown.size === 0;
 }
 
 /**

@@ -5,7 +5,7 @@
 // the page read it.
 
 import { $, fmtTime, isObject } from "./dom.js";
-import { api, onStale } from "./api.js";
+import { api, onStale, renderFailures } from "./api.js";
 import { state } from "./state.js";
 import { renderHistory } from "./history.js";
 
@@ -86,7 +86,9 @@ function renderStoreBanner() {
   let text = "";
   if (st.unreachable_since) {
     text = `The store (${where}) does not answer since ${fmtTime(st.unreachable_since)}: this gateway keeps serving revision ${s?.revision ?? "?"} as it last applied it, and changes, the history and the fleet wait until the store is back.`;
-    if (st.error) text += ` Last error: ${String(st.error).replace(RFC3339, (t) => fmtTime(t))}`;
+    // The status's error restates the outage, then gives its cause: the cause only.
+    const cause = /keeps serving revision \d+: ([\s\S]*)$/.exec(String(st.error ?? ""));
+    if (cause) text += ` The cause: ${cause[1].replace(RFC3339, (t) => fmtTime(t))}`;
   } else if (state.stale) {
     text = `The store does not answer: ${state.stale.replace(RFC3339, (t) => fmtTime(t))}.`;
   } else if (st.error) {
@@ -95,6 +97,7 @@ function renderStoreBanner() {
   const detail = $("store-detail");
   detail.textContent = text;
   detail.hidden = !text;
+  renderFailures(); // a 503 it explains leaves the error banner
 }
 onStale(renderStoreBanner);
 
