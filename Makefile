@@ -54,6 +54,7 @@ run: build
 	@password=$$(head -c 18 /dev/urandom | base64 | tr -d '/+='); \
 	echo "admin API: http://127.0.0.1:$(ADMIN_PORT)  user: admin  password: $$password"; \
 	echo "  try: curl -u admin:$$password http://127.0.0.1:$(ADMIN_PORT)/_api/v2/user/config/cors"; \
+	echo "   or: CORSGATE_ADMIN_PASSWORD=$$password $(BIN)/corsgate config get --admin http://127.0.0.1:$(ADMIN_PORT)"; \
 	$(BIN)/demo-backend -listen 127.0.0.1:8000 & backend=$$!; \
 	trap 'kill $$backend 2>/dev/null' EXIT INT TERM; \
 	CORSGATE_ADMIN_USER=admin CORSGATE_ADMIN_PASSWORD=$$password \
