@@ -1,6 +1,9 @@
 # corsgate: two commands do everything on a fresh machine.
 #   make run    build, start the demo backend and the gateway with config.example.json
-#   make fleet  etcd and three replicas of the example sharing run-time CORS changes
+#   make fleet  etcd and three replicas of the example sharing run-time CORS changes;
+#               its ports: FLEET_ETCD_PORT (2379), FLEET_ETCD_PEER_PORT (2380),
+#               FLEET_BACKEND_PORT (8090), FLEET_GATEWAY_PORT (8081: 8081-8083),
+#               FLEET_ADMIN_PORT (9101: 9101-9103), such as make fleet FLEET_BACKEND_PORT=8190
 #   make test   install what the tests need, vet, unit tests (-race), e2e and browser tests,
 #               and every fuzz target for 10000 inputs
 # Evidence (see BENCHMARKS.md):
@@ -54,13 +57,17 @@ run: build
 	@password=$$(head -c 18 /dev/urandom | base64 | tr -d '/+='); \
 	echo "admin API: http://127.0.0.1:$(ADMIN_PORT)  user: admin  password: $$password"; \
 	echo "  try: curl -u admin:$$password http://127.0.0.1:$(ADMIN_PORT)/_api/v2/user/config/cors"; \
+	echo "   or: CORSGATE_ADMIN_PASSWORD=$$password $(BIN)/corsgate config get --admin http://127.0.0.1:$(ADMIN_PORT)"; \
 	$(BIN)/demo-backend -listen 127.0.0.1:8000 & backend=$$!; \
 	trap 'kill $$backend 2>/dev/null' EXIT INT TERM; \
 	CORSGATE_ADMIN_USER=admin CORSGATE_ADMIN_PASSWORD=$$password \
 	$(BIN)/corsgate run -c config.example.json -d -p $(PORT) --admin-listen 127.0.0.1:$(ADMIN_PORT) --replica-id make-run
 
-# fleet: etcd and three replicas of the example gateway sharing run-time
-# changes (scripts/fleet.sh, docs/runtime.md); prints how to try it.
+# fleet: etcd, the demo backend and three replicas of the example gateway
+# sharing run-time changes (scripts/fleet.sh, docs/runtime.md); prints how
+# to try it. Each port is a variable (see the top of this file, or
+# scripts/fleet.sh), checked to be free before anything starts; a process
+# that stops is named with the end of its log; Ctrl-C stops them all.
 fleet: build deps-etcd
 	@BIN=$(BIN) ./scripts/fleet.sh
 

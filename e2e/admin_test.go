@@ -360,7 +360,7 @@ func TestConfigCLI(t *testing.T) {
 	if code, _, errOut := run(`{"service": {"allow_origins": ["nope"]}}`, "validate"); code != 1 {
 		t.Errorf("validate of a bad layer: exit %d %s", code, errOut)
 	}
-	if code, _, errOut := run(`{"allow_origins": ["https://x.example"]}`, "put", "--scope", "service", "--if-match", "0"); code != 1 || !strings.Contains(errOut, "412") {
+	if code, _, errOut := run(`{"allow_origins": ["https://x.example"]}`, "put", "--scope", "service", "--if-match", "0"); code != 1 || !strings.HasPrefix(errOut, "corsgate config put: the configuration changed since revision 0; it is at revision 1") {
 		t.Errorf("put with a stale --if-match: %d %s", code, errOut)
 	}
 	if code, out, _ := run("", "history"); code != 0 || !strings.Contains(out, `"source": "api"`) {
@@ -375,8 +375,21 @@ func TestConfigCLI(t *testing.T) {
 	cmd := exec.Command(binPath, "config", "get", "--admin", g.Admin)
 	cmd.Env = cleanEnv()
 	out, _ := cmd.CombinedOutput()
-	if !strings.Contains(string(out), "401") {
+	if !strings.HasPrefix(string(out), "corsgate config get: the admin API at "+g.Admin+" needs credentials, and none are set: set CORSGATE_ADMIN_PASSWORD") {
 		t.Errorf("without credentials the CLI says: %s", out)
+	}
+	// The password alone is enough: the user is admin by default.
+	cmd = exec.Command(binPath, "config", "get", "--admin", g.Admin)
+	cmd.Env = append(cleanEnv(), "CORSGATE_ADMIN_PASSWORD="+adminPassword)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("with CORSGATE_ADMIN_PASSWORD alone: %v\n%s", err, out)
+	}
+	// A wrong password: the variables are named, the password is not.
+	cmd = exec.Command(binPath, "config", "get", "--admin", g.Admin)
+	cmd.Env = append(cleanEnv(), "CORSGATE_ADMIN_PASSWORD=wrong-password-1234")
+	out, _ = cmd.CombinedOutput()
+	if s := string(out); !strings.Contains(s, `refused the credentials: user "admin" (the default, as CORSGATE_ADMIN_USER is not set), password from CORSGATE_ADMIN_PASSWORD`) || strings.Contains(s, "wrong-password-1234") {
+		t.Errorf("with a wrong password the CLI says: %s", s)
 	}
 	_ = fmt.Sprint
 }

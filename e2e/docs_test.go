@@ -324,6 +324,13 @@ func TestDocs(t *testing.T) {
 				total++
 				line, echoExit := strings.CutSuffix(c.line, `; echo "exit $?"`)
 				words, err := shellWords(strings.ReplaceAll(line, "$CORSGATE_ADMIN_PASSWORD", docsAdminPassword))
+				// Assignments before the command, as in
+				// "CORSGATE_ADMIN_PASSWORD=wrong corsgate config get", are
+				// its environment.
+				var assigned []string
+				for len(words) > 0 && envAssignment.MatchString(words[0]) {
+					assigned, words = append(assigned, words[0]), words[1:]
+				}
 				var got string
 				switch {
 				case err != nil:
@@ -337,7 +344,11 @@ func TestDocs(t *testing.T) {
 					if gw == nil {
 						gw = startExampleGateway(t, root)
 					}
-					got, err = runCorsgateEnv(root, words[1:], echoExit, "CORSGATE_ADMIN_URL="+gw.admin)
+					// As the docs say: the password of make run alone, the
+					// user being CORSGATE_ADMIN_USER's default.
+					env := append([]string{"CORSGATE_ADMIN_URL=" + gw.admin, "CORSGATE_ADMIN_USER=", "CORSGATE_ADMIN_TOKEN="}, assigned...)
+					got, err = runCorsgateEnv(root, words[1:], echoExit, env...)
+					got = strings.ReplaceAll(got, gw.admin, "http://127.0.0.1:9091")
 				case len(words) > 0 && words[0] == "curl":
 					if gw == nil {
 						gw = startExampleGateway(t, root)
@@ -345,6 +356,9 @@ func TestDocs(t *testing.T) {
 					got, err = gw.runCurl(words[1:])
 				default:
 					err = errors.New("only corsgate check, explain and config, and curl -si, are run from console blocks; use a ```sh block for other commands")
+				}
+				if len(assigned) > 0 && !(len(words) > 1 && words[0] == "corsgate" && words[1] == "config") {
+					err = errors.New("only corsgate config takes variables before it in a console block")
 				}
 				if err != nil {
 					t.Errorf("%s:%d: $ %s: %v", rel, b.line, c.line, err)
@@ -386,12 +400,18 @@ func TestDocsTooling(t *testing.T) {
 	if _, err := shellWords(`curl 'x`); err == nil {
 		t.Error("an unclosed quote is accepted")
 	}
+	if !envAssignment.MatchString("CORSGATE_ADMIN_PASSWORD=wrong") || envAssignment.MatchString("corsgate") || envAssignment.MatchString("--origin=x") {
+		t.Error("envAssignment tells assignments from commands wrongly")
+	}
 	md := "text\n```console\n$ corsgate check -c a.json\nline 1\nline 2\n$ curl -si http://127.0.0.1:8080/\nHTTP/1.1 200 OK\n```\n```sh\n$ make run\n```\n"
 	blocks := consoleBlocks(t, "x.md", strings.Split(md, "\n"))
 	if len(blocks) != 1 || len(blocks[0].cmds) != 2 || blocks[0].cmds[0].output != "line 1\nline 2\n" || blocks[0].cmds[1].line != "curl -si http://127.0.0.1:8080/" {
 		t.Errorf("consoleBlocks = %+v", blocks)
 	}
 }
+
+// envAssignment is a variable set before a command: NAME=value.
+var envAssignment = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*=`)
 
 // Times and the lengths of bodies that hold them change on every run: the
 // comparison masks them.

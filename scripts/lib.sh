@@ -1,14 +1,16 @@
+# shellcheck shell=bash
 # lib.sh: shell functions shared by make fleet (scripts/fleet.sh) and the
 # load scripts (bench/*.sh). The scripts that source it keep the PIDs of
 # what they start in the array pids, and stop them at exit.
 
-# start_etcd NAME DATA_DIR CLIENT_PORT PEER_PORT LOG: a one-member etcd on
-# 127.0.0.1 in the background (its PID appended to pids, and in etcd_pid),
-# then wait until it answers healthy; exit 1, with the end of its log,
-# when it does not within 10 s.
+# start_etcd NAME DATA_DIR CLIENT_PORT PEER_PORT LOG: a one-member etcd
+# ($ETCD_PATH, or etcd in PATH) on 127.0.0.1 in the background (its PID
+# appended to pids, and in etcd_pid), then wait until it answers healthy;
+# exit 1, with the end of its log, when it stops or does not answer
+# within 10 s.
 start_etcd() {
 	local name=$1 data=$2 client=$3 peer=$4 log=$5
-	etcd --name "$name" --data-dir "$data" \
+	"${ETCD_PATH:-etcd}" --name "$name" --data-dir "$data" \
 		--listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
 		--listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
 		--initial-cluster "$name=http://127.0.0.1:$peer" \
@@ -17,10 +19,11 @@ start_etcd() {
 	pids+=("$etcd_pid")
 	for _ in $(seq 100); do
 		curl -fs "http://127.0.0.1:$client/health" 2>/dev/null | grep -q '"health":"true"' && return 0
+		kill -0 "$etcd_pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	echo "etcd did not start on 127.0.0.1:$client; the end of $log:" >&2
-	tail -5 "$log" >&2
+	tail -10 "$log" >&2
 	exit 1
 }
 

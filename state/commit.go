@@ -455,7 +455,9 @@ func (m *Manager) Rollback(ctx context.Context, revision uint64, user string, if
 	rec, err := m.store.Get(ctx, revision)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		e := fail(NotFound, "revision %d cannot be read: %v", revision, err)
+		// The store's message says which revision is missing and why, in
+		// one sentence; what to do about it follows.
+		e := fail(NotFound, "%v (see corsgate config history)", err)
 		e.Err = err
 		return Result{}, e
 	case err != nil:

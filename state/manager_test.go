@@ -339,6 +339,11 @@ func TestRollback(t *testing.T) {
 	}
 	_, err = g.m.Rollback(ctx, 42, "bob", nil)
 	wantKind(t, err, state.NotFound)
+	// One sentence: what is missing, the newest, where to look; not the
+	// store's error chained after "cannot be read".
+	if want := "revision 42 does not exist; the newest is 3 (see corsgate config history)"; err.Error() != want {
+		t.Errorf("rollback to a revision never written: %q, want %q", err, want)
+	}
 	if _, err := g.m.Reset(ctx, "bob", rev(3)); err != nil || g.allowed(app) != app {
 		t.Errorf("reset: %v", err)
 	}

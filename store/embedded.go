@@ -236,14 +236,14 @@ func (e *Embedded) Get(ctx context.Context, revision uint64) (Record, error) {
 		}
 		switch {
 		case revision == 0:
-			return fmt.Errorf("%w: revision 0 is the empty store, never a record; revisions start at 1", ErrNotFound)
+			return revisionZero
 		case revision > cur:
-			return fmt.Errorf("%w: revision %d was never written: the current revision is %d", ErrNotFound, revision, cur)
+			return neverWritten(revision, cur)
 		}
 		v := hist.Get(revisionKey(revision))
 		if v == nil {
 			oldest, _ := hist.Cursor().First()
-			return fmt.Errorf("%w: revision %d was dropped from the history, which keeps the last %d revisions (now %d to %d)", ErrNotFound, revision, e.keep, keyRevisionOf(oldest), cur)
+			return notFound("revision %d was dropped from the history, which keeps the last %d revisions, now %d to %d", revision, e.keep, keyRevisionOf(oldest), cur)
 		}
 		rec, err = e.decode(revision, v)
 		return err

@@ -193,8 +193,8 @@ func TestKeepDropsTheOldest(t *testing.T) {
 					t.Errorf("Keep %d: Get(%d) of a dropped revision: error %v, want ErrNotFound saying it was dropped", step.keep, rev, err)
 				}
 			case rev > newest:
-				if !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "never written") {
-					t.Errorf("Keep %d: Get(%d) of a future revision: error %v, want ErrNotFound saying it was never written", step.keep, rev, err)
+				if want := fmt.Sprintf("revision %d does not exist; the newest is %d", rev, newest); !errors.Is(err, store.ErrNotFound) || err.Error() != want {
+					t.Errorf("Keep %d: Get(%d) of a future revision: error %v, want ErrNotFound saying %q", step.keep, rev, err, want)
 				}
 			case err != nil || rec.Revision != rev || !bytes.Equal(rec.Layer, layer(int(rev))):
 				t.Errorf("Keep %d: Get(%d) = %+v, %v", step.keep, rev, rec, err)

@@ -404,7 +404,7 @@ func (e *Etcd) Get(ctx context.Context, revision uint64) (Record, error) {
 		return Record{}, err
 	}
 	if revision == 0 {
-		return Record{}, fmt.Errorf("%w: revision 0 is the empty store, never a record; revisions start at 1", ErrNotFound)
+		return Record{}, revisionZero
 	}
 	rctx, cancel, c, err := e.begin(ctx)
 	if err != nil {
@@ -436,19 +436,19 @@ func (e *Etcd) Get(ctx context.Context, revision uint64) (Record, error) {
 	}
 	cur := e.currentOf(resp.Header.Revision, ranges[1].Kvs)
 	if cur.bad != nil {
-		return Record{}, fmt.Errorf("%w: revision %d is not in the history under %s", ErrNotFound, revision, e.key(etcdHistory))
+		return Record{}, notFound("revision %d is not in the history under %s", revision, e.key(etcdHistory))
 	}
 	if revision > cur.rec.Revision {
-		return Record{}, fmt.Errorf("%w: revision %d was never written: the current revision is %d", ErrNotFound, revision, cur.rec.Revision)
+		return Record{}, neverWritten(revision, cur.rec.Revision)
 	}
 	var oldest uint64
 	if kvs := ranges[2].Kvs; len(kvs) > 0 {
 		oldest, _ = e.revisionOf(kvs[0].Key)
 	}
 	if oldest == 0 || oldest <= revision {
-		return Record{}, fmt.Errorf("%w: revision %d is missing from the history under %s (it was deleted from etcd)", ErrNotFound, revision, e.key(etcdHistory))
+		return Record{}, notFound("revision %d is missing from the history under %s: it was deleted from etcd", revision, e.key(etcdHistory))
 	}
-	return Record{}, fmt.Errorf("%w: revision %d was dropped from the history, which keeps the last %d revisions (now %d to %d)", ErrNotFound, revision, e.keep, oldest, cur.rec.Revision)
+	return Record{}, notFound("revision %d was dropped from the history, which keeps the last %d revisions, now %d to %d", revision, e.keep, oldest, cur.rec.Revision)
 }
 
 // History implements Store.

@@ -813,8 +813,8 @@ func TestEtcdKeep(t *testing.T) {
 	if !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "dropped") || !strings.Contains(err.Error(), "4 to 6") {
 		t.Errorf("Get(2) with Keep 3 at revision 6: %v, want ErrNotFound saying it was dropped (kept: 4 to 6)", err)
 	}
-	if _, err := s.Get(context.Background(), 7); !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "never written") {
-		t.Errorf("Get(7) at revision 6: %v, want ErrNotFound saying it was never written", err)
+	if _, err := s.Get(context.Background(), 7); !errors.Is(err, store.ErrNotFound) || err.Error() != "revision 7 does not exist; the newest is 6" {
+		t.Errorf("Get(7) at revision 6: %v, want ErrNotFound saying it does not exist and the newest is 6", err)
 	}
 }
 

@@ -166,7 +166,17 @@ func (m *Memory) Get(ctx context.Context, revision uint64) (Record, error) {
 			return cloneRecord(r), nil
 		}
 	}
-	return Record{}, fmt.Errorf("%w: revision %d is not in the memory store", ErrNotFound, revision)
+	var cur uint64
+	if n := len(m.records); n > 0 {
+		cur = m.records[n-1].Revision
+	}
+	switch {
+	case revision == 0:
+		return Record{}, revisionZero
+	case revision > cur:
+		return Record{}, neverWritten(revision, cur)
+	}
+	return Record{}, notFound("revision %d was dropped from the memory store, which keeps the last %d revisions, now %d to %d", revision, m.keep, m.records[0].Revision, cur)
 }
 
 // History implements Store.

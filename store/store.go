@@ -89,9 +89,11 @@ type Record struct {
 // commit against its revision.
 var ErrConflict = errors.New("revision conflict")
 
-// ErrNotFound is returned, wrapped (test it with errors.Is), by Get for a
-// revision that was never written or that was dropped from the bounded
-// history.
+// ErrNotFound is matched (test it with errors.Is) by the error of Get for
+// a revision that was never written or that was dropped from the bounded
+// history. The error's message is one sentence that says which, with the
+// newest revision or the ones kept, without "revision not found" before
+// it.
 var ErrNotFound = errors.New("revision not found")
 
 // ErrFull is returned, wrapped (test it with errors.Is), by Commit when the
@@ -105,6 +107,32 @@ var ErrFull = errors.New("the store has reached the last revision number")
 // holds cannot be used; the message names where the value is and what is
 // wrong with it.
 var ErrBadRecord = errors.New("not a corsgate record")
+
+// notFoundError is an error that matches ErrNotFound with a message of
+// its own: one sentence that says which revision is missing and why,
+// without "revision not found: " before it.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string        { return e.msg }
+func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// notFound returns an error that matches ErrNotFound, with the message of
+// format and args.
+func notFound(format string, args ...any) error {
+	return &notFoundError{msg: fmt.Sprintf(format, args...)}
+}
+
+// neverWritten is the error of Get for a revision above the current one,
+// cur.
+func neverWritten(revision, cur uint64) error {
+	if cur == 0 {
+		return notFound("revision %d does not exist: nothing was written to the store yet", revision)
+	}
+	return notFound("revision %d does not exist; the newest is %d", revision, cur)
+}
+
+// revisionZero is the error of Get for revision 0.
+var revisionZero = &notFoundError{msg: "revision 0 does not exist: it is the empty store, and revisions start at 1"}
 
 // badRecordError is an error that matches ErrBadRecord without changing
 // its message.

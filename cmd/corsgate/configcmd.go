@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,7 +26,8 @@ const configUsage = `Usage: corsgate config COMMAND [flags]
 
 Reads and changes the CORS settings of a running gateway through its admin API
 (--admin URL, or $CORSGATE_ADMIN_URL, default http://127.0.0.1:9091), with the
-credentials of $CORSGATE_ADMIN_TOKEN, or $CORSGATE_ADMIN_USER and $CORSGATE_ADMIN_PASSWORD.
+credentials of $CORSGATE_ADMIN_TOKEN, or $CORSGATE_ADMIN_USER (default: admin, the
+user of make run) and $CORSGATE_ADMIN_PASSWORD.
 
   get [--cloudant]                       the effective settings, the file's, the run-time layer
   put [--scope S] [--if-match N] [-f F]  replace the run-time layer, or one scope's keys
@@ -132,10 +135,14 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	api, err := client.New(*adminURL, timeout)
 	if err != nil {
-		fmt.Fprintf(stderr, "corsgate config: --admin %v\n", err)
+		from := "--admin"
+		if !flagGiven(fs, "admin") {
+			from = "CORSGATE_ADMIN_URL"
+		}
+		fmt.Fprintf(stderr, "corsgate config %s: %s %v\n", sub, from, err)
 		return 2
 	}
-	c := &adminCall{api: api, stdout: stdout, stderr: stderr}
+	c := &adminCall{api: api, stdout: stdout, stderr: stderr, name: "corsgate config " + sub}
 	query := ""
 	if wait != nil && *wait != "" {
 		if *wait != "fleet" {
@@ -153,7 +160,7 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 	case "put":
 		body, err := readInput(*file)
 		if err != nil {
-			fmt.Fprintln(stderr, "corsgate config put:", err)
+			fmt.Fprintln(stderr, "corsgate config put:", fileProblem("-f", *file, err))
 			return 2
 		}
 		rev := *ifMatch
@@ -179,7 +186,7 @@ func configCommand(args []string, stdout, stderr io.Writer) int {
 	case "validate":
 		body, err := readInput(*file)
 		if err != nil {
-			fmt.Fprintln(stderr, "corsgate config validate:", err)
+			fmt.Fprintln(stderr, "corsgate config validate:", fileProblem("-f", *file, err))
 			return 2
 		}
 		return c.do("POST", "/v1/cors/validate", "", body)
@@ -244,7 +251,7 @@ func (c *adminCall) diff() int {
 		Keys     []state.KeyDiff
 	}
 	if err := json.Unmarshal(a.Body, &d); err != nil {
-		fmt.Fprintln(c.stderr, "corsgate config diff: the answer is not the API's:", err)
+		fmt.Fprintln(c.stderr, "corsgate config diff:", c.notTheAPI("/v1/cors/diff", err))
 		return 1
 	}
 	if stale := a.Header.Get("X-Corsgate-Stale"); stale != "" {
@@ -297,7 +304,7 @@ func cell(v json.RawMessage) string {
 func (c *adminCall) export(path string, patch bool) int {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		fmt.Fprintln(c.stderr, "corsgate config export:", err)
+		fmt.Fprintln(c.stderr, "corsgate config export:", fileProblem("-c", path, err))
 		return 2
 	}
 	a, err := c.api.Do(context.Background(), "GET", "/v1/cors/config", "", nil)
@@ -314,12 +321,15 @@ func (c *adminCall) export(path string, patch bool) int {
 		Effective *policy.Document
 	}
 	if err := json.Unmarshal(a.Body, &cfg); err != nil || cfg.Effective == nil {
-		fmt.Fprintln(c.stderr, "corsgate config export: the answer is not the API's:", err)
+		if err == nil {
+			err = errors.New("it has no effective settings")
+		}
+		fmt.Fprintln(c.stderr, "corsgate config export:", c.notTheAPI("/v1/cors/config", err))
 		return 1
 	}
 	out, ops, err := exportConfig(data, cfg.Effective)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "corsgate config export: %s: %v\n", path, err)
+		fmt.Fprintf(c.stderr, "corsgate config export: %s %v\n", path, err)
 		return 1
 	}
 	if patch {
@@ -332,6 +342,13 @@ func (c *adminCall) export(path string, patch bool) int {
 	}
 	fmt.Fprintf(c.stderr, "corsgate config export: the effective CORS settings of revision %d; once the gateway runs this file, corsgate config reset drops the run-time layer without changing any answer\n", cfg.Revision)
 	return 0
+}
+
+// flagGiven reports whether the command line set the flag name.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 func envOr(name, def string) string {
@@ -348,10 +365,34 @@ func readInput(path string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
+// fileProblem says why the file given with flag cannot be read, in one
+// sentence, without the "open PATH: " that os puts before the reason.
+func fileProblem(flag, path string, err error) string {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && flag == "-f":
+		return fmt.Sprintf("-f %s: there is no such file; check the path, or give -f - to read standard input", path)
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Sprintf("%s %s: there is no such file; check the path", flag, path)
+	case errors.As(err, &pe):
+		return fmt.Sprintf("%s %s cannot be read (%v)", flag, path, pe.Err)
+	}
+	return fmt.Sprintf("%s %s cannot be read (%v)", flag, path, err)
+}
+
 // adminCall prints the answers of the admin API for corsgate config.
 type adminCall struct {
 	api            *client.Client
 	stdout, stderr io.Writer
+	// name is the command, such as "corsgate config rollback", before
+	// every message.
+	name string
+}
+
+// notTheAPI is the message of a 2xx answer to GET path that is not the
+// JSON the API sends.
+func (c *adminCall) notTheAPI(path string, err error) string {
+	return fmt.Sprintf("the answer of %s to GET %s is not the admin API's JSON (%v): check that it is the address of the gateway's admin listener", c.api.Base(), path, err)
 }
 
 // do calls the API and prints the answer: the body on stdout for 2xx
@@ -360,22 +401,25 @@ type adminCall struct {
 func (c *adminCall) do(method, path, ifMatch string, body []byte) int {
 	a, err := c.api.Do(context.Background(), method, path, ifMatch, body)
 	if err != nil {
-		fmt.Fprintln(c.stderr, "corsgate config:", err)
+		fmt.Fprintf(c.stderr, "%s: %v\n", c.name, err)
 		return 1
 	}
 	if e := a.Error(); e != nil {
-		fmt.Fprintf(c.stderr, "corsgate config: %s %s: %v\n", method, path, e)
+		// The API's reason is one sentence that says what is wrong and
+		// how to fix it (the client's own for a 401); the method, the
+		// route and the status would only come between.
+		fmt.Fprintf(c.stderr, "%s: %v\n", c.name, e)
 		for _, fe := range e.Errors {
 			fmt.Fprintf(c.stderr, "  %s: %s\n", fe.Path, fe.Message)
 		}
 		return 1
 	}
 	if stale := a.Header.Get("X-Corsgate-Stale"); stale != "" {
-		fmt.Fprintln(c.stderr, "corsgate config: warning:", stale)
+		fmt.Fprintf(c.stderr, "%s: warning: %s\n", c.name, stale)
 	}
 	c.stdout.Write(a.Body)
 	if a.Status == http.StatusAccepted {
-		fmt.Fprintln(c.stderr, "corsgate config: the change is made, but not every replica applied it in time (see fleet.pending)")
+		fmt.Fprintf(c.stderr, "%s: the change is made, but not every replica applied it in time (see fleet.pending)\n", c.name)
 		return 3
 	}
 	if path == "/v1/cors/validate" {

@@ -135,11 +135,11 @@ func exportConfig(data []byte, eff *policy.Document) ([]byte, []patchOp, error) 
 	dec.UseNumber()
 	root, err := decodeOrdered(dec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("it is not JSON: %v; run corsgate check on it", err)
+		return nil, nil, fmt.Errorf("is not JSON (%v); run corsgate check on it", err)
 	}
 	top, ok := root.(*jsonObject)
 	if !ok {
-		return nil, nil, errors.New("it is not a JSON object; run corsgate check on it")
+		return nil, nil, errors.New("is not a JSON object; run corsgate check on it")
 	}
 	var ops []patchOp
 	// setBlock puts block (nil: none) in the extra_config object at
@@ -196,7 +196,7 @@ func exportConfig(data []byte, eff *policy.Document) ([]byte, []patchOp, error) 
 	}
 	for key := range eff.Endpoints {
 		if !seen[key] {
-			return nil, nil, fmt.Errorf("the running gateway has a block for %s, which this file has no endpoint for: export with the file the gateway runs", key)
+			return nil, nil, fmt.Errorf("has no endpoint %q, for which the running gateway has a CORS block; export with the file the gateway runs", key)
 		}
 	}
 	var out bytes.Buffer

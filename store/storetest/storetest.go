@@ -156,8 +156,15 @@ func testEmpty(t *testing.T, s store.Store) {
 		}
 	}
 	for _, rev := range []uint64{0, 1, 2} {
-		if _, err := s.Get(context.Background(), rev); !errors.Is(err, store.ErrNotFound) {
+		_, err := s.Get(context.Background(), rev)
+		if !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Get(%d) of an empty store: error %v, want ErrNotFound", rev, err)
+			continue
+		}
+		// One sentence that says so: no "revision not found: " chained
+		// before it.
+		if want := fmt.Sprintf("revision %d does not exist", rev); !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("Get(%d) of an empty store: error %q, want it to start with %q", rev, err, want)
 		}
 	}
 }
@@ -361,8 +368,17 @@ func testGet(t *testing.T, s store.Store) {
 		sameRecord(t, fmt.Sprintf("Get(%d)", want.Revision), got, want)
 	}
 	for _, rev := range []uint64{0, uint64(len(layers) + 1), 1 << 40} {
-		if _, err := s.Get(context.Background(), rev); !errors.Is(err, store.ErrNotFound) {
+		_, err := s.Get(context.Background(), rev)
+		if !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Get(%d) of a store at revision %d: error %v, want ErrNotFound", rev, len(layers), err)
+			continue
+		}
+		want := fmt.Sprintf("revision %d does not exist; the newest is %d", rev, len(layers))
+		if rev == 0 {
+			want = "revision 0 does not exist: it is the empty store, and revisions start at 1"
+		}
+		if err.Error() != want {
+			t.Errorf("Get(%d) of a store at revision %d: error %q, want %q", rev, len(layers), err, want)
 		}
 	}
 }
