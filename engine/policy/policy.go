@@ -94,7 +94,7 @@ type Policy struct {
 // name the policy scope, such as ServiceScope or "GET /users/{id}".
 // Warnings are not returned: CompileDocument collects them.
 func Compile(b Block, base, scope string) (*Policy, error) {
-	v, ps := parseValues(&b, EndpointLevel)
+	v, ps := parseValues(&b, EndpointLevel, adviceFor(&b))
 	ps = append(ps, checkCombinations(&b, &v, nil)...)
 	var errs Errors
 	for _, p := range ps {
