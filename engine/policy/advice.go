@@ -80,7 +80,7 @@ func (a advice) regexp(err error) (string, *Fix) {
 		bare := *re
 		bare.Suggestion = ""
 		scheme, port := originPlace(leak.Origin)
-		return fmt.Sprintf("%s; anchored, as %q, it would trust every host under %s. %s", bare.Error(), re.Suggestion, leak.Domain, subdomainAdvice(scheme, leak.Domain, port)), nil
+		return fmt.Sprintf("%s; anchored, it would trust every host under %s. %s", bare.Error(), leak.Domain, subdomainAdvice(scheme, leak.Domain, port)), nil
 	}
 	return err.Error(), schema.ReplaceWith(re.Suggestion)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corsgate/corsgate/engine/origin"
 	"github.com/corsgate/corsgate/schema"
 )
 
@@ -51,6 +52,48 @@ func TestCorpusSuggestionsAreAccepted(t *testing.T) {
 	}
 	if fixes < 60 {
 		t.Errorf("only %d corrections in the corpus; the test proves little", fixes)
+	}
+}
+
+// quotedExpr finds the expressions a message quotes.
+var quotedExpr = regexp.MustCompile(`"\^(?:[^"\\]|\\.)*\$"`)
+
+// Every expression a corpus message quotes, but the one it is about, is
+// one the block would accept without a warning where the message sits:
+// with credentials, none that trusts every host under a domain. This is
+// the advice in examples ("such as ...") as well as in suggestions.
+func TestCorpusQuotesNoRefusedExpression(t *testing.T) {
+	quoted := 0
+	for _, e := range corpus {
+		t.Run(e.String(), func(t *testing.T) {
+			raw := decodeEntry(t, e)
+			m, _ := raw.(map[string]any)
+			creds := m["allow_credentials"] == true && m["allow_origins_regex_unsafe"] != true
+			_, warnings, errs := loadBlock(t, raw, e.level, e.base())
+			for _, p := range append(errs, warnings...) {
+				for _, q := range quotedExpr.FindAllString(p.Message, -1) {
+					if q == p.Value {
+						continue
+					}
+					quoted++
+					expr, err := strconv.Unquote(q)
+					if err != nil {
+						t.Fatalf("%s: %s: %v", p.Path, q, err)
+					}
+					re, err := origin.CompileRegexp(expr)
+					if err != nil {
+						t.Errorf("%s: %q quotes %s, which is refused: %v", p.Path, p.Message, q, err)
+						continue
+					}
+					if leak := origin.ProbeRegexp(re); leak != nil && (creds || !leak.Subdomain) {
+						t.Errorf("%s: %q quotes %s, which also matches %s", p.Path, p.Message, q, leak.Origin)
+					}
+				}
+			}
+		})
+	}
+	if quoted < 20 {
+		t.Errorf("only %d expressions quoted in the corpus's messages; the test proves little", quoted)
 	}
 }
 

@@ -271,7 +271,7 @@ var regexLeakRule = &rule{
 				p.fix = schema.ReplaceWith(fixed)
 			case creds && !unsafe && fixedLeak != nil:
 				scheme, port := originPlace(fixedLeak.Origin)
-				p.msg = fmt.Sprintf("%s, and with allow_credentials: true a page there could act as the signed-in user. Written as %q it would still trust every host under %s. %s", found, fixed, fixedLeak.Domain, subdomainAdvice(scheme, fixedLeak.Domain, port))
+				p.msg = fmt.Sprintf("%s, and with allow_credentials: true a page there could act as the signed-in user. Even with its dots escaped and its wildcard kept to whole DNS labels, it would trust every host under %s. %s", found, fixedLeak.Domain, subdomainAdvice(scheme, fixedLeak.Domain, port))
 			case creds && !unsafe:
 				p.msg = found + ", and with allow_credentials: true a page there could act as the signed-in user. Fix the expression: anchor it, escape its dots, and name the hosts you trust"
 			case creds && leak.Subdomain:
