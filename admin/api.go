@@ -244,11 +244,13 @@ func fullAnswer(res state.Result) map[string]any {
 }
 
 // problems lists the problems of errs in the answer's shape; nil when
-// there are none.
+// there are none. Each message stands on its own (an unknown key's lists
+// the known keys, FullMessage), since a client may read one problem only,
+// and comes with its correction, when it suggests one.
 func problems(errs policy.Errors) []apierror.Problem {
 	var out []apierror.Problem
 	for _, e := range errs {
-		out = append(out, apierror.Problem{Path: e.Path, Message: e.Message})
+		out = append(out, apierror.Problem{Path: e.Path, Message: e.FullMessage(), Fix: e.Fix})
 	}
 	return out
 }

@@ -144,7 +144,7 @@ func cloudantPaths(err error) error {
 			p.Message += " (only the configuration file can allow every origin with credentials, with allow_any_origin_with_credentials_unsafe: true)"
 		}
 	}
-	out.Reason = out.Problems[0].Path + ": " + out.Problems[0].Message
+	out.Reason = out.Problems[0].Path + ": " + out.Problems[0].FullMessage()
 	if len(out.Problems) > 1 {
 		out.Reason += " (and more, listed in errors)"
 	}

@@ -405,6 +405,66 @@ func TestFullAPI(t *testing.T) {
 	}
 }
 
+// The API's problems carry the correction each message suggests, as a
+// "fix" a client applies at the problem's path, and stand on their own:
+// an unknown key's message lists the known keys, in the problem and in
+// the reason, since a client may read one problem only.
+func TestProblemsCarryFixes(t *testing.T) {
+	f := newFixture(t, spa(), "")
+	tests := []struct {
+		name, method, path, body string
+		at, fix, msg             string // the first problem; fix as JSON, "" for none
+	}{
+		{"origin with a path", "POST", "/v1/cors/validate", `{"service": {"allow_origins": ["https://app.example.com/login"]}}`,
+			"service.allow_origins[0]", `{"op":"replace","value":"https://app.example.com"}`, `did you mean "https://app.example.com"?`},
+		{"max_age in seconds", "POST", "/v1/cors/validate", `{"service": {"max_age": 3600}}`,
+			"service.max_age", `{"op":"replace","value":"1h"}`, `did you mean "1h"?`},
+		{"misspelt key", "POST", "/v1/cors/validate", `{"service": {"max_agee": "1h"}}`,
+			"service.max_agee", `{"op":"rename","key":"max_age"}`, `did you mean "max_age"? Known keys: allow_any_origin_with_credentials_unsafe, `},
+		{"misspelt key the file has", "POST", "/v1/cors/validate", `{"service": {"allow_origin": ["https://app.example.com"]}}`,
+			"service.allow_origin", `{"op":"remove"}`, `unknown key "allow_origin", a misspelt "allow_origins", which is set here too; remove one of them. Known keys: `},
+		{"unknown key", "POST", "/v1/cors/validate", `{"service": {"@note": "x"}}`,
+			`service["@note"]`, ``, `unknown key "@note". Known keys: allow_any_origin_with_credentials_unsafe, `},
+		{"subdomains with credentials", "POST", "/v1/cors/validate", `{"service": {"allow_origins": ["https://*.example.com"]}}`,
+			"service.allow_origins[0]", ``, `such as "^https://(app|admin)\\.example\\.com$"`},
+		{"a refused write", "PUT", "/v1/cors/scopes/service", `{"allow_methods": ["get"]}`,
+			"service.allow_methods[0]", `{"op":"replace","value":"GET"}`, `did you mean "GET"?`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, v := f.call(tc.method, tc.path, tc.body, "If-Match", `"0"`)
+			errs, _ := v["errors"].([]any)
+			if resp.StatusCode/100 == 5 || len(errs) == 0 {
+				t.Fatalf("%d %s, want problems", resp.StatusCode, jsonText(v))
+			}
+			first := errs[0].(map[string]any)
+			if first["path"] != tc.at || !strings.Contains(fmt.Sprint(first["message"]), tc.msg) {
+				t.Errorf("first problem %s, want it at %s with %q", jsonText(first), tc.at, tc.msg)
+			}
+			got, want := "", ""
+			if first["fix"] != nil {
+				got = jsonText(first["fix"])
+			}
+			if tc.fix != "" {
+				var w any
+				if err := json.Unmarshal([]byte(tc.fix), &w); err != nil {
+					t.Fatal(err)
+				}
+				want = jsonText(w)
+			}
+			if got != want {
+				t.Errorf("fix %s, want %s", got, want)
+			}
+			if reason := fmt.Sprint(v["reason"]); tc.method == "PUT" && !strings.Contains(reason, tc.msg) {
+				t.Errorf("reason %q, want it to hold %q", reason, tc.msg)
+			}
+		})
+	}
+	if f.state.Status().Revision != 0 {
+		t.Errorf("refused writes changed the revision to %d", f.state.Status().Revision)
+	}
+}
+
 // Run-time changes survive a restart: a new server on the same store
 // answers and serves the same.
 func TestPersistence(t *testing.T) {

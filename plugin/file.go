@@ -49,7 +49,7 @@ func (e *FileError) Error() string {
 	for _, p := range e.Problems {
 		lines = append(lines, "  "+p.Error())
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(append(lines, e.Problems.KnownKeys()...), "\n")
 }
 
 // Redacted is Error without any text of the file: the path, the line, the

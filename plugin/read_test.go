@@ -1224,8 +1224,9 @@ func TestWarnServiceMethods(t *testing.T) {
 
 // TestNewLeakyRegex proves that an allow_origins_regex expression that
 // lets an attacker origin in (an unescaped dot) is refused with
-// credentials, naming the attacker origin and the opt-out; is a warning
-// without credentials; and is a warning, not an error, with
+// credentials, naming the attacker origin and the expression meant (the
+// dot escaped); is a warning with the same suggestion without
+// credentials; and is a warning, not an error, with
 // allow_origins_regex_unsafe: true.
 func TestNewLeakyRegex(t *testing.T) {
 	const leaky, attacker = `^https://api.acme-shop.com$`, "https://apixacme-shop.com"
@@ -1242,7 +1243,7 @@ func TestNewLeakyRegex(t *testing.T) {
 			name:    "credentials: an error",
 			service: block{"allow_origins_regex": []any{leaky}, "allow_credentials": true},
 			path:    newPath + ".allow_origins_regex[0]", err: true,
-			want: []string{attacker, "signed-in user", `"allow_origins_regex_unsafe": true`},
+			want: []string{attacker, "signed-in user", `did you mean "^https://api\\.acme-shop\\.com$"?`},
 		},
 		{
 			name:     "credentials in an endpoint block: an error naming the endpoint",
@@ -1254,7 +1255,7 @@ func TestNewLeakyRegex(t *testing.T) {
 			name:    "without credentials: a warning",
 			service: block{"allow_origins_regex": []any{leaky}},
 			path:    newPath + ".allow_origins_regex[0]",
-			want:    []string{attacker, "fix the expression"},
+			want:    []string{attacker, `did you mean "^https://api\\.acme-shop\\.com$"?`},
 		},
 		{
 			name:    "allow_origins_regex_unsafe: a warning, no error",

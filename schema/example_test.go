@@ -31,7 +31,7 @@ func ExampleSchema_Validate() {
 		fmt.Println(e)
 	}
 	// Output:
-	// extra_config["security/cors"].allow_origin: unknown key "allow_origin"; did you mean "allow_origins"? Known keys: allow_any_origin_with_credentials_unsafe, allow_credentials, allow_headers, allow_methods, allow_origins, allow_origins_regex, allow_origins_regex_unsafe, allow_private_network, debug, expose_headers, max_age, options_passthrough, options_success_status, terminate_unmatched_request, unmatched_status, websocket_origins
+	// extra_config["security/cors"].allow_origin: unknown key "allow_origin"; did you mean "allow_origins"?
 	// extra_config["security/cors"].max_age: 12 is a number, not a string; write a duration string such as "12h", "30m" or "90s"
 }
 

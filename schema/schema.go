@@ -18,6 +18,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,6 +60,13 @@ type Violation struct {
 	// The other violations are about meaning, which corsgate's policy
 	// validator judges too (and words the same way, see package policy).
 	Shape bool
+	// Fix, when not nil, is the correction the message suggests, for a
+	// program to apply.
+	Fix *Fix
+	// Known lists, for an unknown key, the keys its object may have. The
+	// message leaves them out, so that a report of many problems can list
+	// them once.
+	Known []string
 }
 
 // Error implements error.
@@ -72,6 +80,11 @@ func (v Violation) Error() string { return v.Path + ": " + v.Message }
 type Format struct {
 	Name  string
 	Check func(v any) error
+	// Suggest, when not nil, turns a value of the wrong JSON type into
+	// the value of this format its author most likely meant (the number
+	// 3600 into the duration string "1h"), or reports false. The
+	// violation then suggests it, when Check accepts it.
+	Suggest func(v any) (any, bool)
 }
 
 // Definitions that can be validated on their own, by name.
@@ -87,8 +100,9 @@ const (
 // Schema is cors.schema.json compiled with a set of formats. It is
 // immutable and safe for concurrent use.
 type Schema struct {
-	raws map[string]any // the schema documents, by URL
-	defs map[string]*jsonschema.Schema
+	raws    map[string]any // the schema documents, by URL
+	defs    map[string]*jsonschema.Schema
+	formats map[string]Format
 }
 
 // FormatNames lists the custom formats cors.schema.json uses; New refuses
@@ -98,7 +112,7 @@ var FormatNames = []string{"cors-origin", "cors-origin-set", "anchored-regexp", 
 // New compiles the embedded schema with formats, which must define every
 // name in FormatNames.
 func New(formats ...Format) (*Schema, error) {
-	s := &Schema{raws: map[string]any{}, defs: map[string]*jsonschema.Schema{}}
+	s := &Schema{raws: map[string]any{}, defs: map[string]*jsonschema.Schema{}, formats: map[string]Format{}}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
@@ -106,6 +120,7 @@ func New(formats ...Format) (*Schema, error) {
 	for _, f := range formats {
 		c.RegisterFormat(&jsonschema.Format{Name: f.Name, Validate: f.Check})
 		have[f.Name] = true
+		s.formats[f.Name] = f
 	}
 	for _, name := range FormatNames {
 		if !have[name] {
@@ -223,19 +238,28 @@ func (s *Schema) describe(l *jsonschema.ValidationError, value any, base string)
 	switch k := l.ErrorKind.(type) {
 	case *kind.AdditionalProperties:
 		known := s.propertiesAt(l.SchemaURL)
+		obj, _ := v.(map[string]any)
 		var errs []Violation
 		for _, p := range k.Properties {
 			msg := fmt.Sprintf("unknown key %q", p)
+			var fix *Fix
 			switch s := closest(p, known); {
 			case endpointOnly[p]:
 				msg = fmt.Sprintf("%q only exists in an endpoint's own security/cors block (endpoints[i].extra_config); move it there", p)
+			case s != "" && obj[s] != nil:
+				// Renamed, it would be written twice.
+				msg += fmt.Sprintf(", a misspelt %q, which is set here too; remove one of them", s)
+				fix = RemoveIt()
 			case s != "":
-				msg += fmt.Sprintf("; did you mean %q? Known keys: %s", s, strings.Join(known, ", "))
-			default:
-				msg += ". Known keys: " + strings.Join(known, ", ")
+				msg += fmt.Sprintf("; did you mean %q?", s)
+				fix = RenameTo(s)
 			}
 			child, cv, _ := locate(base, value, append(append([]string{}, l.InstanceLocation...), p))
-			errs = append(errs, Violation{Path: child, Value: jsonText(cv), Message: msg, Shape: true})
+			viol := Violation{Path: child, Value: jsonText(cv), Message: msg, Shape: true, Fix: fix}
+			if !endpointOnly[p] {
+				viol.Known = known
+			}
+			errs = append(errs, viol)
 		}
 		return errs
 	case *kind.Type:
@@ -243,7 +267,14 @@ func (s *Schema) describe(l *jsonschema.ValidationError, value any, base string)
 		if k.Got == "null" {
 			msg = "null is not " + wantTypes(k.Want)
 		}
-		return []Violation{{Path: path, Value: val, Message: withHint(msg), Shape: true}}
+		msg = withHint(msg)
+		fixed, ok := s.coerce(l.SchemaURL, v, k.Want)
+		var fix *Fix
+		if ok {
+			fix = ReplaceWith(fixed)
+			msg += fmt.Sprintf("; did you mean %s?", jsonText(fixed))
+		}
+		return []Violation{{Path: path, Value: val, Message: msg, Shape: true, Fix: fix}}
 	case *kind.Format:
 		msg := fmt.Sprint(k.Err)
 		return []Violation{{Path: path, Value: val, Message: msg}}
@@ -398,6 +429,70 @@ func (s *Schema) schemaNode(url string) any {
 		}
 	}
 	return node
+}
+
+// coerce turns v, a value of the wrong JSON type for the schema at url,
+// into the value of a type in want that its author most likely meant: a
+// quoted boolean or integer without its quotes, or what the format's
+// Suggest makes of it. It reports false when there is none, or when the
+// schema would refuse it too.
+func (s *Schema) coerce(url string, v any, want []string) (any, bool) {
+	node, _ := s.schemaNode(url).(map[string]any)
+	if node == nil {
+		return nil, false
+	}
+	str, isString := v.(string)
+	for _, w := range want {
+		switch {
+		case w == "boolean" && isString && (str == "true" || str == "false"):
+			return str == "true", true
+		case w == "integer" && isString:
+			n, err := strconv.Atoi(str)
+			if err != nil || strconv.Itoa(n) != str || !inRange(node, float64(n)) {
+				continue
+			}
+			return n, true
+		case w == "string":
+			name, _ := node["format"].(string)
+			f, ok := s.formats[name]
+			if !ok || f.Suggest == nil {
+				continue
+			}
+			fixed, ok := f.Suggest(v)
+			if _, isStr := fixed.(string); !ok || !isStr || f.Check(fixed) != nil {
+				continue
+			}
+			if p, ok := node["pattern"].(string); ok && !regexp.MustCompile(p).MatchString(fixed.(string)) {
+				continue
+			}
+			return fixed, true
+		}
+	}
+	return nil, false
+}
+
+// inRange reports whether n is within the minimum and maximum of node.
+func inRange(node map[string]any, n float64) bool {
+	if lo, ok := number(node["minimum"]); ok && n < lo {
+		return false
+	}
+	if hi, ok := number(node["maximum"]); ok && n > hi {
+		return false
+	}
+	return true
+}
+
+// number reads a number of a schema document, which the schema library
+// decodes as a json.Number.
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	case float64:
+		return n, true
+	}
+	return 0, false
 }
 
 // hintFor finds the x-hint annotation nearest to a schema location, looking

@@ -25,11 +25,12 @@ const base = `extra_config["security/cors"]`
 // endpointBase is where an endpoint-level block sits.
 const endpointBase = `endpoints[1].extra_config["security/cors"]`
 
-// serviceKnownKeys is the "Known keys" list of an unknown service-level key.
-const serviceKnownKeys = `Known keys: allow_any_origin_with_credentials_unsafe, allow_credentials, allow_headers, allow_methods, allow_origins, allow_origins_regex, allow_origins_regex_unsafe, allow_private_network, debug, expose_headers, max_age, options_passthrough, options_success_status, terminate_unmatched_request, unmatched_status, websocket_origins`
+// serviceKnownKeys are the keys of a service-level block: the Known list
+// of an unknown service-level key.
+var serviceKnownKeys = strings.Split("allow_any_origin_with_credentials_unsafe allow_credentials allow_headers allow_methods allow_origins allow_origins_regex allow_origins_regex_unsafe allow_private_network debug expose_headers max_age options_passthrough options_success_status terminate_unmatched_request unmatched_status websocket_origins", " ")
 
-// endpointKnownKeys is the "Known keys" list of an unknown endpoint-level key.
-const endpointKnownKeys = `Known keys: allow_any_origin_with_credentials_unsafe, allow_credentials, allow_headers, allow_methods, allow_origins, allow_origins_regex, allow_origins_regex_unsafe, allow_private_network, debug, disable, expose_headers, max_age, options_passthrough, options_success_status, strip_cors_request_headers, terminate_unmatched_request, unmatched_status, websocket_origins`
+// endpointKnownKeys are the keys of an endpoint-level block.
+var endpointKnownKeys = strings.Split("allow_any_origin_with_credentials_unsafe allow_credentials allow_headers allow_methods allow_origins allow_origins_regex allow_origins_regex_unsafe allow_private_network debug disable expose_headers max_age options_passthrough options_success_status strip_cors_request_headers terminate_unmatched_request unmatched_status websocket_origins", " ")
 
 // acceptAll is a format set that defines every format the schema needs and
 // accepts every value, so that only the schema's own keywords judge.
@@ -198,12 +199,12 @@ func TestValidateShape(t *testing.T) {
 		{"strip as a number", E, `{"strip_cors_request_headers": 1}`, endpointBase + ".strip_cors_request_headers", `1`, `1 is a number, not a boolean; write true or false, without quotes`, true},
 
 		// unknown keys
-		{"unknown key allow_origin", S, `{"allow_origin": ["https://app.example.com"]}`, base + ".allow_origin", `["https://app.example.com"]`, `unknown key "allow_origin"; did you mean "allow_origins"? ` + serviceKnownKeys, true},
+		{"unknown key allow_origin", S, `{"allow_origin": ["https://app.example.com"]}`, base + ".allow_origin", `["https://app.example.com"]`, `unknown key "allow_origin"; did you mean "allow_origins"?`, true},
 		{"unknown key Debug", S, `{"Debug": true}`, base + ".Debug", `true`, `unknown key "Debug"; did you mean "debug"?`, true},
 		{"unknown key regex_unsafe typo", S, `{"allow_origin_regex_unsafe": true}`, base + ".allow_origin_regex_unsafe", `true`, `did you mean "allow_origins_regex_unsafe"?`, true},
-		{"unknown at-key", S, `{"@note": "x"}`, base + `["@note"]`, `"x"`, serviceKnownKeys, true},
-		{"unknown key far from any", S, `{"zzzzzzzzzzzz": 1}`, base + ".zzzzzzzzzzzz", `1`, serviceKnownKeys, true},
-		{"disabled typo", E, `{"disabled": true}`, endpointBase + ".disabled", `true`, `unknown key "disabled"; did you mean "disable"? ` + endpointKnownKeys, true},
+		{"unknown at-key", S, `{"@note": "x"}`, base + `["@note"]`, `"x"`, `unknown key "@note"`, true},
+		{"unknown key far from any", S, `{"zzzzzzzzzzzz": 1}`, base + ".zzzzzzzzzzzz", `1`, `unknown key "zzzzzzzzzzzz"`, true},
+		{"disabled typo", E, `{"disabled": true}`, endpointBase + ".disabled", `true`, `unknown key "disabled"; did you mean "disable"?`, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -215,6 +216,112 @@ func TestValidateShape(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An unknown key's message leaves the known keys out, for a report to
+// list them once: Known carries them, those of the object's level. A key
+// close to a known one gets the rename as its Fix, unless the object has
+// that key already (then the fix removes the misspelt one).
+func TestValidateUnknownKeys(t *testing.T) {
+	s := mustNew(t, acceptAll())
+	S, E := schema.ServicePolicy, schema.EndpointPolicy
+	tests := []struct {
+		name, def, json, msg string
+		known                []string
+		fix                  *schema.Fix
+	}{
+		{"typo", S, `{"allow_origin": []}`, `unknown key "allow_origin"; did you mean "allow_origins"?`, serviceKnownKeys, schema.RenameTo("allow_origins")},
+		{"case", S, `{"Debug": true}`, `unknown key "Debug"; did you mean "debug"?`, serviceKnownKeys, schema.RenameTo("debug")},
+		{"endpoint typo", E, `{"disabled": true}`, `unknown key "disabled"; did you mean "disable"?`, endpointKnownKeys, schema.RenameTo("disable")},
+		{"far from any", S, `{"zzzzzzzzzzzz": 1}`, `unknown key "zzzzzzzzzzzz"`, serviceKnownKeys, nil},
+		{"typo next to the key", S, `{"allow_origin": [], "allow_origins": []}`, `unknown key "allow_origin", a misspelt "allow_origins", which is set here too; remove one of them`, serviceKnownKeys, schema.RemoveIt()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			vs := s.Validate(tc.def, decodeJSON(t, tc.json), pathBase(tc.def))
+			if len(vs) != 1 {
+				t.Fatalf("Validate(%s) = %v, want one violation", tc.json, vs)
+			}
+			v := vs[0]
+			if v.Message != tc.msg {
+				t.Errorf("Message = %q, want %q", v.Message, tc.msg)
+			}
+			if strings.Contains(v.Message, "allow_private_network") {
+				t.Errorf("Message = %q lists the known keys", v.Message)
+			}
+			if !slices.Equal(v.Known, tc.known) {
+				t.Errorf("Known = %v, want %v", v.Known, tc.known)
+			}
+			if !sameFix(v.Fix, tc.fix) {
+				t.Errorf("Fix = %+v, want %+v", v.Fix, tc.fix)
+			}
+		})
+	}
+}
+
+// A value of the wrong type that says what it means gets that value as
+// its Fix, and the message suggests it: a quoted boolean or integer
+// unquoted (an integer only within the schema's range), and what the
+// format's Suggest makes of it, when the format accepts that.
+func TestValidateSuggestsTheType(t *testing.T) {
+	formats := acceptAll()
+	for i := range formats {
+		if formats[i].Name == "go-duration" {
+			formats[i].Suggest = func(v any) (any, bool) {
+				if f, ok := v.(float64); ok && f >= 0 {
+					return fmt.Sprintf("%gs", f), true
+				}
+				return "", false
+			}
+			formats[i].Check = func(v any) error {
+				if s, _ := v.(string); s == "7s" {
+					return errors.New("7s is refused by the stub")
+				}
+				return nil
+			}
+		}
+	}
+	s := mustNew(t, formats)
+	tests := []struct {
+		name, json, at, msg string
+		fix                 *schema.Fix
+	}{
+		{"quoted true", `{"debug": "true"}`, ".debug", `"true" is a string, not a boolean; write true or false, without quotes; did you mean true?`, schema.ReplaceWith(true)},
+		{"quoted false", `{"allow_credentials": "false"}`, ".allow_credentials", `did you mean false?`, schema.ReplaceWith(false)},
+		{"yes", `{"debug": "yes"}`, ".debug", `write true or false, without quotes`, nil},
+		{"quoted status", `{"options_success_status": "204"}`, ".options_success_status", `"204" is a string, not an integer; a preflight answer needs a 2xx status: use 204 (the default) or 200; did you mean 204?`, schema.ReplaceWith(204)},
+		{"quoted status out of range", `{"options_success_status": "404"}`, ".options_success_status", `"404" is a string, not an integer`, nil},
+		{"quoted unmatched status", `{"unmatched_status": "401"}`, ".unmatched_status", `did you mean 401?`, schema.ReplaceWith(401)},
+		{"quoted number with a sign", `{"unmatched_status": "+401"}`, ".unmatched_status", `is a string, not an integer`, nil},
+		{"duration as a number", `{"max_age": 12}`, ".max_age", `12 is a number, not a string; write a duration string such as "12h", "30m" or "90s"; did you mean "12s"?`, schema.ReplaceWith("12s")},
+		{"duration the format refuses", `{"max_age": 7}`, ".max_age", `7 is a number, not a string`, nil},
+		{"duration Suggest declines", `{"max_age": -3}`, ".max_age", `-3 is a number, not a string`, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			vs := s.Validate(schema.ServicePolicy, decodeJSON(t, tc.json), base)
+			if len(vs) != 1 || vs[0].Path != base+tc.at {
+				t.Fatalf("Validate(%s) = %v, want one violation at %s", tc.json, vs, base+tc.at)
+			}
+			if !strings.Contains(vs[0].Message, tc.msg) {
+				t.Errorf("Message = %q\nwant it to contain %q", vs[0].Message, tc.msg)
+			}
+			if !sameFix(vs[0].Fix, tc.fix) {
+				t.Errorf("Fix = %+v, want %+v", vs[0].Fix, tc.fix)
+			}
+			if tc.fix == nil && strings.Contains(vs[0].Message, "did you mean") {
+				t.Errorf("Message = %q suggests a value, but there is no fix", vs[0].Message)
+			}
+		})
+	}
+}
+
+// sameFix reports whether two fixes do the same.
+func sameFix(a, b *schema.Fix) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Op == b.Op && a.Key == b.Key && string(a.Value) == string(b.Value)
 }
 
 func pathBase(def string) string {
@@ -404,7 +511,7 @@ func TestValidateUnknownDefinition(t *testing.T) {
 
 // The endpoint-only keys are refused at the service level as unknown keys
 // (Shape), with a message that says where they belong, suggests no other
-// key, and, if it lists the known keys, lists the service-level ones only.
+// key, and, if it gives the known keys, gives the service-level ones only.
 func TestValidateServiceRefusesEndpointOnlyKeys(t *testing.T) {
 	s := mustNew(t, acceptAll())
 	for _, key := range []string{"disable", "strip_cors_request_headers"} {
@@ -416,12 +523,13 @@ func TestValidateServiceRefusesEndpointOnlyKeys(t *testing.T) {
 				if strings.Contains(vs[0].Message, "did you mean") {
 					t.Errorf("the message suggests another key for an endpoint-only key: %s", vs[0].Message)
 				}
-				if _, known, ok := strings.Cut(vs[0].Message, "Known keys: "); ok {
-					for _, k := range strings.Split(known, ", ") {
-						if k == "disable" || k == "strip_cors_request_headers" {
-							t.Errorf("the service-level known keys list %q: %s", k, vs[0].Message)
-						}
+				for _, k := range vs[0].Known {
+					if k == "disable" || k == "strip_cors_request_headers" {
+						t.Errorf("the service-level known keys list %q: %v", k, vs[0].Known)
 					}
+				}
+				if vs[0].Fix != nil {
+					t.Errorf("an endpoint-only key gets the fix %+v; it must be moved, which no fix does", *vs[0].Fix)
 				}
 			})
 		}

@@ -87,7 +87,10 @@ func fail(k Kind, format string, args ...any) *Error {
 
 // invalid is the Error of a change that does not validate.
 func invalid(errs policy.Errors) *Error {
-	e := fail(Invalid, "%s", errs[0].Error())
+	// The reason names the first problem in words that stand on their own.
+	first := errs[0]
+	first.Message = first.FullMessage()
+	e := fail(Invalid, "%s", first.Error())
 	if len(errs) > 1 {
 		e.Reason += fmt.Sprintf(" (and %d more problem(s), listed in errors)", len(errs)-1)
 	}

@@ -32,10 +32,7 @@ func checkPluginLayout(path string, cfg luraconfig.ServiceConfig, dups policy.Er
 	if err != nil {
 		var errs policy.Errors
 		if errors.As(err, &errs) {
-			fmt.Fprintf(stderr, "corsgate: %s: %d problem(s) in the CORS settings of the corsgate plugin:\n", path, len(errs))
-			for _, e := range errs {
-				fmt.Fprintf(stderr, "  %s\n", e.Error())
-			}
+			printProblems(stderr, fmt.Sprintf("%s: %d problem(s) in the CORS settings of the corsgate plugin:", path, len(errs)), errs)
 		} else {
 			fmt.Fprintf(stderr, "corsgate: %s: %v\n", path, err)
 		}

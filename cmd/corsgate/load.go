@@ -41,10 +41,7 @@ func loadConfig(path string, o host.Options, stderr io.Writer) (*gatewayConfig, 
 	if err != nil {
 		var errs policy.Errors
 		if errors.As(err, &errs) {
-			fmt.Fprintf(stderr, "corsgate: %s: %d problem(s) in the CORS settings:\n", path, len(errs))
-			for _, e := range errs {
-				fmt.Fprintf(stderr, "  %s\n", e.Error())
-			}
+			printProblems(stderr, fmt.Sprintf("%s: %d problem(s) in the CORS settings:", path, len(errs)), errs)
 		} else {
 			fmt.Fprintf(stderr, "corsgate: %s: %v\n", path, err)
 		}
@@ -60,6 +57,19 @@ func loadConfig(path string, o host.Options, stderr io.Writer) (*gatewayConfig, 
 		g.warnings = append(g.warnings, namespaceWarning(paths))
 	}
 	return g, true
+}
+
+// printProblems prints the problems of a refused configuration after
+// header, one a line, and then, once for all of them, the keys known
+// where any is an unknown key (its own line keeps its "did you mean").
+func printProblems(stderr io.Writer, header string, errs policy.Errors) {
+	fmt.Fprintln(stderr, "corsgate:", header)
+	for _, e := range errs {
+		fmt.Fprintf(stderr, "  %s\n", e.Error())
+	}
+	for _, line := range errs.KnownKeys() {
+		fmt.Fprintln(stderr, "corsgate:", line)
+	}
 }
 
 // printWarnings prints the warnings of a loaded configuration: those of

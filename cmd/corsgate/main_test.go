@@ -63,6 +63,31 @@ func TestCheck(t *testing.T) {
 		}
 	}
 
+	// Unknown keys: each line keeps its "did you mean"; the known keys
+	// are printed once for each kind of block, not after every line.
+	typos := strings.Replace(testConfig, `"allow_methods": ["GET", "POST"]`, `"allow_method": ["GET", "POST"], "@note": "x", "maxage": "1h"`, 1)
+	typos = strings.Replace(typos, `"allow_methods": ["PUT"]`, `"allow_methods": ["PUT"], "disabled": false`, 1)
+	code, _, errOut = runCLI("check", "-c", writeConfig(t, typos))
+	if code != 1 {
+		t.Errorf("check with unknown keys: code %d", code)
+	}
+	for _, want := range []string{
+		`4 problem(s)`,
+		"  " + `extra_config["security/cors"].allow_method: unknown key "allow_method"; did you mean "allow_methods"?` + "\n",
+		"  " + `extra_config["security/cors"].maxage: unknown key "maxage"; did you mean "max_age"?` + "\n",
+		"  " + `extra_config["security/cors"]["@note"]: unknown key "@note"` + "\n",
+		"  " + `endpoints[1].extra_config["security/cors"].disabled (endpoint "PUT /orders/{id}"): unknown key "disabled"; did you mean "disable"?` + "\n",
+		"corsgate: the keys known at " + `extra_config["security/cors"]` + " are allow_any_origin_with_credentials_unsafe, allow_credentials, allow_headers, allow_methods, allow_origins, allow_origins_regex, allow_origins_regex_unsafe, allow_private_network, debug, expose_headers, max_age, options_passthrough, options_success_status, terminate_unmatched_request, unmatched_status, websocket_origins\n",
+		"corsgate: the keys known at " + `endpoints[1].extra_config["security/cors"]` + " are allow_any_origin_with_credentials_unsafe, allow_credentials, allow_headers, allow_methods, allow_origins, allow_origins_regex, allow_origins_regex_unsafe, allow_private_network, debug, disable, expose_headers,",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if n := strings.Count(errOut, "allow_private_network"); n != 2 {
+		t.Errorf("the known keys are printed %d times, want once for each kind of block:\n%s", n, errOut)
+	}
+
 	code, _, errOut = runCLI("check", "-c", writeConfig(t, `{"version": 3, "endpoints": [`))
 	if code != 1 || !strings.Contains(errOut, "gateway.json") {
 		t.Errorf("check of broken JSON: code %d, err %q", code, errOut)

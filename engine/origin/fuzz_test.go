@@ -10,11 +10,11 @@ import (
 // in testdata/fuzz/<FuzzName>/; make fuzz runs each target for FUZZTIME.
 
 // FuzzParsePattern: ParsePattern never panics, explains every refusal with
-// a *PatternError, and an accepted pattern has a normal form (String) that
-// parses back to the same pattern, is lower case, shows a * exactly when
-// the pattern is a wildcard, and, for a pattern without wildcard, is
-// matched by a Matcher built from that pattern alone (as is the pattern
-// as written).
+// a *PatternError whose suggestion, if any, it accepts, and an accepted
+// pattern has a normal form (String) that parses back to the same
+// pattern, is lower case, shows a * exactly when the pattern is a
+// wildcard, and, for a pattern without wildcard, is matched by a Matcher
+// built from that pattern alone (as is the pattern as written).
 func FuzzParsePattern(f *testing.F) {
 	for _, s := range []string{
 		"*", "null", "NULL", "", " https://a.example.com",
@@ -37,6 +37,11 @@ func FuzzParsePattern(f *testing.F) {
 			}
 			if pe.Suggestion != "" && pe.Suggestion == raw {
 				t.Fatalf("ParsePattern(%q) refuses the value and suggests the same value", raw)
+			}
+			if pe.Suggestion != "" {
+				if _, err := ParsePattern(pe.Suggestion); err != nil {
+					t.Fatalf("ParsePattern(%q) suggests %q, which it refuses: %v", raw, pe.Suggestion, err)
+				}
 			}
 			return
 		}

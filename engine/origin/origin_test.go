@@ -3,6 +3,7 @@ package origin
 import (
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -223,25 +224,33 @@ func TestParsePatternAcceptsCanonicalAddresses(t *testing.T) {
 
 // Every attacker origin ProbeRegexp reports is matched by the expression
 // and is not the origin the expression names; careful expressions get no
-// report.
+// report. An expression that trusts names it does not list under its own
+// domain gets a Subdomain report naming that domain.
 func TestProbeRegexp(t *testing.T) {
 	tests := []struct {
 		expr   string
 		origin string // "" when the expression is safe
 		why    string
+		domain string // for a Subdomain leak
 	}{
-		{`^https://api.acme-shop.com$`, "https://apixacme-shop.com", "unescaped dot"},
-		{`^https://.*acme-shop\.com$`, "https://evilacme-shop.com", `other domains that end in "acme-shop.com"`},
-		{`^https://.*\.example\.com$`, "https://evil.a.example.com", "any name in front of the domain"},
-		{`^https://[^/]+\.example\.com$`, "https://evil.a.example.com", "any name in front of the domain"},
-		{`^https://example\.com.*$`, "https://example.com.evil.example", "followed by another domain"},
-		{`^https://api\.acme-shop\.com$`, "", ""},
-		{`^https://admin[.]example[.]com$`, "", ""},
-		{`^https://pr-[0-9]+\.preview\.example\.com$`, "", ""},
-		{`^https://[a-z0-9-]+\.example\.com(:[0-9]+)?$`, "", ""},
-		{`^https://(www\.)?example\.com$`, "", ""},
-		{`^(https://a\.example\.com|https://b\.example\.com)$`, "", ""},
-		{`^https?://localhost:[0-9]+$`, "", ""},
+		{`^https://api.acme-shop.com$`, "https://apixacme-shop.com", "unescaped dot", ""},
+		{`^https://.*acme-shop\.com$`, "https://evilacme-shop.com", `other domains that end in "acme-shop.com"`, ""},
+		{`^https://example\.com.*$`, "https://example.com.evil.example", "followed by another domain", ""},
+		{`^https://.*\.example\.com$`, "https://evil.example.com", "hosts under example.com with any name", "example.com"},
+		{`^https://[^/]+\.example\.com$`, "https://evil.example.com", "hosts under example.com with any name", "example.com"},
+		{`^https://.+\.example\.com$`, "https://evil.example.com", "hosts under example.com with any name", "example.com"},
+		{`^https://[a-z0-9-]+\.example\.com$`, "https://evil.example.com", "hosts under example.com with any name", "example.com"},
+		{`^https://[a-z0-9-]+\.example\.com(:[0-9]+)?$`, "https://evil.example.com", "any name", "example.com"},
+		{`^https://([a-z0-9-]+\.)*example\.com$`, "https://evil.example.com", "hosts under example.com with any name", "example.com"},
+		{`^https://[a-z]+\.preview\.example\.com$`, "https://evil.preview.example.com", "hosts under preview.example.com", "preview.example.com"},
+		{`^https://(.*\.)?app\.example\.com$`, "https://evil.app.example.com", "hosts under app.example.com", "app.example.com"},
+		{`^https://api\.acme-shop\.com$`, "", "", ""},
+		{`^https://admin[.]example[.]com$`, "", "", ""},
+		{`^https://pr-[0-9]+\.preview\.example\.com$`, "", "", ""},
+		{`^https://(app|admin)\.example\.com$`, "", "", ""},
+		{`^https://(www\.)?example\.com$`, "", "", ""},
+		{`^(https://a\.example\.com|https://b\.example\.com)$`, "", "", ""},
+		{`^https?://localhost:[0-9]+$`, "", "", ""},
 	}
 	for _, tt := range tests {
 		re, err := CompileRegexp(tt.expr)
@@ -256,6 +265,94 @@ func TestProbeRegexp(t *testing.T) {
 			t.Errorf("ProbeRegexp(%q) found nothing, want %s", tt.expr, tt.origin)
 		case leak != nil && (leak.Origin != tt.origin || !strings.Contains(leak.Why, tt.why) || !re.MatchString(leak.Origin)):
 			t.Errorf("ProbeRegexp(%q) = %+v, want origin %s and a reason with %q", tt.expr, *leak, tt.origin, tt.why)
+		case leak != nil && (leak.Subdomain != (tt.domain != "") || leak.Domain != tt.domain):
+			t.Errorf("ProbeRegexp(%q) = %+v, want Subdomain %v and Domain %q", tt.expr, *leak, tt.domain != "", tt.domain)
+		}
+	}
+}
+
+// RepairRegexp rewrites the careless expressions people write into the
+// careful form they meant, which lets no other domain in; it declines
+// what it cannot read as a scheme, a host and a port.
+func TestRepairRegexp(t *testing.T) {
+	tests := []struct {
+		expr, want string // want "" when it declines
+	}{
+		{`https://.*example.com`, `^https://([a-z0-9-]+\.)*example\.com$`},
+		{`^(?:https://.*example.com)$`, `^https://([a-z0-9-]+\.)*example\.com$`},
+		{`^https://.*\.example\.com$`, `^https://([a-z0-9-]+\.)+example\.com$`},
+		{`^https://.+example\.com$`, `^https://([a-z0-9-]+\.)+example\.com$`},
+		{`^https://[^/]*\.example\.com$`, `^https://([a-z0-9-]+\.)+example\.com$`},
+		{`^https://.*acme-shop\.com$`, `^https://([a-z0-9-]+\.)*acme-shop\.com$`},
+		{`^https://api.acme-shop.com$`, `^https://api\.acme-shop\.com$`},
+		{`https://app[.]example[.]com`, `^https://app\.example\.com$`},
+		{`^https://app\.example\.com.*$`, `^https://app\.example\.com$`},
+		{`^https?://.*example.com:8443$`, `^https?://([a-z0-9-]+\.)*example\.com:8443$`},
+		{`^HTTPS://APP.EXAMPLE.COM$`, `^https://app\.example\.com$`},
+		{`^https://.*\.com$`, ""},             // every .com
+		{`^https://.*$`, ""},                  // no host
+		{`^https://app\.example\.com:0$`, ""}, // not a port
+		{`^https://(a|b)\.example\.com$`, ""},
+		{`^https://[a-z0-9-]+\.example\.com$`, ""}, // one label: no rewrite keeps it
+		{`^https://[a-z.]*example\.com$`, `^https://([a-z0-9-]+\.)*example\.com$`},
+		{`example\.com`, ""}, // no scheme
+		{`^https://127.0.0.1$`, ""},
+	}
+	for _, tt := range tests {
+		got, ok := RepairRegexp(tt.expr)
+		if ok != (tt.want != "") || got != tt.want {
+			t.Errorf("RepairRegexp(%q) = %q, %v; want %q", tt.expr, got, ok, tt.want)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		re, err := CompileRegexp(got)
+		if err != nil {
+			t.Errorf("RepairRegexp(%q) = %q, which CompileRegexp refuses: %v", tt.expr, got, err)
+			continue
+		}
+		if leak := ProbeRegexp(re); leak != nil && !leak.Subdomain {
+			t.Errorf("RepairRegexp(%q) = %q, which still lets in %s", tt.expr, got, leak.Origin)
+		}
+	}
+}
+
+// An expression that is not anchored is refused with an expression to
+// write instead: the same, anchored as a whole, when that lets no other
+// domain in, and otherwise the repaired one. The suggestion is accepted.
+func TestCompileRegexpSuggestion(t *testing.T) {
+	tests := []struct {
+		expr, want string
+	}{
+		{`https://app[.]example[.]com`, `^(?:https://app[.]example[.]com)$`},
+		{`^https://a[.]example[.]com|https://b[.]example[.]com$`, `^(?:https://a[.]example[.]com|https://b[.]example[.]com)$`},
+		{`https://.*example.com`, `^https://([a-z0-9-]+\.)*example\.com$`},
+		{`https://.*\.example\.com`, `^(?:https://.*\.example\.com)$`}, // only subdomains: kept
+		{`https://api.acme-shop.com`, `^https://api\.acme-shop\.com$`},
+		{`https://(a|b).example.com`, ``},
+		{`https://*.example.com`, `^https://([a-z0-9-]+\.)+example\.com$`}, // an allow_origins entry
+		{`https://app.example.com:8443`, `^https://app\.example\.com:8443$`},
+		{`http://[::1]:3000`, `^http://\[::1\]:3000$`},
+	}
+	for _, tt := range tests {
+		_, err := CompileRegexp(tt.expr)
+		var re *RegexpError
+		if !errors.As(err, &re) || re.Value != tt.expr {
+			t.Errorf("CompileRegexp(%q) = %v, want a *RegexpError", tt.expr, err)
+			continue
+		}
+		if re.Suggestion != tt.want {
+			t.Errorf("CompileRegexp(%q) suggests %q, want %q", tt.expr, re.Suggestion, tt.want)
+		}
+		if tt.want != "" && !strings.HasSuffix(err.Error(), "write "+strconv.Quote(tt.want)) {
+			t.Errorf("CompileRegexp(%q) = %q, want it to end with the suggestion", tt.expr, err)
+		}
+		if re.Suggestion == "" {
+			continue
+		}
+		if _, err := CompileRegexp(re.Suggestion); err != nil {
+			t.Errorf("CompileRegexp(%q) suggests %q, which it refuses: %v", tt.expr, re.Suggestion, err)
 		}
 	}
 }

@@ -113,8 +113,20 @@ var defaultPorts = map[string]string{
 
 // ParsePattern parses one allow_origins entry. It returns a *PatternError
 // that names the problem and, where possible, a corrected pattern.
-func ParsePattern(raw string) (Pattern, error) {
+//
+// A suggestion is only made when it is itself a valid pattern.
+func ParsePattern(raw string) (Pattern, error) { return parsePattern(raw, true) }
+
+// parsePattern is ParsePattern; check says whether to parse a suggestion
+// before making it (a suggestion's own suggestion is never made, so it is
+// not checked).
+func parsePattern(raw string, check bool) (Pattern, error) {
 	fail := func(reason, suggestion string) (Pattern, error) {
+		if suggestion != "" && check {
+			if _, err := parsePattern(suggestion, false); err != nil {
+				suggestion = ""
+			}
+		}
 		return Pattern{}, &PatternError{Value: raw, Reason: reason, Suggestion: suggestion}
 	}
 	switch raw {
@@ -145,7 +157,7 @@ func ParsePattern(raw string) (Pattern, error) {
 	if !ok {
 		s := strings.TrimPrefix(strings.TrimPrefix(raw, "//"), "*://")
 		if strings.HasSuffix(raw, "*") && !strings.Contains(raw, "/") {
-			return fail("a * may only stand for whole DNS labels (https://*.example.com) or the port (https://example.com:*); list each origin, or write \"*\" alone for every origin (never with credentials)", "")
+			return fail("a * may only stand for whole DNS labels (https://*.example.com) or the port (https://example.com:*); list each origin (\"*\" alone stands for every origin, and is refused with credentials)", "")
 		}
 		scheme := "https://"
 		if h := strings.ToLower(s); strings.HasPrefix(h, "localhost") || strings.HasPrefix(h, "127.") || strings.HasPrefix(h, "[::1]") {

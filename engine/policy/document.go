@@ -125,7 +125,7 @@ func CompileDocument(doc *Document, endpoints []Endpoint) (*Set, error) {
 	servicePath := doc.Path("")
 	var serviceOK bool
 	if doc.Service != nil {
-		v, ps := parseValues(doc.Service, ServiceLevel)
+		v, ps := parseValues(doc.Service, ServiceLevel, adviceFor(doc.Service))
 		ps = append(ps, checkCombinations(doc.Service, &v, nil)...)
 		report(ps, servicePath, "", nil)
 		serviceOK = !slices.ContainsFunc(ps, isError)
@@ -159,7 +159,10 @@ func CompileDocument(doc *Document, endpoints []Endpoint) (*Set, error) {
 			block = &Block{}
 		}
 		own := block.Keys()
-		_, ps := parseValues(block, EndpointLevel)
+		merged := Merge(doc.Service, block)
+		// The corrections of the block's values must hold in the policy
+		// it makes, with the keys it inherits.
+		_, ps := parseValues(block, EndpointLevel, adviceFor(&merged))
 		report(ps, base, key, nil)
 		if len(ps) > 0 {
 			continue
@@ -169,11 +172,10 @@ func CompileDocument(doc *Document, endpoints []Endpoint) (*Set, error) {
 			continue
 		}
 
-		merged := Merge(doc.Service, block)
 		if len(merged.AllowMethods) == 0 {
 			merged.AllowMethods = ep.Served
 		}
-		mv, _ := parseValues(&merged, EndpointLevel)
+		mv, _ := parseValues(&merged, EndpointLevel, adviceFor(&merged))
 		var combos []problem
 		for _, p := range checkCombinations(&merged, &mv, nil) {
 			// A problem that comes only from inherited keys was reported

@@ -171,10 +171,11 @@ func FuzzPreflightHeaders(f *testing.F) {
 // the gateway does (ParseBlock, then CompileDocument or CheckBlock). Nothing
 // panics; cors.schema.json accepts the value exactly when the gateway does
 // (both directions: an editor never accepts what the gateway refuses, nor
-// refuses what it accepts); a valid block compiles, and the policies the
-// gateway builds answer requests sanely. The same JSON decoded straight
-// into a Block (bypassing the shape check) either fails to compile or
-// answers sanely too.
+// refuses what it accepts); every correction an error suggests (its Fix),
+// applied alone, is accepted at its key; a valid block compiles, and the
+// policies the gateway builds answer requests sanely. The same JSON
+// decoded straight into a Block (bypassing the shape check) either fails
+// to compile or answers sanely too.
 func FuzzCompileJSON(f *testing.F) {
 	for _, s := range []string{
 		`{}`,
@@ -218,6 +219,13 @@ func FuzzCompileJSON(f *testing.F) {
 		`{"ALLOW_CREDENTIALS": true, "allow_origins_regex": ["^https://api.acme-shop.com$"]}`,
 		`{"allow_origins_regex": ["(?i)^https://a\\.example\\.com$", "\\Ahttps://b\\.example\\.com\\z", "^a$|^b$"]}`,
 		`{"max_age": "-1h", "allow_origins_regex_unsafe": true, "expose_headers": ["**"]}`,
+		// suggestions, which must be accepted when applied
+		`{"allow_credentials": true, "allow_origins_regex": ["https://.*example.com"]}`,
+		`{"allow_origins_regex": ["https://.*example.com", "^(?:https://.*example.com)$"]}`,
+		`{"allow_credentials": true, "allow_origins": ["https://*example.com", "NULL", "https://a.example.com/"]}`,
+		`{"max_age": 3600, "allow_methods": ["get", "GET", "trace"], "expose_headers": [" Set-Cookie ", " X-A-*"]}`,
+		`{"max_age": "3600", "allow_any_origin_with_credentials_unsafe": "true", "debug": "false"}`,
+		`{"allow_origin": [], "allow_origins": ["app.example.com", "https://app.example.com"]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -237,6 +245,12 @@ func FuzzCompileJSON(f *testing.F) {
 			b, errs, msg := agreement(t, v, level, base)
 			if msg != "" {
 				t.Fatalf("%s at the %s level:\n%s", data, verdictLevel(level), msg)
+			}
+			// Every correction suggested is accepted at its key.
+			for _, e := range errs {
+				if e.Fix != nil {
+					checkFix(t, func() any { var fresh any; json.Unmarshal(data, &fresh); return fresh }, level, base, e, false, errs, nil)
+				}
 			}
 			if len(errs) > 0 {
 				continue

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/corsgate/corsgate/engine/origin"
+	"github.com/corsgate/corsgate/schema"
 )
 
 // The linter: combination rules whose findings are warnings, each with its
@@ -35,17 +36,19 @@ var lintRules = []*rule{
 			var ps []problem
 			for i, p := range v.ws {
 				var msg string
+				var fix *Fix
 				switch {
 				case p.Kind == origin.Any:
 					msg = `"*" lets every web page open a WebSocket here, with the user's cookies (browsers apply no CORS to WebSockets: cross-site WebSocket hijacking); list the origins of your own pages instead`
 				case p.Kind == origin.Null:
 					msg = `"null" lets sandboxed iframes, file: pages and redirected requests of any site open a WebSocket here, with the user's cookies; remove it`
+					fix = schema.RemoveIt()
 				case p.IsWildcard():
 					msg = fmt.Sprintf("%q lets every matching site open a WebSocket here, with the user's cookies (WebSockets always carry them); list your own origins exactly if you can", p.Raw)
 				default:
 					continue
 				}
-				ps = append(ps, problem{key: "websocket_origins", index: v.wsAt[i], value: p.Raw, warn: true, msg: msg})
+				ps = append(ps, problem{key: "websocket_origins", index: v.wsAt[i], value: p.Raw, warn: true, msg: msg, fix: fix})
 			}
 			return ps
 		},
@@ -66,7 +69,7 @@ var lintRules = []*rule{
 			} else {
 				msg += ", Firefox at 24h (86400 s)"
 			}
-			return []problem{{key: "max_age", index: -1, value: m.MaxAge, warn: true, msg: msg + `; write "2h" or less, so that every browser uses what you set`}}
+			return []problem{{key: "max_age", index: -1, value: m.MaxAge, warn: true, msg: msg + `; write "2h" or less, so that every browser uses what you set`, fix: schema.ReplaceWith("2h")}}
 		},
 	},
 	{
@@ -80,8 +83,23 @@ var lintRules = []*rule{
 				if p.Scheme != "http" || isLoopbackHost(p.Host) {
 					continue
 				}
-				ps = append(ps, problem{key: "allow_origins", index: v.patternAt[i], value: p.Raw, warn: true,
-					msg: fmt.Sprintf("%q is plain http:// with allow_credentials: true: anyone on the network path can inject a script into that origin's pages and act as the signed-in user; list its https:// origin instead (http://localhost and loopback addresses are exempt from this warning)", p.Raw)})
+				secure := p
+				secure.Scheme = "https"
+				instead := "list its https:// origin instead"
+				var fix *Fix
+				j := slices.IndexFunc(v.patterns, func(q origin.Pattern) bool { return identity(q) == identity(secure) })
+				switch {
+				case j >= 0:
+					instead = fmt.Sprintf("its https:// origin is item %d already, so remove this one", v.patternAt[j])
+					fix = schema.RemoveIt()
+				case p.Port == "" && !p.IsWildcard():
+					// Without a port, the https:// origin is the same host
+					// on https's own port.
+					instead = fmt.Sprintf("list its https:// origin instead, %q", secure.String())
+					fix = schema.ReplaceWith(secure.String())
+				}
+				msg := fmt.Sprintf("%q is plain http:// with allow_credentials: true: anyone on the network path can inject a script into that origin's pages and act as the signed-in user; %s (http://localhost and loopback addresses are exempt from this warning)", p.Raw, instead)
+				ps = append(ps, problem{key: "allow_origins", index: v.patternAt[i], value: p.Raw, warn: true, msg: msg, fix: fix})
 			}
 			return ps
 		},
@@ -126,7 +144,7 @@ var lintRules = []*rule{
 				}
 				if slices.ContainsFunc(sensitiveHeaders, func(s string) bool { return strings.EqualFold(s, h) }) {
 					ps = append(ps, problem{key: "expose_headers", index: v.exposeAt[i], value: h, warn: true,
-						msg: fmt.Sprintf("%q carries credentials or a session: exposing it lets the pages of every allowed origin read it; remove it from expose_headers", h)})
+						msg: fmt.Sprintf("%q carries credentials or a session: exposing it lets the pages of every allowed origin read it; remove it from expose_headers", h), fix: schema.RemoveIt()})
 				}
 			}
 			for _, prefix := range v.prefixes {

@@ -12,6 +12,8 @@
 //     grammar (grammar.go).
 //   - validate.go: every rule and every message. CompileDocument and
 //     Compile run them; CheckBlock gives the verdict on one block alone.
+//   - advice.go: the corrections the messages suggest (Error.Fix), worded
+//     for the policy a block belongs to, so that each one is accepted.
 //   - policy.go: build turns a validated block into a Policy. Everything
 //     that can be worked out from the configuration is worked out there.
 //   - decide.go, write.go, explain.go: the per-request decisions, the
@@ -94,7 +96,7 @@ type Policy struct {
 // name the policy scope, such as ServiceScope or "GET /users/{id}".
 // Warnings are not returned: CompileDocument collects them.
 func Compile(b Block, base, scope string) (*Policy, error) {
-	v, ps := parseValues(&b, EndpointLevel)
+	v, ps := parseValues(&b, EndpointLevel, adviceFor(&b))
 	ps = append(ps, checkCombinations(&b, &v, nil)...)
 	var errs Errors
 	for _, p := range ps {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -32,12 +33,22 @@ var compiledSchema = sync.OnceValues(func() (*schema.Schema, error) {
 		schema.Format{Name: "cors-origin-set", Check: checkOriginSet},
 		schema.Format{Name: "anchored-regexp", Check: str(func(s string) error { _, err := origin.CompileRegexp(s); return err })},
 		schema.Format{Name: "cors-regex-trust", Check: checkRegexTrust},
-		schema.Format{Name: "go-duration", Check: str(func(s string) error { _, err := ParseMaxAge(s); return err })},
+		schema.Format{Name: "go-duration", Check: str(func(s string) error { _, err := ParseMaxAge(s); return err }), Suggest: secondsAsDuration},
 		schema.Format{Name: "http-method", Check: str(CheckMethod)},
 		schema.Format{Name: "http-header-name", Check: str(CheckHeaderName)},
 		schema.Format{Name: "http-expose-header", Check: str(CheckExposeHeader)},
 	)
 })
+
+// secondsAsDuration reads a number written for max_age as the seconds of
+// Access-Control-Max-Age: 3600 is "1h".
+func secondsAsDuration(v any) (any, bool) {
+	f, ok := v.(float64)
+	if !ok || f != math.Trunc(f) || math.Abs(f) > float64(maxSeconds) {
+		return nil, false
+	}
+	return secondsText(int64(f))
+}
 
 // checkOriginSet is the duplicate rule of allow_origins, for a list that
 // may hold values of other types (the items' own formats report those).
@@ -57,7 +68,7 @@ func checkOriginSet(v any) error {
 			continue
 		}
 		if j, dup := seen[pat.String()]; dup {
-			return fmt.Errorf("%s", sameOrigin(s, j))
+			return fmt.Errorf("%s", sameOriginMessage(s, j))
 		}
 		seen[pat.String()] = i
 	}
@@ -75,7 +86,7 @@ func checkRegexTrust(v any) error {
 	if err != nil {
 		return nil // the other keywords report it
 	}
-	vals, _ := parseValues(b, EndpointLevel)
+	vals, _ := parseValues(b, EndpointLevel, adviceFor(b))
 	for _, p := range regexLeakRule.check(b, &vals) {
 		if !p.warn {
 			return fmt.Errorf("%s", p.msg)
@@ -90,6 +101,13 @@ func checkRegexTrust(v any) error {
 // or an unknown key is an Error here. What the values mean is judged by
 // CompileDocument (and CheckBlock), which word every problem themselves.
 func ParseBlock(raw any, level Level, base string) (*Block, Errors) {
+	return parseBlock(raw, level, base, true)
+}
+
+// parseBlock is ParseBlock; verify says whether to try the replacements
+// suggested for the shape errors (keepWorkingFixes), which a block tried
+// that way does not do again.
+func parseBlock(raw any, level Level, base string, verify bool) (*Block, Errors) {
 	if m, ok := raw.(map[string]any); ok {
 		if b, ok := wellShaped(m, level); ok {
 			// The schema would find nothing wrong with the shape: it is
@@ -108,7 +126,7 @@ func ParseBlock(raw any, level Level, base string) (*Block, Errors) {
 	var errs Errors
 	for _, v := range s.Validate(def, raw, base) {
 		if v.Shape {
-			errs = append(errs, Error{Path: v.Path, Value: v.Value, Message: v.Message})
+			errs = append(errs, Error{Path: v.Path, Value: v.Value, Message: v.Message, Fix: v.Fix, Known: v.Known})
 		}
 	}
 	m, ok := raw.(map[string]any)
@@ -117,7 +135,11 @@ func ParseBlock(raw any, level Level, base string) (*Block, Errors) {
 			errs = Errors{{Path: base, Message: "the block must be a JSON object"}}
 		}
 		if ok {
+			shape := len(errs)
 			errs = append(errs, checkWellShaped(m, level, base, errs)...)
+			if verify {
+				keepWorkingFixes(m, level, base, errs[:shape], errs)
+			}
 		}
 		slices.SortStableFunc(errs, func(a, b Error) int { return schema.ComparePaths(a.Path, b.Path) })
 		return nil, errs
@@ -135,6 +157,86 @@ func ParseBlock(raw any, level Level, base string) (*Block, Errors) {
 		return nil, errs
 	}
 	return b, nil
+}
+
+// keepWorkingFixes drops, from shape, the shape errors of the block m
+// (a part of errs, all its errors), every replacement or rename the block
+// refuses in turn at the key it writes, with the words that suggest it:
+// the schema turns "true" into true without knowing that
+// allow_any_origin_with_credentials_unsafe: true alone is refused too, and
+// suggests the key nearest to a misspelt one whatever its value. It tries
+// maxTriedFixes of them at most, and drops the others: a suggestion is
+// only made when it is known to work.
+func keepWorkingFixes(m map[string]any, level Level, base string, shape, errs Errors) {
+	tried := 0
+	for i := range shape {
+		e := &shape[i]
+		if e.Fix == nil || e.Fix.Op == schema.FixRemove {
+			continue
+		}
+		tried++
+		if tried <= maxTriedFixes && fixWorks(m, level, base, *e, errs) {
+			continue
+		}
+		e.Fix = nil
+		if before, _, ok := strings.Cut(e.Message, "; did you mean "); ok && strings.HasSuffix(e.Message, "?") {
+			e.Message = before
+		}
+	}
+}
+
+// maxTriedFixes bounds the blocks keepWorkingFixes judges for one block.
+const maxTriedFixes = 32
+
+// fixWorks applies e.Fix to a copy of the block m, judges the block alone
+// again, and reports whether the key it writes (the key of e, or the new
+// key of a rename) has none of the problems errs had there but e's, and
+// no new one.
+func fixWorks(m map[string]any, level Level, base string, e Error, errs Errors) bool {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return false
+	}
+	var copied any
+	if json.Unmarshal(data, &copied) != nil {
+		return false
+	}
+	fixed, err := e.Fix.Apply(copied, strings.TrimPrefix(e.Path, base))
+	if err != nil {
+		return false
+	}
+	b, after := parseBlock(fixed, level, base, false)
+	if b != nil {
+		_, after = CheckBlock(b, level, base)
+	}
+	key := e.Path
+	for p := schema.ParentPath(key); p != base && p != ""; p = schema.ParentPath(key) {
+		key = p
+	}
+	if e.Fix.Op == schema.FixRename {
+		key = schema.Path(base, e.Fix.Key)
+	}
+	at := func(es Errors) []string {
+		var vals []string
+		for _, x := range es {
+			if x.Path == key || strings.HasPrefix(x.Path, key+".") || strings.HasPrefix(x.Path, key+"[") {
+				vals = append(vals, x.Value)
+			}
+		}
+		return vals
+	}
+	left := at(errs)
+	if i := slices.Index(left, e.Value); i >= 0 && e.Fix.Op == schema.FixReplace {
+		left = slices.Delete(left, i, i+1)
+	}
+	for _, v := range at(after) {
+		i := slices.Index(left, v)
+		if i < 0 {
+			return false
+		}
+		left = slices.Delete(left, i, i+1)
+	}
+	return true
 }
 
 // endpointOnlyKeys are the keys of an endpoint's block that a service
@@ -207,7 +309,7 @@ func checkWellShaped(m map[string]any, level Level, base string, shape Errors) E
 	if err != nil {
 		return nil
 	}
-	_, ps := parseValues(b, level)
+	_, ps := parseValues(b, level, adviceFor(b))
 	var out Errors
 	for _, p := range ps {
 		out = append(out, p.at(base, ""))

@@ -34,6 +34,8 @@ type problem struct {
 	value any    // the offending value, or nil
 	msg   string
 	warn  bool
+	// fix is the correction msg suggests, or nil (see Error.Fix).
+	fix *Fix
 	// rule is the combination rule that found it, or nil for a value rule.
 	rule *rule
 }
@@ -68,12 +70,13 @@ const (
 	errExposeStar          = `with allow_credentials: true browsers read "*" in Access-Control-Expose-Headers as a header literally named *; list the header names instead`
 )
 
-// parseValues applies the value rules to a block written at level.
-func parseValues(b *Block, level Level) (values, []problem) {
+// parseValues applies the value rules to a block written at level, whose
+// corrections must hold in the policy ctx describes.
+func parseValues(b *Block, level Level, ctx advice) (values, []problem) {
 	var v values
 	var ps []problem
-	add := func(key string, i int, val any, msg string) {
-		ps = append(ps, problem{key: key, index: i, value: val, msg: msg})
+	add := func(key string, i int, val any, msg string, fix *Fix) {
+		ps = append(ps, problem{key: key, index: i, value: val, msg: msg, fix: fix})
 	}
 
 	// parseOrigins parses a list of origins (allow_origins,
@@ -82,23 +85,18 @@ func parseValues(b *Block, level Level) (values, []problem) {
 		if len(list) == 0 {
 			return nil, nil
 		}
-		// Two patterns are the same origin when they agree on all but
-		// how they were written.
-		type same struct {
-			kind               origin.Kind
-			scheme, host, port string
-		}
-		seen := make(map[same]int, len(list))
+		seen := make(map[sameOrigin]int, len(list))
 		pats, at = make([]origin.Pattern, 0, len(list)), make([]int, 0, len(list))
 		for i, o := range list {
 			pat, err := origin.ParsePattern(o)
 			if err != nil {
-				add(key, i, o, err.Error())
+				msg, fix := ctx.origin(key, list, i, err)
+				add(key, i, o, msg, fix)
 				continue
 			}
-			k := same{pat.Kind, pat.Scheme, pat.Host, pat.Port}
+			k := identity(pat)
 			if j, dup := seen[k]; dup {
-				add(key, i, o, sameOrigin(o, j))
+				add(key, i, o, sameOriginMessage(o, j), schema.RemoveIt())
 				continue
 			}
 			seen[k] = i
@@ -111,7 +109,8 @@ func parseValues(b *Block, level Level) (values, []problem) {
 	for i, expr := range b.AllowOriginsRegex {
 		re, err := origin.CompileRegexp(expr)
 		if err != nil {
-			add("allow_origins_regex", i, expr, err.Error())
+			msg, fix := ctx.regexp(err)
+			add("allow_origins_regex", i, expr, msg, fix)
 			continue
 		}
 		v.regexps = append(v.regexps, re)
@@ -119,11 +118,16 @@ func parseValues(b *Block, level Level) (values, []problem) {
 	}
 	for i, m := range b.AllowMethods {
 		if err := CheckMethod(m); err != nil {
-			add("allow_methods", i, m, err.Error())
+			msg, fix := err.Error(), fixOf(err)
+			// The method it means may be listed already.
+			if j := otherItem(b.AllowMethods, i, fix); j >= 0 {
+				msg, fix = fmt.Sprintf("%s It is item %d already, so remove this one", msg, j), schema.RemoveIt()
+			}
+			add("allow_methods", i, m, msg, fix)
 			continue
 		}
 		if slices.Contains(v.methods, m) {
-			add("allow_methods", i, m, fmt.Sprintf("%q is listed twice; remove the duplicate", m))
+			add("allow_methods", i, m, fmt.Sprintf("%q is listed twice; remove the duplicate", m), schema.RemoveIt())
 			continue
 		}
 		v.methods = append(v.methods, m)
@@ -131,7 +135,7 @@ func parseValues(b *Block, level Level) (values, []problem) {
 	v.anyHeader = len(b.AllowHeaders) == 0
 	for i, h := range b.AllowHeaders {
 		if err := CheckHeaderName(h); err != nil {
-			add("allow_headers", i, h, err.Error())
+			add("allow_headers", i, h, err.Error(), fixOf(err))
 			continue
 		}
 		if h == "*" {
@@ -144,7 +148,7 @@ func parseValues(b *Block, level Level) (values, []problem) {
 	}
 	for i, h := range b.ExposeHeaders {
 		if err := CheckExposeHeader(h); err != nil {
-			add("expose_headers", i, h, err.Error())
+			add("expose_headers", i, h, err.Error(), fixOf(err))
 			continue
 		}
 		switch {
@@ -159,16 +163,16 @@ func parseValues(b *Block, level Level) (values, []problem) {
 	if b.MaxAge != nil {
 		d, err := ParseMaxAge(*b.MaxAge)
 		if err != nil {
-			add("max_age", -1, *b.MaxAge, err.Error())
+			add("max_age", -1, *b.MaxAge, err.Error(), fixOf(err))
 		} else {
 			v.maxAge, v.hasMaxAge = d, true
 		}
 	}
 	if s := b.OptionsSuccessStatus; s != nil && (*s < 200 || *s > 299) {
-		add("options_success_status", -1, *s, strconv.Itoa(*s)+" is not a 2xx status; a preflight answer needs one: use 204 (the default) or 200")
+		add("options_success_status", -1, *s, strconv.Itoa(*s)+" is not a 2xx status; a preflight answer needs one: use 204 (the default) or 200", schema.ReplaceWith(DefaultOptionsSuccessStatus))
 	}
 	if s := b.UnmatchedStatus; s != nil && (*s < 200 || *s > 599) {
-		add("unmatched_status", -1, *s, strconv.Itoa(*s)+" is not an HTTP status from 200 to 599; use 403 (the default), 401 or 200")
+		add("unmatched_status", -1, *s, strconv.Itoa(*s)+" is not an HTTP status from 200 to 599; use 403 (the default), 401 or 200", schema.ReplaceWith(DefaultUnmatchedStatus))
 	}
 	switch level {
 	case ServiceLevel:
@@ -177,22 +181,46 @@ func parseValues(b *Block, level Level) (values, []problem) {
 			key string
 		}{{b.Disable != nil, "disable"}, {b.StripCORSRequestHeaders != nil, "strip_cors_request_headers"}} {
 			if k.set {
-				add(k.key, -1, nil, fmt.Sprintf("%q only exists in an endpoint's own security/cors block (endpoints[i].extra_config); move it there.", k.key))
+				add(k.key, -1, nil, fmt.Sprintf("%q only exists in an endpoint's own security/cors block (endpoints[i].extra_config); move it there.", k.key), nil)
 			}
 		}
 	case EndpointLevel:
 		if b.Exempt() {
 			if others := slices.DeleteFunc(b.Keys(), func(k string) bool { return k == "disable" }); len(others) > 0 {
-				add("", -1, nil, fmt.Sprintf("disable: true exempts the endpoint from CORS, so %s would have no effect; remove them or remove disable", strings.Join(others, ", ")))
+				add("", -1, nil, fmt.Sprintf("disable: true exempts the endpoint from CORS, so %s would have no effect; remove them or remove disable", strings.Join(others, ", ")), nil)
 			}
 		}
 	}
 	return v, ps
 }
 
-// sameOrigin says that the allow_origins entry o is item j again.
-func sameOrigin(o string, j int) string {
+// sameOriginMessage says that the allow_origins entry o is item j again.
+func sameOriginMessage(o string, j int) string {
 	return fmt.Sprintf("%q is the same origin as item %d; remove the duplicate", o, j)
+}
+
+// sameOrigin is what two patterns of one origin agree on: all but how
+// they were written.
+type sameOrigin struct {
+	kind               origin.Kind
+	scheme, host, port string
+}
+
+func identity(p origin.Pattern) sameOrigin { return sameOrigin{p.Kind, p.Scheme, p.Host, p.Port} }
+
+// otherItem returns the index of an item of list other than i that the
+// replacement fix would repeat, or -1.
+func otherItem(list []string, i int, fix *Fix) int {
+	var s string
+	if fix == nil || fix.Op != schema.FixReplace || json.Unmarshal(fix.Value, &s) != nil {
+		return -1
+	}
+	for j, o := range list {
+		if j != i && o == s {
+			return j
+		}
+	}
+	return -1
 }
 
 // rule is a combination rule. needs are the keys it reads; a block judged
@@ -205,27 +233,64 @@ type rule struct {
 }
 
 // regexLeakRule is the rule on allow_origins_regex expressions that let
-// attacker origins in; the schema's cors-regex-trust format runs it.
+// attacker origins in; the schema's cors-regex-trust format runs it. An
+// expression that lets in other domains is refused with credentials and
+// warned about without; one that trusts every host under its own domain
+// is refused with credentials, as "https://*.example.com" is in
+// allow_origins, and accepted without, as that is.
 var regexLeakRule = &rule{
 	needs: []string{"allow_origins_regex"},
 	also:  []string{"allow_credentials", "allow_origins_regex_unsafe"},
 	check: func(m *Block, v *values) []problem {
 		var ps []problem
+		creds, unsafe := isTrue(m.AllowCredentials), isTrue(m.AllowOriginsRegexUnsafe)
 		for i, re := range v.regexps {
 			leak := origin.ProbeRegexp(re)
-			if leak == nil {
+			if leak == nil || (leak.Subdomain && !creds) {
 				continue
 			}
 			p := problem{key: "allow_origins_regex", index: v.regexpAt[i], value: re.String()}
+			found := fmt.Sprintf("%q also matches %s (%s)", re.String(), leak.Origin, leak.Why)
+			// The expression its author most likely meant, if this policy
+			// accepts it.
+			fixed, ok := origin.RepairRegexp(re.String())
+			var fixedLeak *origin.Leak
+			if ok {
+				fixedLeak = origin.ProbeRegexp(regexp.MustCompile(fixed))
+				// With credentials, only an expression that lets nobody
+				// else in is a correction; without, one that trusts every
+				// host under its own domain is too (as *.example.com is).
+				ok = fixed != re.String() && (fixedLeak == nil || !creds)
+			}
 			switch {
-			case isTrue(m.AllowCredentials) && !isTrue(m.AllowOriginsRegexUnsafe):
-				p.msg = fmt.Sprintf("%q also matches %s (%s), and with allow_credentials: true a page there could act as the signed-in user. Fix the expression, or set \"allow_origins_regex_unsafe\": true to keep it deliberately", re.String(), leak.Origin, leak.Why)
-			case isTrue(m.AllowCredentials):
+			case creds && !unsafe && leak.Subdomain:
+				scheme, port := originPlace(leak.Origin)
+				p.msg = found + ", and with allow_credentials: true a page there could act as the signed-in user. " + subdomainAdvice(scheme, leak.Domain, port)
+			case creds && !unsafe && ok:
+				p.msg = fmt.Sprintf("%s, and with allow_credentials: true a page there could act as the signed-in user; did you mean %q?", found, fixed)
+				p.fix = schema.ReplaceWith(fixed)
+			case creds && !unsafe && fixedLeak != nil:
+				scheme, port := originPlace(fixedLeak.Origin)
+				p.msg = fmt.Sprintf("%s, and with allow_credentials: true a page there could act as the signed-in user. Even with its dots escaped and its wildcard kept to whole DNS labels, it would trust every host under %s. %s", found, fixedLeak.Domain, subdomainAdvice(scheme, fixedLeak.Domain, port))
+			case creds && !unsafe:
+				p.msg = found + ", and with allow_credentials: true a page there could act as the signed-in user. Fix the expression: anchor it, escape its dots, and name the hosts you trust"
+			case creds && leak.Subdomain:
 				p.warn = true
-				p.msg = fmt.Sprintf("%q also matches %s (%s), and allow_origins_regex_unsafe: true keeps it together with credentials: a page there can act as the signed-in user", re.String(), leak.Origin, leak.Why)
+				p.msg = found + ", and allow_origins_regex_unsafe: true keeps it together with credentials: a page on any host there can act as the signed-in user"
+			case creds:
+				p.warn = true
+				p.msg = found + ", and allow_origins_regex_unsafe: true keeps it together with credentials: a page there can act as the signed-in user"
+				if ok {
+					p.msg += fmt.Sprintf("; did you mean %q?", fixed)
+					p.fix = schema.ReplaceWith(fixed)
+				}
+			case ok:
+				p.warn = true
+				p.msg = fmt.Sprintf("%s, so a page there can read the answers; did you mean %q?", found, fixed)
+				p.fix = schema.ReplaceWith(fixed)
 			default:
 				p.warn = true
-				p.msg = fmt.Sprintf("%q also matches %s (%s), so a page there can read the answers; fix the expression", re.String(), leak.Origin, leak.Why)
+				p.msg = found + ", so a page there can read the answers; fix the expression"
 			}
 			ps = append(ps, p)
 		}
@@ -238,7 +303,7 @@ var rules = []*rule{
 		needs: []string{"allow_any_origin_with_credentials_unsafe", "allow_credentials"},
 		check: func(m *Block, v *values) []problem {
 			if isTrue(m.AllowAnyOriginWithCredentialsUnsafe) && !isTrue(m.AllowCredentials) {
-				return []problem{{key: "allow_any_origin_with_credentials_unsafe", index: -1, value: true, msg: errUnsafeAlone}}
+				return []problem{{key: "allow_any_origin_with_credentials_unsafe", index: -1, value: true, msg: errUnsafeAlone, fix: schema.RemoveIt()}}
 			}
 			return nil
 		},
@@ -285,9 +350,13 @@ var rules = []*rule{
 				at := v.patternAt[i]
 				switch {
 				case p.IsWildcard():
-					ps = append(ps, problem{key: "allow_origins", index: at, value: p.Raw, msg: strconv.Quote(p.Raw) + " " + errCredentialsWildcard})
+					ps = append(ps, problem{key: "allow_origins", index: at, value: p.Raw, msg: strconv.Quote(p.Raw) + " " + credentialsRefusal(p)})
+				case p.Kind == origin.Null && len(m.AllowOrigins) == 1 && len(m.AllowOriginsRegex) == 0:
+					// Removed, it would leave no origin, which credentials
+					// refuse too.
+					ps = append(ps, problem{key: "allow_origins", index: at, value: p.Raw, msg: errCredentialsNull + ", and list the origins you trust exactly, such as \"https://app.example.com\""})
 				case p.Kind == origin.Null:
-					ps = append(ps, problem{key: "allow_origins", index: at, value: p.Raw, msg: errCredentialsNull})
+					ps = append(ps, problem{key: "allow_origins", index: at, value: p.Raw, msg: errCredentialsNull, fix: schema.RemoveIt()})
 				}
 			}
 			return ps
@@ -333,7 +402,7 @@ func checkCombinations(m *Block, v *values, known func(key string) bool) []probl
 // its default). It returns the problems as Errors whose paths start at
 // base. This is the verdict cors.schema.json mirrors for editors.
 func CheckBlock(b *Block, level Level, base string) (warnings, errs Errors) {
-	v, ps := parseValues(b, level)
+	v, ps := parseValues(b, level, adviceFor(b))
 	var known func(string) bool
 	if level == EndpointLevel {
 		own := b.Keys()
@@ -360,7 +429,7 @@ func (p problem) at(base, endpoint string) Error {
 	if p.index >= 0 {
 		path = schema.Index(path, p.index)
 	}
-	e := Error{Path: path, Message: p.msg, Endpoint: endpoint}
+	e := Error{Path: path, Message: p.msg, Endpoint: endpoint, Fix: p.fix}
 	if p.value != nil {
 		b, _ := json.Marshal(p.value)
 		e.Value = string(b)

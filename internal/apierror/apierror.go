@@ -2,11 +2,14 @@
 // endpoints answer (the admin API, the debug endpoints, the playground):
 //
 //	{"error": "bad_request", "reason": "what is wrong and how to fix it",
-//	 "errors": [{"path": "service.allow_origins[0]", "message": "..."}]}
+//	 "errors": [{"path": "service.allow_origins[0]", "message": "...",
+//	             "fix": {"op": "replace", "value": "https://app.example.com"}}]}
 //
 // error is a short code, reason a sentence for a person, and errors, when
-// the problem is in the request's content, every problem with where it is.
-// The error and reason fields are those of Cloudant's API.
+// the problem is in the request's content, every problem with where it is
+// and, when its message suggests a correction, that correction for a
+// program (schema.Fix). Each problem's message stands on its own. The
+// error and reason fields are those of Cloudant's API.
 package apierror
 
 import (
@@ -14,6 +17,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/corsgate/corsgate/schema"
 )
 
 // Body is an error answer.
@@ -37,6 +42,9 @@ type Problem struct {
 	// parameter.
 	Path    string `json:"path"`
 	Message string `json:"message"`
+	// Fix, when present, is the correction the message suggests, to
+	// apply at Path (see schema.Fix).
+	Fix *schema.Fix `json:"fix,omitempty"`
 }
 
 // New returns the Body of status with reason.
