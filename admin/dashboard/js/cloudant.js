@@ -149,15 +149,16 @@ async function checkOrigin(origin) {
 }
 
 /**
- * suggestionOf gives the fix a validator error offers: its suggestion
- * field, else the value it quotes after "did you mean".
- * @param {Problem & {suggestion?: unknown}} p
+ * suggestionOf gives the origin a validator error offers in its place: the
+ * value of its "fix" when the fix replaces the origin with a string (the
+ * validator accepts every fix it offers; the add checks it again).
+ * @param {Problem & {fix?: {op?: string, value?: unknown}}} p
  * @returns {string | undefined}
  */
 function suggestionOf(p) {
-  if (typeof p.suggestion === "string" && p.suggestion) return p.suggestion;
-  const m = /did you mean "([^"]+)"/i.exec(String(p.message ?? ""));
-  return m ? m[1] : undefined;
+  const f = p.fix;
+  if (isObject(f) && f.op === "replace" && typeof f.value === "string" && f.value) return f.value;
+  return undefined;
 }
 
 /**
