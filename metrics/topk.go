@@ -1,8 +1,10 @@
 package metrics
 
 import (
+	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/corsgate/corsgate/engine/policy"
@@ -52,7 +54,7 @@ func (t *TopK) Add(origin string, reason policy.Reason) {
 	if cut {
 		origin = origin[:MaxOriginBytes]
 	}
-	at := now().UnixNano()
+	at := nowNanos()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.total++
@@ -86,6 +88,44 @@ func (t *TopK) Add(origin string, reason policy.Reason) {
 
 // now is the clock of TopK; tests replace it.
 var now = time.Now
+
+// The coarse clock: while a Decisions.Run goes on (running > 0), it keeps
+// coarse, the time in Unix nanoseconds, to the second, so that recording
+// a refusal costs an atomic load instead of a read of the clock (50 ns
+// on the 2-core VM of the benchmarks, 3/4 of Add). First and last seen
+// are shown to the second.
+var (
+	coarse  atomic.Int64
+	running atomic.Int32
+)
+
+// nowNanos is the time for TopK: the coarse clock while it is kept, else
+// now.
+func nowNanos() int64 {
+	if running.Load() > 0 {
+		if n := coarse.Load(); n != 0 {
+			return n
+		}
+	}
+	return now().UnixNano()
+}
+
+// keepClock keeps the coarse clock until ctx is done.
+func keepClock(ctx context.Context) {
+	coarse.Store(time.Now().UnixNano())
+	running.Add(1)
+	defer running.Add(-1)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case at := <-t.C:
+			coarse.Store(at.UnixNano())
+		}
+	}
+}
 
 // Origin is one entry of a TopK.
 type Origin struct {
