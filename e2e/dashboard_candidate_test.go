@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/corsgate/corsgate/plugin/plugintest"
@@ -32,29 +31,8 @@ func TestDashboardReportOnlyApply(t *testing.T) {
 	dash := fmt.Sprintf("http://%s:%s@127.0.0.1:%d/dashboard/#candidate", adminUser, adminPassword, adminPort)
 
 	ctx := startChromium(t, 390, 844)
-	eval := func(js string, out any) {
-		t.Helper()
-		if err := chromedp.Run(ctx, chromedp.Evaluate(js, out, func(p *runtime.EvaluateParams) *runtime.EvaluateParams {
-			return p.WithAwaitPromise(true)
-		})); err != nil {
-			t.Fatalf("evaluating %s: %v", js, err)
-		}
-	}
-	waitText := func(sel, want string) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			var text string
-			eval(fmt.Sprintf(`(document.querySelector(%q) || {textContent: ""}).textContent`, sel), &text)
-			if strings.Contains(text, want) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s shows %q, not %q, after 10s", sel, text, want)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	bp := browserPage{t, ctx}
+	eval, waitText := bp.eval, bp.waitText
 	setEditor := func(text string) {
 		t.Helper()
 		var ok bool
