@@ -1,10 +1,8 @@
 package metrics_test
 
 import (
-	"context"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/metrics"
@@ -34,14 +32,4 @@ func BenchmarkTopKAdd(b *testing.B) {
 			i++
 		}
 	})
-}
-
-// BenchmarkTopKAddRunning is BenchmarkTopKAdd while a Decisions runs, as
-// in a gateway: the time of a refusal comes from the coarse clock.
-func BenchmarkTopKAddRunning(b *testing.B) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go metrics.New(nil).Run(ctx)
-	time.Sleep(10 * time.Millisecond)
-	BenchmarkTopKAdd(b)
 }

@@ -4,7 +4,7 @@ import "time"
 
 // SetClock replaces TopK's clock until the returned function restores it.
 func SetClock(f func() time.Time) (restore func()) {
-	old := now
-	now = f
-	return func() { now = old }
+	old := testClock
+	testClock = f
+	return func() { testClock = old }
 }

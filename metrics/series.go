@@ -84,10 +84,8 @@ func (d *Decisions) Series() ([]Point, time.Duration) {
 // Window is how far back the series goes once full: maxPoints steps.
 func (d *Decisions) Window() time.Duration { return maxPoints * d.step }
 
-// Run samples the series every step until ctx is done, and keeps the
-// clock that dates refused origins.
+// Run samples the series every step until ctx is done.
 func (d *Decisions) Run(ctx context.Context) {
-	go keepClock(ctx)
 	d.seriesMu.Lock()
 	d.last = d.totals()
 	d.seriesMu.Unlock()
