@@ -130,6 +130,9 @@ type pageState struct {
 	PolicyState  string `json:"policyState"`
 	Policy       string `json:"policy"`
 	Origin       string `json:"origin"`
+	// Failures are the checks of the list of every failing check,
+	// joined by "|" ("" when one check or none fails).
+	Failures string `json:"failures"`
 }
 
 const readPageJS = `(() => {
@@ -140,6 +143,7 @@ const readPageJS = `(() => {
     status: txt("result-status"), error: txt("result-error"), headers: txt("result-headers"), body: txt("result-body"),
     explainState: x.dataset.state || "", preflight: txt("explain-preflight"), actual: txt("explain-actual"), reason: txt("explain-reason"),
     policyState: p.dataset.state || "", policy: p.textContent.trim(), origin: txt("page-origin"),
+    failures: [...document.querySelectorAll("#explain-failures li")].map((li) => li.dataset.check).join("|"),
   };
 })()`
 
@@ -284,6 +288,18 @@ func TestPlayground(t *testing.T) {
 		}
 		if !strings.Contains(strings.ToLower(reason), "x-not-allowed") {
 			t.Errorf("reason %q does not name the refused header", reason)
+		}
+	})
+
+	t.Run("every failing check", func(t *testing.T) {
+		// PUT is not in allow_methods and X-Not-Allowed not in
+		// allow_headers: the page lists both, not only the first.
+		st := submitForm(t, ctx, 3, "PUT", "/data", "X-Not-Allowed: 1", false)
+		if st.Outcome != "blocked" {
+			t.Errorf("page shows outcome %q, want blocked", st.Outcome)
+		}
+		if st.Failures != "method|header" {
+			t.Errorf("the page lists the failing checks %q, want method|header", st.Failures)
 		}
 	})
 

@@ -191,6 +191,18 @@
         el("span", { id: "explain-preflight" }, chip("Preflight", v.preflight)),
         el("span", { id: "explain-actual" }, chip("Actual request", v.actual))),
       el("p", { id: "explain-reason", class: "reason" }, v.reason || "(no reason given)")));
+    // Every failing check, not only the first the browser meets: fixing
+    // the origin alone would only lead to the next refusal.
+    const failures = Array.isArray(v.failures) ? v.failures.filter((f) => f && typeof f === "object") : [];
+    if (failures.length > 1) {
+      const list = el("ol", { id: "explain-failures", class: "failures" });
+      for (const f of failures) {
+        list.append(el("li", { "data-check": String(f.check || "") },
+          el("strong", {}, String(f.check || "?")), ": " + String(f.reason || ""),
+          f.fix ? el("div", { class: "fix" }, "fix: " + String(f.fix)) : ""));
+      }
+      box.append(el("p", { class: "reason" }, `${failures.length} checks fail; fix them all:`), list);
+    }
     box.append(el("details", { open: "" }, el("summary", {}, "Full explanation"),
       el("pre", { id: "explain-json", class: "json" }, JSON.stringify(res.data, null, 2))));
   }
