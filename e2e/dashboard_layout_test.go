@@ -399,3 +399,28 @@ func TestDashboardStoreOutage(t *testing.T) {
 
 // rfc3339 matches a time as the API writes it.
 var rfc3339 = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}`)
+
+// When the gateway goes away, the error banner says so once, however
+// many of the page's reads failed on it.
+func TestDashboardGatewayGone(t *testing.T) {
+	t.Parallel()
+	port, adminPort := freePort(t), freePort(t)
+	cfg := plugintest.Gateway{
+		CORS:      plugintest.Block{"allow_origins": []any{originApp}},
+		Endpoints: []plugintest.Endpoint{plugintest.EP("GET", "/data", nil)},
+	}.JSON(port)
+	cfg["extra_config"].(map[string]any)["corsgate/admin"] = map[string]any{"store": map[string]any{"type": "embedded", "path": filepath.Join(t.TempDir(), "state")}}
+	g := startAdminGateway(t, plugintest.WriteFile(t, cfg), port, adminPort)
+	p := browserPage{t, startChromium(t, 390, 844)}
+	p.run(chromedp.Navigate(fmt.Sprintf("http://%s:%s@127.0.0.1:%d/dashboard/", adminUser, adminPassword, adminPort)))
+	p.waitText("#origins", originApp)
+	g.stop()
+	p.run(chromedp.Click("#refresh", chromedp.ByQuery))
+	p.waitText("#error-banner", "does not answer")
+	time.Sleep(300 * time.Millisecond) // every read has failed
+	var lines []string
+	p.eval(`[...document.querySelectorAll("#error-list li")].map(li => li.textContent)`, &lines)
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "The admin API does not answer: network error") {
+		t.Errorf("the error banner, with the gateway gone: %q; want one line", lines)
+	}
+}

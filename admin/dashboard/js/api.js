@@ -330,7 +330,8 @@ export async function api(method, path, opts = {}) {
   } catch (err) {
     const e = /** @type {Error | undefined} */ (err);
     const reason = `network error (${e && e.message ? e.message : e}); is the gateway running?`;
-    fail(key, `${key}: ${reason}`);
+    // One line for the fact, whichever calls failed on it.
+    fail(key, `The admin API does not answer: ${reason}`, 0);
     return { ok: false, status: 0, data: null, reason, etag: null, headers: new Headers() };
   }
   /** @type {any} */
