@@ -225,7 +225,8 @@ func TestParsePatternAcceptsCanonicalAddresses(t *testing.T) {
 // Every attacker origin ProbeRegexp reports is matched by the expression
 // and is not the origin the expression names; careful expressions get no
 // report. An expression that trusts names it does not list under its own
-// domain gets a Subdomain report naming that domain.
+// domain gets a Subdomain report naming that domain, and one that trusts
+// its host on any port an AnyPort report.
 func TestProbeRegexp(t *testing.T) {
 	tests := []struct {
 		expr   string
@@ -250,7 +251,12 @@ func TestProbeRegexp(t *testing.T) {
 		{`^https://(app|admin)\.example\.com$`, "", "", ""},
 		{`^https://(www\.)?example\.com$`, "", "", ""},
 		{`^(https://a\.example\.com|https://b\.example\.com)$`, "", "", ""},
-		{`^https?://localhost:[0-9]+$`, "", "", ""},
+		// Any port of the host, as http://localhost:* would be in
+		// allow_origins.
+		{`^https?://localhost:[0-9]+$`, "http://localhost:8444", "localhost on other ports", ""},
+		{`^https://app\.example\.com(:[0-9]+)?$`, "https://app.example.com:8444", "app.example.com on other ports", ""},
+		{`^https://app\.example\.com:8444$`, "", "", ""},
+		{`^https://app\.example\.com(:8443)?$`, "", "", ""},
 	}
 	for _, tt := range tests {
 		re, err := CompileRegexp(tt.expr)
@@ -267,6 +273,8 @@ func TestProbeRegexp(t *testing.T) {
 			t.Errorf("ProbeRegexp(%q) = %+v, want origin %s and a reason with %q", tt.expr, *leak, tt.origin, tt.why)
 		case leak != nil && (leak.Subdomain != (tt.domain != "") || leak.Domain != tt.domain):
 			t.Errorf("ProbeRegexp(%q) = %+v, want Subdomain %v and Domain %q", tt.expr, *leak, tt.domain != "", tt.domain)
+		case leak != nil && leak.AnyPort != strings.Contains(tt.why, "other ports"):
+			t.Errorf("ProbeRegexp(%q) = %+v, want AnyPort %v", tt.expr, *leak, !leak.AnyPort)
 		}
 	}
 }

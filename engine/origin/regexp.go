@@ -258,6 +258,10 @@ type Leak struct {
 	// Domain is, for a Subdomain leak, the domain whose hosts the
 	// expression trusts, such as example.com.
 	Domain string
+	// AnyPort is true when Origin is the expression's own host on a port
+	// it does not name: the expression trusts whatever is served on the
+	// host's other ports, as https://example.com:* does in allow_origins.
+	AnyPort bool
 }
 
 // ProbeRegexp tries an anchored allow_origins_regex expression against
@@ -267,9 +271,9 @@ type Leak struct {
 // replaced by another character (an unescaped dot matches any character:
 // apixacme-shop.com), then, under its own domain, each label of the host
 // replaced (evil.example.com for a [a-z]+ label) and a new label in front
-// (evil.app.example.com). It returns the first one the expression
-// matches, or nil when it matches none or no example host can be derived
-// from it.
+// (evil.app.example.com), and last the host on another port. It returns
+// the first one the expression matches, or nil when it matches none or no
+// example host can be derived from it.
 func ProbeRegexp(re *regexp.Regexp) *Leak {
 	scheme, host, port, ok := exampleOrigin(re)
 	if !ok {
@@ -324,7 +328,17 @@ func ProbeRegexp(re *regexp.Regexp) *Leak {
 			}
 		}
 	}
-	return under("evil."+host, host)
+	if l := under("evil."+host, host); l != nil {
+		return l
+	}
+	other := "8444"
+	if port == other {
+		other = "8445"
+	}
+	if o := scheme + "://" + host + ":" + other; re.MatchString(o) {
+		return &Leak{Origin: o, Why: "it matches " + host + " on other ports", AnyPort: true}
+	}
+	return nil
 }
 
 // exampleOrigin builds one origin the expression matches, taking the
@@ -379,14 +393,17 @@ func sample(b *strings.Builder, re *syntax.Regexp, atLeastOne, inRepeat bool) bo
 			return false
 		}
 		r := re.Rune[0]
-		// Prefer a lower-case letter or a digit when the class has one.
+		// Prefer a lower-case letter or a digit when the class has one:
+		// 1 rather than 0, so that a port made of the class is valid.
 		for i := 0; i+1 < len(re.Rune); i += 2 {
 			lo, hi := re.Rune[i], re.Rune[i+1]
 			if lo <= 'a' && 'a' <= hi {
 				r = 'a'
 				break
 			}
-			if lo <= '0' && '0' <= hi {
+			if lo <= '1' && '1' <= hi {
+				r = '1'
+			} else if lo <= '0' && '0' <= hi && r != '1' {
 				r = '0'
 			}
 		}

@@ -221,6 +221,13 @@ var corpus = []corpusEntry{
 		`also matches https://app.example.com.evil.example (it matches the host followed by another domain)`),
 	sbad("leaky regex with credentials: any subdomain", `{"allow_credentials": true, "allow_origins_regex": ["^https://.+\\.example\\.com$"]}`, ".allow_origins_regex[0]", `"^https://.+\\.example\\.com$"`,
 		`also matches https://evil.example.com (it trusts hosts under example.com with any name, whoever runs them), `+msgLeakCreds+`. `+msgSubdomains),
+	// Any port of the host, as https://app.example.com:* in allow_origins:
+	// refused with credentials, accepted without, kept with the opt-in.
+	sbad("leaky regex with credentials: any port", `{"allow_credentials": true, "allow_origins_regex": ["^https://app\\.example\\.com(:[0-9]+)?$"]}`, ".allow_origins_regex[0]", `"^https://app\\.example\\.com(:[0-9]+)?$"`,
+		`also matches https://app.example.com:8444 (it matches app.example.com on other ports), and with allow_credentials: true a page served on any port of app.example.com could act as the signed-in user. Name each port the expression trusts (such as "^https://app\\.example\\.com(:8443)?$")`),
+	sok("regex with any port without credentials", `{"allow_origins_regex": ["^https://app\\.example\\.com(:[0-9]+)?$"]}`),
+	sok("regex with one optional port and credentials", `{"allow_credentials": true, "allow_origins_regex": ["^https://app\\.example\\.com(:8443)?$"]}`),
+	sok("regex with any port kept with allow_origins_regex_unsafe", `{"allow_credentials": true, "allow_origins_regex_unsafe": true, "allow_origins_regex": ["^https://app\\.example\\.com:[0-9]+$"]}`).warns(`a page served on any port of the host can act as the signed-in user`),
 	sbad("unsafe reflection next to a leaky regex", `{"allow_any_origin_with_credentials_unsafe": true, "allow_credentials": true, "allow_origins_regex": ["`+leakyDot+`"]}`, ".allow_origins_regex", ``, msgUnsafeListed),
 	sok("leaky regex without credentials: a warning", `{"allow_origins_regex": ["`+leakyDot+`"]}`).warns(`"^https://api.acme-shop.com$" also matches https://apixacme-shop.com (an unescaped dot matches any character; escape it as \.), so a page there can read the answers; did you mean "^https://api\\.acme-shop\\.com$"?`),
 	sok("leaky regex with credentials false: a warning", `{"allow_credentials": false, "allow_origins_regex": ["`+leakyPrefix+`"]}`).warns(`also matches https://evilacme-shop.com`),

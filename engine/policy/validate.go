@@ -246,7 +246,7 @@ var regexLeakRule = &rule{
 		creds, unsafe := isTrue(m.AllowCredentials), isTrue(m.AllowOriginsRegexUnsafe)
 		for i, re := range v.regexps {
 			leak := origin.ProbeRegexp(re)
-			if leak == nil || (leak.Subdomain && !creds) {
+			if leak == nil || ((leak.Subdomain || leak.AnyPort) && !creds) {
 				continue
 			}
 			p := problem{key: "allow_origins_regex", index: v.regexpAt[i], value: re.String()}
@@ -263,6 +263,14 @@ var regexLeakRule = &rule{
 				ok = fixed != re.String() && (fixedLeak == nil || !creds)
 			}
 			switch {
+			case creds && !unsafe && leak.AnyPort:
+				// As https://example.com:* in allow_origins.
+				scheme, _ := originPlace(leak.Origin)
+				host := strings.TrimPrefix(leak.Origin[:strings.LastIndexByte(leak.Origin, ':')], scheme+"://")
+				p.msg = fmt.Sprintf("%s, and with allow_credentials: true a page served on any port of %s could act as the signed-in user. Name each port the expression trusts (such as %q), list each origin with its port in allow_origins, or set allow_credentials to false; to trust every port all the same, set \"allow_origins_regex_unsafe\": true", found, host, "^"+regexp.QuoteMeta(scheme+"://"+host)+"(:8443)?$")
+			case creds && leak.AnyPort:
+				p.warn = true
+				p.msg = found + ", and allow_origins_regex_unsafe: true keeps it together with credentials: a page served on any port of the host can act as the signed-in user"
 			case creds && !unsafe && leak.Subdomain:
 				scheme, port := originPlace(leak.Origin)
 				p.msg = found + ", and with allow_credentials: true a page there could act as the signed-in user. " + subdomainAdvice(scheme, leak.Domain, port)
