@@ -179,7 +179,7 @@ func (p browserPage) waitText(sel, want string) {
 }
 
 // The dashboard on a phone and on a desktop: every tab, with data in
-// every table, at 390×844 and 1280×800. Nothing extends past the screen
+// every table, at 360×740, 390×844, 1280×800 and 1920×1080. Nothing extends past the screen
 // or past the box that scrolls it, no two texts overlap, and every tab's
 // screenshot is written (testout/screenshots/dashboard-TAB-WIDTH.png).
 // The same run checks what each tab shows: every scope the gateway
@@ -195,7 +195,7 @@ func TestDashboardEveryTabEveryWidth(t *testing.T) {
 		{"live", "#top-refused-requests", originApp},
 		{"candidate", "#candidate-samples", "https://refused.example"},
 	}
-	for _, size := range [][2]int{{390, 844}, {1280, 800}} {
+	for _, size := range [][2]int{{360, 740}, {390, 844}, {1280, 800}, {1920, 1080}} {
 		p := browserPage{t, startChromium(t, size[0], size[1])}
 		p.run(chromedp.EmulateViewport(int64(size[0]), int64(size[1])))
 		for _, tab := range tabs {
@@ -226,6 +226,11 @@ func TestDashboardEveryTabEveryWidth(t *testing.T) {
 		p.eval(`[...document.querySelectorAll("#scopes button.scope")].map(b => b.dataset.scope).join("|")`, &scopes)
 		if scopes != "service|GET /data|GET /users/{id}|PUT /users/{id}|GET /reports" {
 			t.Errorf("Policies lists %q, not the service and the four endpoints in the file's order", scopes)
+		}
+		var marked string
+		p.eval(`[...document.querySelectorAll("#scopes button.scope")].filter(b => b.textContent.includes("own block")).map(b => b.dataset.scope).join("|")`, &marked)
+		if marked != "GET /users/{id}" {
+			t.Errorf("scopes marked as having their own block: %q, want GET /users/{id} (the file's only endpoint block)", marked)
 		}
 		var hist string
 		p.run(chromedp.Navigate(dash + "#history"))

@@ -46,6 +46,8 @@ const local = {
   scope: "service",
   /** @type {string[]} the scopes the gateway serves (GET /v1/cors/scopes), in its order */
   served: [],
+  /** @type {Set<string>} the scopes with a block of their own in the file */
+  fileBlocks: new Set(),
   /** @type {Map<string, string>} scope -> unsaved text of the scope editor */
   drafts: new Map(),
 };
@@ -71,7 +73,9 @@ export function onConfigLoaded(fn) {
 export async function loadConfig() {
   const [r, sc] = await Promise.all([api("GET", "/v1/cors/config", { stale: true }), api("GET", "/v1/cors/scopes", { optional: true })]);
   if (sc.ok && isObject(sc.data) && Array.isArray(sc.data.scopes)) {
-    local.served = sc.data.scopes.filter(isObject).map((x) => String(x.scope ?? "")).filter((x) => x !== "");
+    const scopes = sc.data.scopes.filter(isObject);
+    local.served = scopes.map((x) => String(x.scope ?? "")).filter((x) => x !== "");
+    local.fileBlocks = new Set(scopes.filter((x) => String(x.block ?? "").startsWith("file")).map((x) => String(x.scope)));
   }
   if (!r.ok || !isObject(r.data)) return false;
   state.config = r.data;
@@ -225,6 +229,7 @@ function renderScopeList() {
     const lk = layerKeys(name);
     const n = lk ? Object.keys(lk).length : 0;
     const marks = [];
+    if (name !== "service" && local.fileBlocks.has(name)) marks.push("own block");
     if (n) marks.push(`${n} run-time`);
     if (local.drafts.has(name)) marks.push("edited");
     ul.append(h("li", null, h("button", {
