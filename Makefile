@@ -1,5 +1,6 @@
 # corsgate: two commands do everything on a fresh machine.
-#   make run    build, start the demo backend and the gateway with config.example.json
+#   make run    build, start the demo backend and the gateway with config.example.json;
+#               its ports: PORT (8080), ADMIN_PORT (9091), BACKEND_PORT (8000)
 #   make fleet  etcd and three replicas of the example sharing run-time CORS changes;
 #               its ports: FLEET_ETCD_PORT (2379), FLEET_ETCD_PEER_PORT (2380),
 #               FLEET_BACKEND_PORT (8090), FLEET_GATEWAY_PORT (8081: 8081-8083),
@@ -48,20 +49,31 @@ build:
 	$(GO) build -o $(BIN)/corsgate ./cmd/corsgate
 	$(GO) build -o $(BIN)/demo-backend ./cmd/demo-backend
 
-# run: the demo backend in the background (stopped when the gateway exits),
-# the gateway in the foreground with its admin API on 127.0.0.1:$(ADMIN_PORT),
-# behind a random password generated here and printed once. Ctrl-C stops both.
+# run: the demo backend on 127.0.0.1:$(BACKEND_PORT) in the background
+# (stopped when the gateway exits), the gateway in the foreground with its
+# admin API on 127.0.0.1:$(ADMIN_PORT), behind a random password generated
+# here and printed once. Ctrl-C stops both. With another BACKEND_PORT the
+# gateway runs bin/run/config.json, the example with that port.
 ADMIN_PORT ?= 9091
+BACKEND_PORT ?= 8000
 run: build
 	@$(BIN)/corsgate check -c config.example.json
-	@password=$$(head -c 18 /dev/urandom | base64 | tr -d '/+='); \
+	@cfg=config.example.json; \
+	if [ "$(BACKEND_PORT)" != 8000 ]; then \
+		mkdir -p $(BIN)/run && sed 's/127\.0\.0\.1:8000/127.0.0.1:$(BACKEND_PORT)/g' config.example.json >$(BIN)/run/config.json && cfg=$(BIN)/run/config.json; \
+	fi; \
+	$(BIN)/demo-backend -listen 127.0.0.1:$(BACKEND_PORT) & backend=$$!; \
+	trap 'kill $$backend 2>/dev/null' EXIT INT TERM; \
+	sleep 0.3; \
+	if ! kill -0 $$backend 2>/dev/null; then \
+		echo "make run: the demo backend stopped at once (its message is above): is 127.0.0.1:$(BACKEND_PORT) in use? Pick another port: make run BACKEND_PORT=8001"; exit 1; \
+	fi; \
+	password=$$(head -c 18 /dev/urandom | base64 | tr -d '/+='); \
 	echo "admin API: http://127.0.0.1:$(ADMIN_PORT)  user: admin  password: $$password"; \
 	echo "  try: curl -u admin:$$password http://127.0.0.1:$(ADMIN_PORT)/_api/v2/user/config/cors"; \
 	echo "   or: CORSGATE_ADMIN_PASSWORD=$$password $(BIN)/corsgate config get --admin http://127.0.0.1:$(ADMIN_PORT)"; \
-	$(BIN)/demo-backend -listen 127.0.0.1:8000 & backend=$$!; \
-	trap 'kill $$backend 2>/dev/null' EXIT INT TERM; \
 	CORSGATE_ADMIN_USER=admin CORSGATE_ADMIN_PASSWORD=$$password \
-	$(BIN)/corsgate run -c config.example.json -d -p $(PORT) --admin-listen 127.0.0.1:$(ADMIN_PORT) --replica-id make-run
+	$(BIN)/corsgate run -c $$cfg -d -p $(PORT) --admin-listen 127.0.0.1:$(ADMIN_PORT) --replica-id make-run
 
 # fleet: etcd, the demo backend and three replicas of the example gateway
 # sharing run-time changes (scripts/fleet.sh, docs/runtime.md); prints how
