@@ -131,7 +131,7 @@ func TestDashboardShowsProvenance(t *testing.T) {
 		if !strings.Contains(badges, "runtime (overrides the file), revision 1 by admin") {
 			t.Errorf("%d px: the Policies tab's badges: %q", width, badges)
 		}
-		if !strings.Contains(banner, "File changes masked by the run-time layer: allow_origins of service (revision 1, by admin)") {
+		if !strings.Contains(banner, "The run-time layer overrides the file's value of allow_origins of service (revision 1, by admin): the layer wins these keys, so editing them in the file changes nothing") {
 			t.Errorf("%d px: the banner: %q", width, banner)
 		}
 		saveScreenshot(t, ctx, fmt.Sprintf("dashboard-provenance-%dpx.png", width))

@@ -60,7 +60,7 @@ function renderStatus() {
       const by = isObject(m.set_by) && m.set_by.revision ? ` (revision ${m.set_by.revision}${m.set_by.user ? ", by " + m.set_by.user : ""})` : "";
       return `${m.key} of ${m.scope}${by}`;
     });
-    parts.push(`File changes masked by the run-time layer: ${keys.join("; ")}. The layer wins these keys, so the file's values do not apply; ` +
+    parts.push(`The run-time layer overrides the file's value of ${keys.join("; ")}: the layer wins these keys, so editing them in the file changes nothing; ` +
       "drop a key from the layer (corsgate config drop KEY --scope SCOPE) to let the file's value apply.");
   }
   fe.textContent = parts.join(" — ");
