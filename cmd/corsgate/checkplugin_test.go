@@ -133,3 +133,44 @@ func runCLIStrict(t *testing.T, cfg map[string]any) (int, string, string) {
 	}
 	return runCLI("check", "--strict", "-c", writeConfig(t, string(data)))
 }
+
+// explain reads a KrakenD configuration that loads the corsgate plugin as
+// the plugin decides: by its block and its endpoint overrides, not by a
+// top-level security/cors block; a problem in the block is named with the
+// block's path.
+func TestExplainPluginLayout(t *testing.T) {
+	cfg := krakendLayout()
+	cfg["extra_config"].(map[string]any)["security/cors"] = map[string]any{"allow_origins": []any{"https://top-level.example.com"}}
+	cfg["endpoints"] = append(cfg["endpoints"].([]any), map[string]any{"endpoint": "/other", "method": "GET",
+		"backend": []any{map[string]any{"host": []any{"http://127.0.0.1:9000"}, "url_pattern": "/other"}}})
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := writeConfig(t, string(data))
+	for _, tc := range []struct {
+		origin, path string
+		code         int
+	}{
+		{"https://admin.example.com", "/reports/7", 0},     // the block's endpoint override
+		{"https://app.example.com", "/reports/7", 1},       // which replaces the service origins
+		{"https://app.example.com", "/other", 0},           // the block's service-level settings
+		{"https://top-level.example.com", "/other", 1},     // not the top-level block
+		{"https://top-level.example.com", "/reports/7", 1}, // nor there
+	} {
+		code, out, errOut := runCLI("explain", "-c", path, "--state-dir", t.TempDir(), "--json", "--origin", tc.origin, "--path", tc.path)
+		if code != tc.code {
+			t.Errorf("explain %s from %s: exit %d, want %d\n%s%s", tc.path, tc.origin, code, tc.code, out, errOut)
+		}
+		if !strings.Contains(errOut, `loads the corsgate plugin: explained as the plugin decides inside KrakenD, by extra_config["plugin/http-server"].corsgate`) {
+			t.Errorf("explain does not say it read the plugin's block:\n%s", errOut)
+		}
+	}
+
+	pluginBlock(cfg)["security/cors"].(map[string]any)["allow_origins"] = []any{"https://app.example.com/"}
+	data, _ = json.Marshal(cfg)
+	code, _, errOut := runCLI("explain", "-c", writeConfig(t, string(data)), "--origin", "https://app.example.com", "--path", "/other")
+	if code != 2 || !strings.Contains(errOut, `problem(s) in the CORS settings of the corsgate plugin`) || !strings.Contains(errOut, `extra_config["plugin/http-server"].corsgate["security/cors"].allow_origins[0]`) {
+		t.Errorf("explain of a plugin block with a trailing slash: exit %d\n%s", code, errOut)
+	}
+}

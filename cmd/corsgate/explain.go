@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/corsgate/corsgate/engine/explain"
-	"github.com/corsgate/corsgate/host"
 )
 
 // headerList is a repeatable --header flag.
@@ -121,7 +120,7 @@ func explainCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return explainNoVerdict
 	}
-	g, ok := loadConfig(*path, host.Options{}, stderr)
+	g, ok := loadAsDeciding(*path, stderr)
 	if !ok {
 		return explainNoVerdict
 	}
@@ -276,7 +275,7 @@ func explainHAR(fs *flag.FlagSet, path, harPath, gateway string, text bool, lf l
 		return explainNoVerdict
 	}
 	defer f.Close()
-	g, ok := loadConfig(path, host.Options{}, stderr)
+	g, ok := loadAsDeciding(path, stderr)
 	if !ok {
 		return explainNoVerdict
 	}

@@ -36,12 +36,46 @@ func loadConfig(path string, o host.Options, stderr io.Writer) (*gatewayConfig, 
 		fmt.Fprintln(stderr, "corsgate:", err)
 		return nil, false
 	}
+	return loadParsed(path, cfg, dupWarnings, o, "", stderr)
+}
+
+// loadAsDeciding is loadConfig for corsgate explain: a KrakenD
+// configuration that loads corsgate as its http-server plugin is read as
+// the plugin reads it, its block's CORS settings and endpoint overrides
+// (with the block's paths in errors), since the plugin, not the file's
+// top-level blocks, decides inside KrakenD.
+func loadAsDeciding(path string, stderr io.Writer) (*gatewayConfig, bool) {
+	cfg, dupWarnings, err := plugin.ParseFile(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "corsgate:", err)
+		return nil, false
+	}
+	block, ok := plugin.PluginNamed(cfg.ExtraConfig)
+	if !ok {
+		return loadParsed(path, cfg, dupWarnings, host.Options{}, "", stderr)
+	}
+	pcfg, debug, mapErrs, err := plugin.PluginConfig(block)
+	if err != nil {
+		fmt.Fprintf(stderr, "corsgate: %s: %v\n", path, err)
+		return nil, false
+	}
+	pcfg.Port = cfg.Port
+	g, ok := loadParsed(path, pcfg, dupWarnings, host.Options{Debug: debug, MapErrors: mapErrs}, " of the corsgate plugin", stderr)
+	if ok {
+		fmt.Fprintf(stderr, "corsgate explain: %s loads the corsgate plugin: explained as the plugin decides inside KrakenD, by %s (its CORS settings and endpoint overrides), not by top-level security/cors blocks\n", path, plugin.PluginBlockPath)
+	}
+	return g, ok
+}
+
+// loadParsed is loadConfig once the file is parsed; what names whose CORS
+// settings they are in a refusal's header ("" for the file's own).
+func loadParsed(path string, cfg luraconfig.ServiceConfig, dupWarnings policy.Errors, o host.Options, what string, stderr io.Writer) (*gatewayConfig, bool) {
 	o.Path, o.GatewayPort, o.Debug = path, cfg.Port, o.Debug || cfg.Debug
 	h, err := host.New(cfg, o)
 	if err != nil {
 		var errs policy.Errors
 		if errors.As(err, &errs) {
-			printProblems(stderr, fmt.Sprintf("%s: %d problem(s) in the CORS settings:", path, len(errs)), errs)
+			printProblems(stderr, fmt.Sprintf("%s: %d problem(s) in the CORS settings%s:", path, len(errs), what), errs)
 		} else {
 			fmt.Fprintf(stderr, "corsgate: %s: %v\n", path, err)
 		}
