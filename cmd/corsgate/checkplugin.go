@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/corsgate/corsgate/engine/policy"
 	"github.com/corsgate/corsgate/engine/route"
-	"github.com/corsgate/corsgate/host"
 	"github.com/corsgate/corsgate/plugin"
 )
 
@@ -23,19 +21,12 @@ import (
 // the plugin never reads, and overrides naming no endpoint of the file.
 // It returns the exit status of check.
 func checkPluginLayout(path string, cfg luraconfig.ServiceConfig, dups policy.Errors, block map[string]any, strict bool, stdout, stderr io.Writer) int {
-	pcfg, debug, mapErrs, err := plugin.PluginConfig(block)
-	if err != nil {
-		fmt.Fprintf(stderr, "corsgate: %s: %v\n", path, err)
+	pcfg, o, ok := pluginConfig(path, block, stderr)
+	if !ok {
 		return 1
 	}
-	h, err := host.New(pcfg, host.Options{Path: path, MapErrors: mapErrs, Debug: debug})
-	if err != nil {
-		var errs policy.Errors
-		if errors.As(err, &errs) {
-			printProblems(stderr, fmt.Sprintf("%s: %d problem(s) in the CORS settings of the corsgate plugin:", path, len(errs)), errs)
-		} else {
-			fmt.Fprintf(stderr, "corsgate: %s: %v\n", path, err)
-		}
+	h := newHost(path, pcfg, o, pluginSettings, stderr)
+	if h == nil {
 		return 1
 	}
 	var warnings []string
@@ -68,7 +59,7 @@ func checkPluginLayout(path string, cfg luraconfig.ServiceConfig, dups policy.Er
 	for _, w := range warnings {
 		fmt.Fprintln(stderr, "corsgate: warning:", w)
 	}
-	corsWarnings := mapErrs(h.Controller().Snapshot().Warnings())
+	corsWarnings := o.MapErrors(h.Controller().Snapshot().Warnings())
 	for _, w := range corsWarnings {
 		fmt.Fprintln(stderr, "corsgate: warning:", w.Error())
 	}

@@ -54,23 +54,37 @@ func loadAsDeciding(path string, stderr io.Writer) (*gatewayConfig, bool) {
 	if !ok {
 		return loadParsed(path, cfg, dupWarnings, host.Options{}, "", stderr)
 	}
-	pcfg, debug, mapErrs, err := plugin.PluginConfig(block)
-	if err != nil {
-		fmt.Fprintf(stderr, "corsgate: %s: %v\n", path, err)
+	pcfg, o, ok := pluginConfig(path, block, stderr)
+	if !ok {
 		return nil, false
 	}
 	pcfg.Port = cfg.Port
-	g, ok := loadParsed(path, pcfg, dupWarnings, host.Options{Debug: debug, MapErrors: mapErrs}, " of the corsgate plugin", stderr)
+	g, ok := loadParsed(path, pcfg, dupWarnings, o, pluginSettings, stderr)
 	if ok {
 		fmt.Fprintf(stderr, "corsgate explain: %s loads the corsgate plugin: explained as the plugin decides inside KrakenD, by %s (its CORS settings and endpoint overrides), not by top-level security/cors blocks\n", path, plugin.PluginBlockPath)
 	}
 	return g, ok
 }
 
-// loadParsed is loadConfig once the file is parsed; what names whose CORS
-// settings they are in a refusal's header ("" for the file's own).
-func loadParsed(path string, cfg luraconfig.ServiceConfig, dupWarnings policy.Errors, o host.Options, what string, stderr io.Writer) (*gatewayConfig, bool) {
-	o.Path, o.GatewayPort, o.Debug = path, cfg.Port, o.Debug || cfg.Debug
+// pluginSettings names the plugin's CORS settings in a refusal's header.
+const pluginSettings = " of the corsgate plugin"
+
+// pluginConfig reads the corsgate plugin's block of a KrakenD
+// configuration as the plugin does (plugin.PluginConfig), with the host
+// options it implies; on failure it prints why and returns false.
+func pluginConfig(path string, block map[string]any, stderr io.Writer) (luraconfig.ServiceConfig, host.Options, bool) {
+	pcfg, debug, mapErrs, err := plugin.PluginConfig(block)
+	if err != nil {
+		fmt.Fprintf(stderr, "corsgate: %s: %v\n", path, err)
+		return pcfg, host.Options{}, false
+	}
+	return pcfg, host.Options{Path: path, Debug: debug, MapErrors: mapErrs}, true
+}
+
+// newHost is host.New, which prints every problem of a refusal after a
+// header; what names whose CORS settings they are ("" for the file's own,
+// or pluginSettings). It returns nil on a refusal.
+func newHost(path string, cfg luraconfig.ServiceConfig, o host.Options, what string, stderr io.Writer) *host.Gateway {
 	h, err := host.New(cfg, o)
 	if err != nil {
 		var errs policy.Errors
@@ -79,6 +93,16 @@ func loadParsed(path string, cfg luraconfig.ServiceConfig, dupWarnings policy.Er
 		} else {
 			fmt.Fprintf(stderr, "corsgate: %s: %v\n", path, err)
 		}
+		return nil
+	}
+	return h
+}
+
+// loadParsed is loadConfig once the file is parsed; what is newHost's.
+func loadParsed(path string, cfg luraconfig.ServiceConfig, dupWarnings policy.Errors, o host.Options, what string, stderr io.Writer) (*gatewayConfig, bool) {
+	o.Path, o.GatewayPort, o.Debug = path, cfg.Port, o.Debug || cfg.Debug
+	h := newHost(path, cfg, o, what, stderr)
+	if h == nil {
 		return nil, false
 	}
 	ctrl := h.Controller()
