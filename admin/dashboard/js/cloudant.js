@@ -5,7 +5,8 @@
 
 import { $, h, clear, busy, setMessage, clearMessage, fieldError, showErrors, hideErrors, isObject, originEl } from "./dom.js";
 import { api } from "./api.js";
-import { state, reloadAll } from "./state.js";
+import { reloadAll } from "./state.js";
+import { layerKeys, layerWith } from "./policies.js";
 
 /** @typedef {import("./api.js").CloudantCORS} CloudantCORS */
 /** @typedef {import("./dom.js").Problem} Problem */
@@ -131,11 +132,11 @@ async function addOrigin() {
  * @returns {Promise<OriginProblem | null>}
  */
 async function checkOrigin(origin) {
-  /** @type {Record<string, any>} */
-  const layer = JSON.parse(JSON.stringify(isObject(state.config?.layer) ? state.config.layer : {}));
-  layer.service = { ...(isObject(layer.service) ? layer.service : {}), allow_origins: [origin] };
+  /** @type {Record<string, unknown>} */
+  const keys = { ...(layerKeys("service") || {}), allow_origins: [origin] };
   const credentials = /** @type {HTMLInputElement} */ ($("allow-credentials")).checked;
-  if (local.cloudant && credentials !== !!local.cloudant.allow_credentials) layer.service.allow_credentials = credentials;
+  if (local.cloudant && credentials !== !!local.cloudant.allow_credentials) keys.allow_credentials = credentials;
+  const layer = layerWith("service", keys);
   delete layer.cors_off;
   const r = await api("POST", "/v1/cors/validate", { body: layer });
   if (!r.ok || !isObject(r.data) || r.data.valid !== false) return null;

@@ -10,7 +10,7 @@
 import { $, h, clear, busy, fmtClock, fmtTime, timeEl, isObject, num, originEl, compact, setMessage, clearMessage, labelCells } from "./dom.js";
 import { api, unavailable, storeDown, warningsText } from "./api.js";
 import { state, reloadAll } from "./state.js";
-import { layerKeys, effectiveOrigins, scopeURL } from "./policies.js";
+import { layerKeys, layerWith, effectiveOrigins, scopeURL } from "./policies.js";
 
 /** @typedef {import("./api.js").Decisions} Decisions */
 /** @typedef {import("./api.js").DecisionPoint} DecisionPoint */
@@ -230,16 +230,8 @@ async function allowOrigin(button) {
   }
   const after = [...(before || []), origin];
   const keys = { ...(layerKeys(scope) || {}), allow_origins: after };
-  /** @type {Record<string, any>} */
-  const layer = JSON.parse(JSON.stringify(isObject(cfg.layer) ? cfg.layer : {}));
-  if (scope === "service") {
-    layer.service = keys;
-  } else {
-    layer.endpoints = isObject(layer.endpoints) ? layer.endpoints : {};
-    layer.endpoints[scope] = keys;
-  }
   const read = state.revision;
-  const dry = await busy(button, () => api("POST", "/v1/cors/validate", { body: layer }));
+  const dry = await busy(button, () => api("POST", "/v1/cors/validate", { body: layerWith(scope, keys) }));
   if (!dry.ok || !isObject(dry.data)) {
     setMessage("refused-message", "error", `Not allowed: the change could not be checked (${dry.reason}).`);
     return;

@@ -112,6 +112,26 @@ function block(doc, scope) {
 }
 
 /**
+ * layerWith gives a copy of the run-time layer read, with the keys of
+ * scope replaced by keys: the layer a write of that scope would make, for
+ * a dry run (POST /v1/cors/validate).
+ * @param {string} scope
+ * @param {Block} keys
+ * @returns {Record<string, any>}
+ */
+export function layerWith(scope, keys) {
+  /** @type {Record<string, any>} */
+  const layer = JSON.parse(JSON.stringify(isObject(state.config?.layer) ? state.config.layer : {}));
+  if (scope === "service") {
+    layer.service = keys;
+  } else {
+    layer.endpoints = isObject(layer.endpoints) ? layer.endpoints : {};
+    layer.endpoints[scope] = keys;
+  }
+  return layer;
+}
+
+/**
  * effectiveOrigins gives the allow_origins that apply to scope: its own,
  * else (an endpoint) the service's; null when none is set.
  * @param {string} scope

@@ -73,6 +73,16 @@ function renderStatus() {
 const RFC3339 = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})/g;
 
 /**
+ * localTimes writes the RFC 3339 times of an API message in the page's
+ * format (fmtTime).
+ * @param {string} text
+ * @returns {string}
+ */
+function localTimes(text) {
+  return text.replace(RFC3339, (t) => fmtTime(t));
+}
+
+/**
  * renderStoreBanner shows the store's trouble in one banner (#store-detail),
  * from the status, else from the last stale read: one fact, one banner,
  * one time format. While it shows, the 503 answers it explains stay out
@@ -88,11 +98,11 @@ function renderStoreBanner() {
     text = `The store (${where}) does not answer since ${fmtTime(st.unreachable_since)}: this gateway keeps serving revision ${s?.revision ?? "?"} as it last applied it, and changes, the history and the fleet wait until the store is back.`;
     // The status's error restates the outage, then gives its cause: the cause only.
     const cause = /keeps serving revision \d+: ([\s\S]*)$/.exec(String(st.error ?? ""));
-    if (cause) text += ` The cause: ${cause[1].replace(RFC3339, (t) => fmtTime(t))}`;
+    if (cause) text += ` The cause: ${localTimes(cause[1])}`;
   } else if (state.stale) {
-    text = `The store does not answer: ${state.stale.replace(RFC3339, (t) => fmtTime(t))}.`;
+    text = `The store does not answer: ${localTimes(state.stale)}.`;
   } else if (st.error) {
-    text = `Store (${where}): ${String(st.error).replace(RFC3339, (t) => fmtTime(t))}`;
+    text = `Store (${where}): ${localTimes(String(st.error))}`;
   }
   const detail = $("store-detail");
   detail.textContent = text;
